@@ -1,0 +1,237 @@
+"""``OpenTelemetryCallbackHandler``: LangChain callbacks -> genai-trace core calls.
+
+The handler keeps no state of its own: core's :class:`~genai_trace_core.Telemetry` keys every run
+by LangChain's ``run_id`` and nests it under ``parent_run_id``. ``run_inline = True`` makes
+LangChain's async callback manager call these (sync) methods in the running task, so activating a
+span here makes it current for the code the run executes next, with no thread hop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+from opentelemetry import _logs, metrics, trace
+
+from genai_trace_core import OperationKind, Outcome, Settings, Telemetry, safe, semconv
+from genai_trace_langchain import _mapping
+from genai_trace_langchain.version import __version__
+
+_SCOPE = "genai_trace_langchain"
+# Control-flow exceptions of LangGraph (interrupt, Command(goto=..., graph=PARENT)): not errors.
+_CONTROL_FLOW = frozenset({"GraphBubbleUp", "GraphInterrupt", "NodeInterrupt", "ParentCommand"})
+
+
+def _error_of(error: BaseException) -> BaseException | str | None:
+    """What to fail a run with, or ``None`` when the exception is control flow."""
+    if isinstance(error, asyncio.CancelledError):
+        return semconv.ERROR_TYPE_CANCELLED
+    if isinstance(error, GeneratorExit):
+        return semconv.ERROR_TYPE_ABANDONED
+    for cls in type(error).__mro__:
+        if cls.__name__ in _CONTROL_FLOW:
+            return None
+    return error
+
+
+class OpenTelemetryCallbackHandler(BaseCallbackHandler):
+    """Turns every LangChain/LangGraph run into a nested OpenTelemetry GenAI span.
+
+    Pass it in ``config={"callbacks": [handler]}`` or to a model or chain, or let
+    :class:`~genai_trace_langchain.LangChainInstrumentor` add it to every run. Providers default to
+    the global ones. ``settings`` overrides the process-wide :class:`genai_trace_core.Settings`;
+    ``telemetry`` shares an existing core :class:`~genai_trace_core.Telemetry` (tests, embeddings).
+    """
+
+    run_inline = True
+    raise_error = False
+
+    def __init__(
+        self,
+        tracer_provider: trace.TracerProvider | None = None,
+        meter_provider: metrics.MeterProvider | None = None,
+        logger_provider: _logs.LoggerProvider | None = None,
+        *,
+        settings: Settings | None = None,
+        telemetry: Telemetry | None = None,
+    ) -> None:
+        super().__init__()
+        self.telemetry = telemetry or Telemetry(
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+            logger_provider=logger_provider,
+            settings=settings,
+            scope_name=_SCOPE,
+            scope_version=__version__,
+        )
+
+    # --- models ----------------------------------------------------------------------------
+
+    @safe()
+    def on_chat_model_start(
+        self,
+        serialized: dict[str, Any],
+        messages: list[list[Any]],
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        op = _mapping.inference_operation(
+            OperationKind.CHAT,
+            messages[0] if messages else [],
+            kwargs.get("invocation_params"),
+            metadata,
+            tags,
+        )
+        self.telemetry.start(run_id, op, parent_run_id=parent_run_id, activate=True)
+
+    @safe()
+    def on_llm_start(
+        self,
+        serialized: dict[str, Any],
+        prompts: list[str],
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        op = _mapping.inference_operation(
+            OperationKind.TEXT_COMPLETION, prompts, kwargs.get("invocation_params"), metadata, tags
+        )
+        self.telemetry.start(run_id, op, parent_run_id=parent_run_id, activate=True)
+
+    def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        self.telemetry.chunk(run_id)  # core's entry points never raise
+
+    @safe()
+    def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        self.telemetry.end(run_id, _mapping.inference_outcome(response))
+
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self._fail(run_id, error)
+
+    # --- chains ----------------------------------------------------------------------------
+
+    @safe()
+    def on_chain_start(
+        self,
+        serialized: dict[str, Any] | None,
+        inputs: Any,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        name = kwargs.get("name")
+        if not name and serialized:
+            name = serialized.get("name") or (serialized.get("id") or [None])[-1]
+        op = _mapping.chain_operation(name, kwargs.get("run_type"), parent_run_id, metadata, tags)
+        if tags and parent_run_id is not None:
+            attempt = _mapping.retry_attempt(tags)
+            if attempt is not None:  # RunnableRetry re-runs its child: an event on the retry run
+                self.telemetry.add_event(
+                    parent_run_id, semconv.EVENT_RETRY, {semconv.EVENT_RETRY_ATTEMPT: attempt}
+                )
+        self.telemetry.start(run_id, op, parent_run_id=parent_run_id, activate=True)
+
+    def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        self.telemetry.end(run_id)
+
+    def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self._fail(run_id, error)
+
+    # --- tools -----------------------------------------------------------------------------
+
+    @safe()
+    def on_tool_start(
+        self,
+        serialized: dict[str, Any],
+        input_str: str,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        inputs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        op = _mapping.tool_operation(
+            serialized=serialized,
+            input_str=input_str,
+            inputs=inputs,
+            name=kwargs.get("name"),
+            tool_call_id=kwargs.get("tool_call_id"),
+            metadata=metadata,
+            tags=tags,
+        )
+        self.telemetry.start(run_id, op, parent_run_id=parent_run_id, activate=True)
+
+    @safe()
+    def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        outcome, failed = _mapping.tool_outcome(output)
+        if failed:
+            outcome.tool_result = None  # a result is recorded only for a successful call
+            self.telemetry.fail(run_id, semconv.ERROR_TYPE_TOOL_ERROR, outcome=outcome)
+        else:
+            self.telemetry.end(run_id, outcome)
+
+    def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self._fail(run_id, error)
+
+    # --- retrievers ------------------------------------------------------------------------
+
+    @safe()
+    def on_retriever_start(
+        self,
+        serialized: dict[str, Any] | None,
+        query: str,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        op = _mapping.retriever_operation(query, kwargs.get("name"), metadata, tags)
+        self.telemetry.start(run_id, op, parent_run_id=parent_run_id, activate=True)
+
+    @safe()
+    def on_retriever_end(self, documents: Sequence[Any], *, run_id: UUID, **kwargs: Any) -> None:
+        self.telemetry.end(run_id, _mapping.retriever_outcome(documents))
+
+    def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self._fail(run_id, error)
+
+    # --- events ----------------------------------------------------------------------------
+
+    @safe()
+    def on_retry(self, retry_state: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        attempt = getattr(retry_state, "attempt_number", None)
+        attrs = {semconv.EVENT_RETRY_ATTEMPT: attempt} if isinstance(attempt, int) else None
+        self.telemetry.add_event(run_id, semconv.EVENT_RETRY, attrs)
+
+    @safe()
+    def on_custom_event(self, name: str, data: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        self.telemetry.add_event(
+            run_id, semconv.EVENT_CUSTOM, {semconv.EVENT_CUSTOM_NAME: str(name)}
+        )
+
+    # --- internals -------------------------------------------------------------------------
+
+    @safe()
+    def _fail(self, run_id: UUID, error: BaseException) -> None:
+        reason = _error_of(error)
+        if reason is None:
+            self.telemetry.end(run_id, Outcome())
+        else:
+            self.telemetry.fail(run_id, reason)

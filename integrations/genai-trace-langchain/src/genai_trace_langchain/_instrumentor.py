@@ -1,0 +1,98 @@
+"""``LangChainInstrumentor``: trace every LangChain run with no code change.
+
+Enabling goes through langchain-core's supported ``register_configure_hook`` (see ``_hook``), not
+by patching ``BaseCallbackManager.__init__``. While instrumented, the embed methods of every
+``Embeddings`` subclass are wrapped (LangChain has no embedding callbacks) and vector-store
+retrievers report their ``search_kwargs["k"]`` in the run metadata (for ``gen_ai.retrieval.top_k``).
+``uninstrument`` removes the handler from every new run and restores every wrapped method.
+Idempotent: ``BaseInstrumentor`` ignores a second ``instrument`` and a second ``uninstrument``.
+
+``GENAI_TRACE_LANGCHAIN=false`` turns ``instrument()`` (also under ``opentelemetry-instrument``)
+into a no-op; ``GENAI_TRACE_LANGCHAIN=true`` traces every run once this package is imported,
+without calling ``instrument()``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Collection
+from typing import Any
+
+from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
+    BaseInstrumentor,
+)
+
+from genai_trace_core import safe
+from genai_trace_langchain import _hook
+from genai_trace_langchain._embeddings import PATCHER
+from genai_trace_langchain._handler import OpenTelemetryCallbackHandler
+from genai_trace_langchain._mapping import SEARCH_K_KEY
+from genai_trace_langchain.package import _instruments
+
+_ORIGINAL = "__genai_trace_original__"
+
+
+def _patch_retriever_params() -> None:
+    from langchain_core.vectorstores import VectorStoreRetriever
+
+    original = VectorStoreRetriever.__dict__["_get_ls_params"]
+    if hasattr(original, _ORIGINAL):
+        return
+
+    @functools.wraps(original)
+    def _get_ls_params(self: Any, **kwargs: Any) -> Any:
+        params = original(self, **kwargs)
+        k = {**(self.search_kwargs or {}), **kwargs}.get(
+            "k", 4 if self.search_type != "mmr" else None
+        )
+        if isinstance(k, int):
+            params[SEARCH_K_KEY] = k
+        return params
+
+    setattr(_get_ls_params, _ORIGINAL, original)
+    VectorStoreRetriever._get_ls_params = _get_ls_params  # type: ignore[method-assign]
+
+
+def _unpatch_retriever_params() -> None:
+    from langchain_core.vectorstores import VectorStoreRetriever
+
+    current = VectorStoreRetriever.__dict__["_get_ls_params"]
+    original = getattr(current, _ORIGINAL, None)
+    if original is not None:
+        VectorStoreRetriever._get_ls_params = original  # type: ignore[method-assign]
+
+
+class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+    """``LangChainInstrumentor().instrument(tracer_provider=..., meter_provider=...,
+    logger_provider=..., settings=...)`` traces every LangChain and LangGraph run."""
+
+    handler: OpenTelemetryCallbackHandler | None = None
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return _instruments
+
+    @safe()
+    def _instrument(self, **kwargs: Any) -> None:
+        if _hook.env_disabled():
+            return
+        handler = OpenTelemetryCallbackHandler(
+            kwargs.get("tracer_provider"),
+            kwargs.get("meter_provider"),
+            kwargs.get("logger_provider"),
+            settings=kwargs.get("settings"),
+            telemetry=kwargs.get("telemetry"),
+        )
+        self.handler = handler
+        _hook.register()
+        _hook.set_active(handler)
+        PATCHER.patch(_hook.current_telemetry)
+        _patch_retriever_params()
+
+    @safe()
+    def _uninstrument(self, **kwargs: Any) -> None:
+        _hook.set_active(None)
+        PATCHER.unpatch()
+        _unpatch_retriever_params()
+        handler, self.handler = self.handler, None
+        if handler is not None:
+            handler.telemetry.shutdown()

@@ -1,0 +1,371 @@
+"""Callback arguments -> core ``Operation``/``Outcome`` records. Pure functions, no state.
+
+Everything content-like is handed to core as a lazy callable; nothing is serialised here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from genai_trace_core import (
+    Document,
+    Operation,
+    OperationKind,
+    Outcome,
+    RequestParams,
+    semconv,
+)
+from genai_trace_core._providers import resolve_provider
+from genai_trace_langchain import _messages
+
+FRAMEWORK = "langchain"
+# A metadata key our instrumentor adds on vector-store retrievers (their ``search_kwargs["k"]``).
+SEARCH_K_KEY = "ls_genai_trace_search_k"
+
+# Default run names that are type names, not meaningful workflow names (semconv: leave them out).
+_GENERIC_NAMES = frozenset(
+    {
+        "LangGraph",
+        "CompiledStateGraph",
+        "CompiledGraph",
+        "Pregel",
+        "RunnableSequence",
+        "RunnableParallel",
+        "RunnableLambda",
+        "RunnableAssign",
+        "RunnablePassthrough",
+        "RunnableBranch",
+        "RunnableWithFallbacks",
+        "RunnableBinding",
+        "RunnableEach",
+        "RunnableGenerator",
+        "RunnablePick",
+        "RunnableRetry",
+        "RunnableSerializable",
+    }
+)
+_AGENT_METADATA = ("lc_agent_name", "agent_name")
+_CONVERSATION_KEYS = ("thread_id", "session_id", "conversation_id")
+_INTERNAL_TAG_MARKERS = (":step:", ":attempt:", "map:key:", "langsmith:", "__")
+_RUN_ID_PREFIXES = ("run-", "lc_run-", "lc_")
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _float(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def retry_attempt(tags: Sequence[str] | None) -> int | None:
+    """The attempt number LangChain's ``with_retry`` tags a retried child run with."""
+    for tag in tags or ():
+        if tag.startswith("retry:attempt:"):
+            return _int_str(tag[14:])
+    return None
+
+
+def _int_str(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
+def user_tags(tags: Sequence[str] | None) -> list[str] | None:
+    """Tags the user set; LangChain's own step tags (``seq:step:1``, ``graph:step:2``) dropped."""
+    if not tags:
+        return None
+    kept = [t for t in tags if not any(m in t for m in _INTERNAL_TAG_MARKERS)]
+    return kept or None
+
+
+def _attribution(op: Operation, metadata: Mapping[str, Any] | None, tags: Any) -> Operation:
+    if metadata:
+        for key in _CONVERSATION_KEYS:
+            value = metadata.get(key)
+            if value:
+                op.conversation_id = str(value)
+                break
+        user = metadata.get("user_id")
+        if user:
+            op.user_id = str(user)
+        op.metadata = metadata
+    op.tags = user_tags(tags)
+    return op
+
+
+# --- inference ---------------------------------------------------------------------------------
+
+
+def _model_of(params: Mapping[str, Any], metadata: Mapping[str, Any]) -> str | None:
+    for key in ("model", "model_name", "model_id", "deployment_name", "azure_deployment"):
+        found = _str(params.get(key))
+        if found:
+            return found
+    return _str(metadata.get("ls_model_name"))
+
+
+def _request(params: Mapping[str, Any], metadata: Mapping[str, Any]) -> RequestParams:
+    stop = params.get("stop") or metadata.get("ls_stop")
+    if isinstance(stop, str):
+        stop = [stop]
+    max_tokens = params.get("max_tokens")
+    if max_tokens is None:
+        max_tokens = params.get("max_completion_tokens", metadata.get("ls_max_tokens"))
+    temperature = params.get("temperature", metadata.get("ls_temperature"))
+    fmt = params.get("response_format")
+    output_type = None
+    if isinstance(fmt, dict) and str(fmt.get("type", "")).startswith("json"):
+        output_type = "json"
+    elif fmt is not None and not isinstance(fmt, dict):
+        output_type = "json"  # a pydantic/TypedDict schema
+    reasoning = params.get("reasoning_effort")
+    if reasoning is None and isinstance(params.get("reasoning"), dict):
+        reasoning = params["reasoning"].get("effort")
+    return RequestParams(
+        max_tokens=_int(max_tokens),
+        temperature=_float(temperature),
+        top_p=_float(params.get("top_p")),
+        top_k=_int(params.get("top_k")),
+        frequency_penalty=_float(params.get("frequency_penalty")),
+        presence_penalty=_float(params.get("presence_penalty")),
+        stop_sequences=[str(s) for s in stop] if isinstance(stop, (list, tuple)) and stop else None,
+        seed=_int(params.get("seed")),
+        choice_count=_int(params.get("n")),
+        stream=bool(params.get("stream") or params.get("streaming")),
+        output_type=output_type,
+        reasoning_level=_str(reasoning),
+    )
+
+
+def inference_operation(
+    kind: OperationKind,
+    inputs: Sequence[Any],
+    params: Mapping[str, Any] | None,
+    metadata: Mapping[str, Any] | None,
+    tags: Sequence[str] | None,
+) -> Operation:
+    """``inputs``: the message lists (chat) or prompt strings (completion) of the first prompt."""
+    params = params or {}
+    meta = metadata or {}
+    model = _model_of(params, meta)
+    op = Operation(
+        kind,
+        provider=resolve_provider(_str(meta.get("ls_provider")), model),
+        request_model=model,
+        framework=FRAMEWORK,
+        request=_request(params, meta),
+    )
+    if kind is OperationKind.CHAT:
+        op.input_messages = lambda: _messages.to_messages(inputs)
+        op.estimate_input = lambda: _messages.message_texts(inputs)
+    else:
+        op.input_messages = lambda: _messages.prompts_to_messages(inputs)
+        op.estimate_input = lambda: [p for p in inputs if isinstance(p, str)]
+    tools = params.get("tools")
+    if tools:
+        op.tool_definitions = lambda: _messages.tool_definitions(tools)
+    return _attribution(op, metadata, tags)
+
+
+def _usage_of(generations: Sequence[Any], llm_output: Any) -> Any:
+    for gen in generations:
+        usage = getattr(getattr(gen, "message", None), "usage_metadata", None)
+        if usage:
+            return usage
+    if isinstance(llm_output, Mapping):
+        for key in ("token_usage", "usage", "usage_metadata"):
+            if llm_output.get(key):
+                return llm_output[key]
+    for gen in generations:
+        info = getattr(gen, "generation_info", None)
+        if info:
+            return info  # core looks into usage / usage_metadata / token counts inside
+    return None
+
+
+def inference_outcome(response: Any) -> Outcome:
+    generations_all = getattr(response, "generations", None) or []
+    generations: Sequence[Any] = generations_all[0] if generations_all else []
+    llm_output = getattr(response, "llm_output", None)
+    out = Outcome(raw_usage=_usage_of(generations, llm_output))
+    finish: list[str] = []
+    for gen in generations:
+        msg = getattr(gen, "message", None)
+        meta = getattr(msg, "response_metadata", None) or {}
+        info = getattr(gen, "generation_info", None) or {}
+        reason = meta.get("finish_reason") or meta.get("stop_reason") or info.get("finish_reason")
+        if reason:
+            finish.append(str(reason))
+        if out.response_model is None:
+            out.response_model = _str(meta.get("model_name")) or _str(meta.get("model"))
+        if out.response_id is None:
+            out.response_id = _str(meta.get("id"))
+            msg_id = _str(getattr(msg, "id", None))
+            if out.response_id is None and msg_id and not msg_id.startswith(_RUN_ID_PREFIXES):
+                out.response_id = msg_id
+    if isinstance(llm_output, Mapping):
+        out.response_model = out.response_model or _str(llm_output.get("model_name"))
+        out.response_id = out.response_id or _str(llm_output.get("id"))
+    out.finish_reasons = finish or None
+    out.output_messages = lambda: _messages.generation_messages(generations)
+    out.estimate_output = lambda: _messages.generation_texts(generations)
+    return out
+
+
+# --- chains, tools, retrievers ------------------------------------------------------------------
+
+
+def _is_agent(name: str | None, metadata: Mapping[str, Any]) -> bool:
+    if any(metadata.get(k) for k in _AGENT_METADATA):
+        return True
+    return name is not None and "agent" in name.lower()
+
+
+def _is_subgraph(metadata: Mapping[str, Any], tags: Sequence[str] | None) -> bool:
+    """A LangGraph graph run inside a node: it opens the checkpoint namespace of that node."""
+    ns = metadata.get("checkpoint_ns")
+    node = metadata.get("langgraph_node")
+    if not isinstance(ns, str) or not isinstance(node, str):
+        return False
+    if tags and any(t.startswith("graph:step:") for t in tags):
+        return False
+    return ns.rsplit("|", 1)[-1].startswith(node + ":")
+
+
+def chain_operation(
+    name: str | None,
+    run_type: str | None,
+    parent_run_id: Any,
+    metadata: Mapping[str, Any] | None,
+    tags: Sequence[str] | None,
+) -> Operation:
+    meta = metadata or {}
+    # A graph run inside a node cannot be told apart from a chain the node runs (both carry the
+    # node's checkpoint namespace), so only agent-named ones become invoke_agent; others are steps.
+    sub_agent = (
+        parent_run_id is not None
+        and meta.get("ls_integration") == "langgraph"
+        and _is_subgraph(meta, tags)
+        and _is_agent(name, meta)
+    )
+    top = parent_run_id is None or sub_agent
+    attrs: dict[str, Any] = {}
+    if name:
+        attrs[semconv.RUN_NAME] = name
+    if top or name == "AgentExecutor":
+        agent_name = _str(meta.get("lc_agent_name")) or _str(meta.get("agent_name"))
+        meaningful = None if name is None or name in _GENERIC_NAMES else name
+        if _is_agent(name, meta) if top else True:
+            op = Operation(
+                OperationKind.INVOKE_AGENT,
+                name=agent_name or meaningful,
+                agent_name=agent_name or meaningful,
+                framework=FRAMEWORK,
+                attributes=attrs,
+            )
+        else:
+            op = Operation(
+                OperationKind.INVOKE_WORKFLOW,
+                name=meaningful,
+                framework=FRAMEWORK,
+                attributes=attrs,
+            )
+        return _attribution(op, metadata, tags)
+    node = meta.get("langgraph_node")
+    if isinstance(node, str) and tags and any(t.startswith("graph:step:") for t in tags):
+        attrs[semconv.LANGGRAPH_NODE] = node
+        step = _int(meta.get("langgraph_step"))
+        if step is not None:
+            attrs[semconv.LANGGRAPH_STEP] = step
+    op = Operation(
+        OperationKind.STEP,
+        name=name,
+        run_type=run_type or "chain",
+        framework=FRAMEWORK,
+        attributes=attrs,
+    )
+    return _attribution(op, metadata, tags)
+
+
+def tool_operation(
+    *,
+    serialized: Mapping[str, Any] | None,
+    input_str: str,
+    inputs: Any,
+    name: str | None,
+    tool_call_id: str | None,
+    metadata: Mapping[str, Any] | None,
+    tags: Sequence[str] | None,
+) -> Operation:
+    ser = serialized or {}
+    op = Operation(
+        OperationKind.EXECUTE_TOOL,
+        name=name or _str(ser.get("name")),
+        description=_str(ser.get("description")),
+        tool_call_id=tool_call_id,
+        tool_type="function",
+        framework=FRAMEWORK,
+        tool_arguments=inputs if inputs is not None else input_str,
+    )
+    return _attribution(op, metadata, tags)
+
+
+def retriever_operation(
+    query: str,
+    name: str | None,
+    metadata: Mapping[str, Any] | None,
+    tags: Sequence[str] | None,
+) -> Operation:
+    meta = metadata or {}
+    source = (
+        _str(meta.get("ls_vector_store_provider")) or _str(meta.get("ls_retriever_name")) or name
+    )
+    op = Operation(
+        OperationKind.RETRIEVAL,
+        name=source,
+        top_k=_int(meta.get(SEARCH_K_KEY)),
+        framework=FRAMEWORK,
+        query=query,
+        request_model=_str(meta.get("ls_embedding_model")),
+        attributes={semconv.RUN_NAME: name} if name else None,
+    )
+    return _attribution(op, metadata, tags)
+
+
+_SCORE_KEYS = ("score", "relevance_score", "_similarity_score", "similarity_score")
+
+
+def retriever_outcome(documents: Sequence[Any]) -> Outcome:
+    docs: list[Document] = []
+    for d in documents:
+        meta = getattr(d, "metadata", None) or {}
+        doc_id = getattr(d, "id", None) or meta.get("id") or meta.get("source")
+        score = next((meta[k] for k in _SCORE_KEYS if k in meta), None)
+        docs.append(
+            Document(
+                id=str(doc_id) if doc_id is not None else None,
+                score=_float(score),
+                content=getattr(d, "page_content", None),
+            )
+        )
+    return Outcome(documents=docs)
+
+
+def tool_outcome(output: Any) -> tuple[Outcome, bool]:
+    """The outcome of a tool run and whether it reported an error (``ToolMessage.status``)."""
+    content = getattr(output, "content", output)
+    failed = getattr(output, "status", None) == "error"
+    return Outcome(tool_result=content), failed

@@ -1,0 +1,5 @@
+"""What ``LangChainInstrumentor`` instruments (checked by ``opentelemetry-instrument``)."""
+
+from __future__ import annotations
+
+_instruments = ("langchain-core >= 0.3.0",)

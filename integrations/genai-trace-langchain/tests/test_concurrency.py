@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from conftest import shape
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableLambda, RunnableParallel
+
+from genai_trace_core import semconv
+from genai_trace_core.testing import OTelHarness
+from genai_trace_langchain import OpenTelemetryCallbackHandler
+from genai_trace_langchain.testing import FakeChatOpenAI
+
+CHAIN_TREE = [
+    [
+        "invoke_workflow qa",
+        "INTERNAL",
+        "UNSET",
+        [
+            ["ChatPromptTemplate", "INTERNAL", "UNSET", []],
+            ["chat gpt-4o-mini", "CLIENT", "UNSET", []],
+            ["StrOutputParser", "INTERNAL", "UNSET", []],
+        ],
+    ],
+]
+
+
+def _chain(**model: Any) -> Any:
+    prompt = ChatPromptTemplate.from_messages([("user", "{q}")])
+    return (prompt | FakeChatOpenAI(**model) | StrOutputParser()).with_config(run_name="qa")
+
+
+def _traces(otel: OTelHarness) -> dict[str, list[Any]]:
+    by_trace: dict[str, list[Any]] = {}
+    for s in otel.spans():
+        by_trace.setdefault(f"{s.context.trace_id:032x}", []).append(s)
+    return by_trace
+
+
+async def test_50_concurrent_ainvoke_give_50_complete_separate_traces(
+    otel: OTelHarness, handler: OpenTelemetryCallbackHandler
+) -> None:
+    chain = _chain(delay_s=0.001)
+    results = await asyncio.gather(
+        *(chain.ainvoke({"q": f"q{i}"}, config={"callbacks": [handler]}) for i in range(50))
+    )
+    assert len(results) == 50
+    traces = _traces(otel)
+    assert len(traces) == 50
+    from genai_trace_core.testing import span_tree
+
+    for spans in traces.values():
+        assert shape(span_tree(spans)) == CHAIN_TREE
+    assert handler.telemetry.open_count() == 0
+
+
+def test_8_threads_times_5_invoke_give_40_complete_traces(
+    otel: OTelHarness, handler: OpenTelemetryCallbackHandler
+) -> None:
+    chain = _chain()
+
+    def work(i: int) -> None:
+        for j in range(5):
+            chain.invoke({"q": f"{i}-{j}"}, config={"callbacks": [handler]})
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(work, range(8)))
+    traces = _traces(otel)
+    assert len(traces) == 40
+    from genai_trace_core.testing import span_tree
+
+    for spans in traces.values():
+        assert shape(span_tree(spans)) == CHAIN_TREE
+
+
+def test_runnable_parallel_and_batch_nest_each_branch(
+    otel: OTelHarness, handler: OpenTelemetryCallbackHandler
+) -> None:
+    model = FakeChatOpenAI()
+    par = RunnableParallel(a=model, b=RunnableLambda(lambda x: x) | model).with_config(
+        run_name="fan"
+    )
+    par.batch(["one", "two"], config={"callbacks": [handler]})
+    tree = otel.tree()
+    branch = ["RunnableParallel<a,b>", "INTERNAL", "UNSET", []]
+    expected = [
+        "invoke_workflow fan",
+        "INTERNAL",
+        "UNSET",
+        [
+            ["chat gpt-4o-mini", "CLIENT", "UNSET", []],
+            [
+                "RunnableSequence",
+                "INTERNAL",
+                "UNSET",
+                [
+                    ["RunnableLambda", "INTERNAL", "UNSET", []],
+                    ["chat gpt-4o-mini", "CLIENT", "UNSET", []],
+                ],
+            ],
+        ],
+    ]
+    del branch
+    got = shape(tree)
+    assert len(got) == 2
+    for root in got:  # sibling order depends on thread timing: compare as sorted
+        root[3].sort(key=repr)
+        exp = [expected[0], expected[1], expected[2], sorted(expected[3], key=repr)]
+        assert root == exp
+    assert len(_traces(otel)) == 2
+
+
+async def test_asyncio_timeout_mid_call_ends_every_span_with_error(
+    otel: OTelHarness, handler: OpenTelemetryCallbackHandler
+) -> None:
+    chain = _chain(delay_s=5)
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(chain.ainvoke({"q": "slow"}, config={"callbacks": [handler]}), 0.05)
+    tree = otel.tree()
+    assert shape(tree) == [
+        [
+            "invoke_workflow qa",
+            "INTERNAL",
+            "ERROR",
+            [
+                ["ChatPromptTemplate", "INTERNAL", "UNSET", []],
+                ["chat gpt-4o-mini", "CLIENT", "ERROR", []],
+            ],
+        ],
+    ]
+    assert tree[0]["attributes"][semconv.ERROR_TYPE] == semconv.ERROR_TYPE_CANCELLED
+    # LangChain reports no error for the cancelled model call: ending the root ends it.
+    assert tree[0]["children"][1]["attributes"][semconv.ERROR_TYPE] == semconv.ERROR_TYPE_ABANDONED
+    assert handler.telemetry.open_count() == 0
+
+
+async def test_abandoned_astream_ends_every_span_with_error(
+    otel: OTelHarness, handler: OpenTelemetryCallbackHandler
+) -> None:
+    chain = _chain()
+    stream = chain.astream({"q": "tell me a long story please"}, config={"callbacks": [handler]})
+    async for _ in stream:
+        break
+    await stream.aclose()  # type: ignore[attr-defined]
+    await asyncio.sleep(0.01)  # inner async generators are closed by the loop's finalizer
+    tree = otel.tree()
+    assert [n[0] for n in shape(tree)] == ["invoke_workflow qa"]
+    statuses = {s["name"]: s["status"] for s in otel.span_dicts()}
+    assert statuses["invoke_workflow qa"] == "ERROR"
+    assert statuses["chat gpt-4o-mini"] == "ERROR"
+    assert handler.telemetry.open_count() == 0
+
+
+def test_closed_sync_stream_ends_every_span_and_empties_the_registry(
+    otel: OTelHarness, handler: OpenTelemetryCallbackHandler
+) -> None:
+    """LangChain reports a closed sync stream as a normal end (``on_chain_end``), so the spans
+    end; the step still running when its root ended is ended as ``abandoned``."""
+    chain = _chain()
+    stream = chain.stream({"q": "tell me a long story please"}, config={"callbacks": [handler]})
+    next(stream)
+    stream.close()
+    ended = {s["name"]: s["attributes"].get(semconv.ERROR_TYPE) for s in otel.span_dicts()}
+    assert ended == {
+        "ChatPromptTemplate": None,
+        "invoke_workflow qa": None,
+        "chat gpt-4o-mini": None,
+        "StrOutputParser": semconv.ERROR_TYPE_ABANDONED,
+    }
+    assert handler.telemetry.open_count() == 0

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from typing import Any
+
+from conftest import shape
+from langchain_core.embeddings import Embeddings
+from langchain_core.vectorstores import VectorStoreRetriever
+
+from genai_trace_core.testing import OTelHarness
+from genai_trace_langchain import (
+    LangChainInstrumentor,
+    OpenTelemetryCallbackHandler,
+    trace_embeddings,
+)
+from genai_trace_langchain.testing import DeterministicEmbeddings, FakeChatOpenAI
+
+
+def _embed_methods() -> dict[str, Any]:
+    return {
+        name: DeterministicEmbeddings.__dict__.get(name)
+        for name in ("embed_documents", "embed_query")
+    } | {
+        "aembed": Embeddings.__dict__["aembed_documents"],
+        "ls": VectorStoreRetriever._get_ls_params,
+    }
+
+
+def test_instrument_twice_traces_once_and_uninstrument_restores_everything(
+    otel: OTelHarness,
+) -> None:
+    before = _embed_methods()
+    inst = LangChainInstrumentor()
+    inst.instrument(telemetry=otel.telemetry())
+    inst.instrument(telemetry=otel.telemetry())  # ignored: already instrumented
+    try:
+        FakeChatOpenAI().invoke("hi")
+        DeterministicEmbeddings().embed_query("hi")
+        assert shape(otel.tree()) == [
+            ["chat gpt-4o-mini", "CLIENT", "UNSET", []],
+            ["embeddings text-embedding-3-small", "CLIENT", "UNSET", []],
+        ]
+    finally:
+        inst.uninstrument()
+    inst.uninstrument()  # a second uninstrument is harmless
+    otel.clear()
+    FakeChatOpenAI().invoke("hi")
+    DeterministicEmbeddings().embed_query("hi")
+    assert otel.spans() == []
+    assert _embed_methods() == before
+    assert "__init_subclass__" not in Embeddings.__dict__
+
+
+def test_explicit_handler_and_instrumentor_give_one_span(
+    otel: OTelHarness, instrumented: Any
+) -> None:
+    explicit = OpenTelemetryCallbackHandler(telemetry=otel.telemetry())
+    FakeChatOpenAI().invoke("hi", config={"callbacks": [explicit]})
+    assert shape(otel.tree()) == [["chat gpt-4o-mini", "CLIENT", "UNSET", []]]
+
+
+async def test_embeddings_subclass_defined_after_instrument_is_traced_once(
+    otel: OTelHarness, instrumented: Any
+) -> None:
+    class Later(DeterministicEmbeddings):
+        def embed_query(self, text: str) -> list[float]:
+            return self.embed_documents([text])[0]  # nested call: still one span
+
+    Later().embed_query("q")
+    await Later().aembed_documents(["a", "b"])
+    spans = otel.span_dicts()
+    assert [s["name"] for s in spans] == ["embeddings text-embedding-3-small"] * 2
+    assert spans[1]["attributes"]["genai_trace.embeddings.input_count"] == 2
+
+
+def test_trace_embeddings_wraps_any_embeddings(otel: OTelHarness) -> None:
+    handler = OpenTelemetryCallbackHandler(telemetry=otel.telemetry())
+    traced = trace_embeddings(DeterministicEmbeddings(size=8), handler=handler)
+    assert len(traced.embed_documents(["a", "b", "c"])) == 3
+    [span] = otel.span_dicts()
+    assert span["name"] == "embeddings text-embedding-3-small"
+    assert span["attributes"]["gen_ai.embeddings.dimension.count"] == 8
+
+
+def test_entry_point_and_dependencies_are_declared() -> None:
+    eps = entry_points(group="opentelemetry_instrumentor")
+    assert any(
+        ep.name == "genai_trace_langchain"
+        and ep.value == "genai_trace_langchain:LangChainInstrumentor"
+        for ep in eps
+    )
+    assert list(LangChainInstrumentor().instrumentation_dependencies()) == [
+        "langchain-core >= 0.3.0"
+    ]
+
+
+def test_env_switch_off_makes_instrument_a_no_op(otel: OTelHarness, monkeypatch: Any) -> None:
+    monkeypatch.setenv("GENAI_TRACE_LANGCHAIN", "false")
+    inst = LangChainInstrumentor()
+    inst.instrument(telemetry=otel.telemetry())
+    try:
+        FakeChatOpenAI().invoke("hi")
+    finally:
+        inst.uninstrument()
+    assert otel.spans() == []
+
+
+def test_env_switch_on_traces_runs_without_instrument(otel: OTelHarness, monkeypatch: Any) -> None:
+    from opentelemetry import trace
+
+    from genai_trace_langchain import _hook
+
+    monkeypatch.setenv("GENAI_TRACE_LANGCHAIN", "true")
+    _hook.register()
+    monkeypatch.setattr(
+        _hook._State, "default", OpenTelemetryCallbackHandler(telemetry=otel.telemetry())
+    )
+    FakeChatOpenAI().invoke("hi")
+    monkeypatch.setenv("GENAI_TRACE_LANGCHAIN", "false")
+    FakeChatOpenAI().invoke("hi")
+    assert shape(otel.tree()) == [["chat gpt-4o-mini", "CLIENT", "UNSET", []]]
+    del trace

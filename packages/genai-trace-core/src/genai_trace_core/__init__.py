@@ -1,0 +1,126 @@
+"""genai-trace-core: the shared behaviour behind every genai-trace integration.
+
+Integrations translate framework callbacks into :class:`Operation`/:class:`Outcome` records and
+call :class:`Telemetry`; core turns them into OpenTelemetry GenAI spans, metrics and events, with
+usage normalisation, token estimates, cost, content capture, truncation and redaction.
+"""
+
+from __future__ import annotations
+
+from genai_trace_core import semconv
+from genai_trace_core._attribution import Attribution, attribution, current_attribution
+from genai_trace_core._configure import Providers, configure
+from genai_trace_core._content import (
+    ContentBudget,
+    build_content_attributes,
+    build_outcome_content,
+    capture_enabled,
+    messages_as_dicts,
+    serialize_documents,
+    serialize_messages,
+    serialize_parts,
+    serialize_tool_definitions,
+    serialize_value,
+)
+from genai_trace_core._cost import (
+    PRICES_FILE_ENV,
+    clear_prices,
+    compute_cost,
+    load_prices,
+    preload_prices,
+    set_price,
+)
+from genai_trace_core._lifecycle import Telemetry
+from genai_trace_core._providers import resolve_provider
+from genai_trace_core._redact import builtin_redact, redact
+from genai_trace_core._safe import safe
+from genai_trace_core._secrets import is_secret_key, scrub_secrets
+from genai_trace_core._settings import (
+    CaptureMode,
+    Settings,
+    get_settings,
+    parse_capture_mode,
+    set_settings,
+    settings_from_env,
+)
+from genai_trace_core._tokens import count_tokens, encoding_for_model, estimate_usage
+from genai_trace_core._types import (
+    BlobPart,
+    Cost,
+    Document,
+    Message,
+    Operation,
+    OperationKind,
+    Outcome,
+    Part,
+    ReasoningPart,
+    RequestParams,
+    TextPart,
+    ToolCallPart,
+    ToolCallResponsePart,
+    ToolDefinition,
+    UriPart,
+    Usage,
+)
+from genai_trace_core._usage import merge_usage, normalize_usage
+from genai_trace_core.version import __version__
+
+__all__ = [
+    "Attribution",
+    "BlobPart",
+    "CaptureMode",
+    "ContentBudget",
+    "Cost",
+    "Document",
+    "Message",
+    "Operation",
+    "OperationKind",
+    "Outcome",
+    "PRICES_FILE_ENV",
+    "Part",
+    "Providers",
+    "ReasoningPart",
+    "RequestParams",
+    "Settings",
+    "Telemetry",
+    "TextPart",
+    "ToolCallPart",
+    "ToolCallResponsePart",
+    "ToolDefinition",
+    "UriPart",
+    "Usage",
+    "__version__",
+    "attribution",
+    "build_content_attributes",
+    "build_outcome_content",
+    "builtin_redact",
+    "capture_enabled",
+    "clear_prices",
+    "compute_cost",
+    "configure",
+    "count_tokens",
+    "current_attribution",
+    "encoding_for_model",
+    "estimate_usage",
+    "get_settings",
+    "is_secret_key",
+    "load_prices",
+    "merge_usage",
+    "messages_as_dicts",
+    "normalize_usage",
+    "parse_capture_mode",
+    "preload_prices",
+    "redact",
+    "resolve_provider",
+    "safe",
+    "scrub_secrets",
+    "semconv",
+    "serialize_documents",
+    "serialize_messages",
+    "serialize_parts",
+    "serialize_tool_definitions",
+    "serialize_value",
+    "set_price",
+    "set_settings",
+    "settings_from_env",
+]

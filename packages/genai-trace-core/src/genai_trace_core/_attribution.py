@@ -1,0 +1,117 @@
+"""Who and what an operation is for: user, conversation, tenant, feature, allow-listed metadata.
+
+Set from an integration (``Operation`` fields, usually framework metadata) or around any block of
+user code with :func:`attribution`; inherited by child runs so cost can be split per user/tenant.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from genai_trace_core import semconv
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    user_id: str | None = None
+    conversation_id: str | None = None
+    tenant_id: str | None = None
+    feature: str | None = None
+    metadata: tuple[tuple[str, str], ...] = ()
+
+    def merged_over(self, parent: Attribution | None) -> Attribution:
+        if parent is None:
+            return self
+        return Attribution(
+            user_id=self.user_id or parent.user_id,
+            conversation_id=self.conversation_id or parent.conversation_id,
+            tenant_id=self.tenant_id or parent.tenant_id,
+            feature=self.feature or parent.feature,
+            metadata=self.metadata or parent.metadata,
+        )
+
+    def span_attributes(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.user_id:
+            out[semconv.USER_ID] = self.user_id
+        if self.conversation_id:
+            out[semconv.GEN_AI_CONVERSATION_ID] = self.conversation_id
+        if self.tenant_id:
+            out[semconv.TENANT_ID] = self.tenant_id
+        if self.feature:
+            out[semconv.FEATURE] = self.feature
+        for k, v in self.metadata:
+            out[semconv.METADATA_PREFIX + k] = v
+        return out
+
+    def metric_attributes(self, keys: tuple[str, ...]) -> dict[str, Any]:
+        """Only the configured low-cardinality keys (attribute names) go on metrics."""
+        if not keys:
+            return {}
+        spans = self.span_attributes()
+        return {k: spans[k] for k in keys if k in spans}
+
+
+EMPTY = Attribution()
+
+_current: contextvars.ContextVar[Attribution | None] = contextvars.ContextVar(
+    "genai_trace_attribution", default=None
+)
+
+
+def current_attribution() -> Attribution | None:
+    return _current.get()
+
+
+@contextmanager
+def attribution(
+    *,
+    user_id: str | None = None,
+    conversation_id: str | None = None,
+    tenant_id: str | None = None,
+    feature: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> Iterator[Attribution]:
+    """Attribute every GenAI operation started inside the block (nested blocks merge)."""
+    new = Attribution(
+        user_id=user_id,
+        conversation_id=conversation_id,
+        tenant_id=tenant_id,
+        feature=feature,
+        metadata=tuple((str(k), str(v)) for k, v in (metadata or {}).items()),
+    ).merged_over(_current.get())
+    token = _current.set(new)
+    try:
+        yield new
+    finally:
+        try:
+            _current.reset(token)
+        except ValueError:  # generator closed in another context: restore by value
+            _current.set(None)
+
+
+def from_operation_fields(
+    *,
+    user_id: str | None,
+    conversation_id: str | None,
+    tenant_id: str | None,
+    feature: str | None,
+    metadata: Mapping[str, Any] | None,
+    allowed_keys: tuple[str, ...],
+) -> Attribution | None:
+    meta: tuple[tuple[str, str], ...] = ()
+    if metadata and allowed_keys:
+        meta = tuple((k, str(metadata[k])) for k in allowed_keys if k in metadata)
+    if not (user_id or conversation_id or tenant_id or feature or meta):
+        return None
+    return Attribution(
+        user_id=user_id,
+        conversation_id=conversation_id,
+        tenant_id=tenant_id,
+        feature=feature,
+        metadata=meta,
+    )

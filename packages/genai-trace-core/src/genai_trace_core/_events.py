@@ -1,0 +1,64 @@
+"""GenAI log events: ``gen_ai.client.inference.operation.details`` and the exception event.
+
+Emitted only in the EVENT capture modes; they carry the span's trace and span ids so a backend
+(Loki) links them to the trace.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry._logs import Logger, LogRecord, SeverityNumber
+from opentelemetry.context import Context
+
+from genai_trace_core import semconv
+
+
+def emit_inference_details(
+    logger: Logger,
+    ctx: Context,
+    span_attributes: Mapping[str, Any],
+    content: Mapping[str, Any],
+    timestamp_ns: int,
+) -> None:
+    attrs: dict[str, Any] = {
+        k: v
+        for k, v in span_attributes.items()
+        if not k.startswith(("gen_ai.input.", "gen_ai.output."))
+    }
+    attrs.update(content)
+    logger.emit(
+        LogRecord(
+            timestamp=timestamp_ns,
+            context=ctx,
+            severity_number=SeverityNumber.INFO,
+            event_name=semconv.EVENT_INFERENCE_DETAILS,
+            attributes=attrs,
+        )
+    )
+
+
+def emit_exception(
+    logger: Logger,
+    ctx: Context,
+    error: BaseException,
+    base_attributes: Mapping[str, Any],
+    timestamp_ns: int,
+) -> None:
+    attrs: dict[str, Any] = dict(base_attributes)
+    attrs[semconv.EXCEPTION_TYPE] = type(error).__qualname__
+    attrs[semconv.EXCEPTION_MESSAGE] = str(error)[:2048]
+    attrs[semconv.EXCEPTION_STACKTRACE] = "".join(
+        traceback.format_exception(type(error), error, error.__traceback__)
+    )[:8192]
+    logger.emit(
+        LogRecord(
+            timestamp=timestamp_ns,
+            context=ctx,
+            severity_number=SeverityNumber.WARN,
+            event_name=semconv.EVENT_OPERATION_EXCEPTION,
+            attributes=attrs,
+        )
+    )

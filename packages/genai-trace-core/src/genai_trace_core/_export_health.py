@@ -1,0 +1,157 @@
+"""Spans lost on the way to the backend: counted, and reported once.
+
+When the OTLP backend is down, slow or answering 500/429, the SDK's ``BatchSpanProcessor`` keeps
+the application fast (export runs on its own thread) but loses spans in two places, neither
+counted by default: a full queue (the SDK logs a warning *per dropped span*, which is both noise
+and a cost on the application's thread) and a failed export (the batch is gone). This module adds:
+
+* :class:`DroppedSpans`: a thread-safe tally by reason (``queue_full``, ``export_failed``,
+  ``already_shutdown``), mirrored on the ``genai_trace.export.spans_dropped`` counter (attribute
+  ``error.type``), with a single warning on the ``genai_trace`` logger the first time anything is
+  dropped: never one per span or per batch.
+* :class:`CountingSpanExporter`: wraps any exporter; spans of a failed or raising export are
+  counted, and an exporter that raises never reaches the processor's thread.
+* :class:`GuardedBatchSpanProcessor`: a ``BatchSpanProcessor`` whose ``on_end`` counts a span it
+  cannot queue (queue full, processor shut down) instead of logging, and returns at once.
+
+``opentelemetry-sdk`` is imported here at module level: import this module only where the SDK is
+installed (``configure()``, the ``[sdk]`` extra).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+from opentelemetry import metrics
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+from genai_trace_core import semconv
+from genai_trace_core._safe import log_once
+from genai_trace_core.version import __version__
+
+__all__ = ["CountingSpanExporter", "DroppedSpans", "GuardedBatchSpanProcessor"]
+
+logger = logging.getLogger("genai_trace")
+
+_SCOPE = "genai_trace"
+
+
+class DroppedSpans:
+    """How many spans were lost before reaching the backend, by reason.
+
+    The first drop logs one warning on the ``genai_trace`` logger; later drops only count (in
+    :meth:`counts` and on the ``genai_trace.export.spans_dropped`` counter)."""
+
+    def __init__(self, meter_provider: metrics.MeterProvider | None = None) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+        self._reported = False
+        meter = metrics.get_meter(_SCOPE, __version__, meter_provider)
+        self._counter = meter.create_counter(
+            semconv.METRIC_EXPORT_SPANS_DROPPED,
+            "{span}",
+            "Spans lost before reaching the backend (queue full, export failed, shut down)",
+        )
+
+    @property
+    def total(self) -> int:
+        with self._lock:
+            return sum(self._counts.values())
+
+    def counts(self) -> dict[str, int]:
+        """A copy of ``{reason: spans}``."""
+        with self._lock:
+            return dict(self._counts)
+
+    def add(self, count: int, reason: str) -> None:
+        if count <= 0:
+            return
+        with self._lock:
+            self._counts[reason] = self._counts.get(reason, 0) + count
+            first = not self._reported
+            self._reported = True
+        try:
+            self._counter.add(count, {semconv.ERROR_TYPE: reason})
+        except Exception:  # counting never breaks the caller
+            log_once("export-health.counter", "genai-trace: recording dropped spans failed")
+        if first:
+            logger.warning(
+                "genai-trace: %d span(s) could not be exported (%s); the tracing backend may be "
+                "down or slow. The application is not affected. Further drops are counted in the "
+                "%s metric and not logged again.",
+                count,
+                reason,
+                semconv.METRIC_EXPORT_SPANS_DROPPED,
+            )
+
+
+class CountingSpanExporter(SpanExporter):
+    """Delegates to ``inner``; counts the spans of every export that does not succeed."""
+
+    def __init__(self, inner: SpanExporter, dropped: DroppedSpans) -> None:
+        self.inner = inner
+        self.dropped = dropped
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        try:
+            result = self.inner.export(spans)
+        except Exception:  # a raising exporter loses the batch, nothing more
+            log_once("export-health.raised", "genai-trace: the span exporter raised")
+            result = SpanExportResult.FAILURE
+        if result is not SpanExportResult.SUCCESS:
+            self.dropped.add(len(spans), semconv.EXPORT_DROP_FAILED)
+        return result
+
+    def shutdown(self) -> None:
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.inner.force_flush(timeout_millis)
+
+
+class GuardedBatchSpanProcessor(BatchSpanProcessor):
+    """A ``BatchSpanProcessor`` that counts, instead of logging, every span it loses.
+
+    ``exporter`` is wrapped in :class:`CountingSpanExporter`; other arguments are the SDK's.
+    """
+
+    def __init__(
+        self,
+        exporter: SpanExporter,
+        *,
+        dropped: DroppedSpans | None = None,
+        meter_provider: metrics.MeterProvider | None = None,
+        **batch_options: Any,
+    ) -> None:
+        self.dropped = dropped if dropped is not None else DroppedSpans(meter_provider)
+        super().__init__(
+            CountingSpanExporter(exporter, self.dropped),
+            meter_provider=meter_provider,
+            **batch_options,
+        )
+        self._closed = False
+        queue = getattr(getattr(self, "_batch_processor", None), "_queue", None)
+        # The SDK's bounded deque; without it (a future SDK) the SDK's own handling applies.
+        self._queue: deque[Any] | None = queue if isinstance(queue, deque) else None
+
+    def on_end(self, span: ReadableSpan) -> None:
+        ctx = span.context
+        if not (ctx and ctx.trace_flags.sampled):
+            return
+        if self._closed:
+            self.dropped.add(1, semconv.EXPORT_DROP_SHUTDOWN)
+            return
+        queue = self._queue
+        if queue is not None and queue.maxlen is not None and len(queue) >= queue.maxlen:
+            self.dropped.add(1, semconv.EXPORT_DROP_QUEUE_FULL)
+            return
+        super().on_end(span)
+
+    def shutdown(self) -> None:
+        self._closed = True
+        super().shutdown()  # type: ignore[no-untyped-call]

@@ -1,0 +1,515 @@
+"""The span lifecycle keyed by run id: start, chunk, end, fail; bounded registry; context hygiene.
+
+Integrations call :class:`Telemetry`. Every public method is wrapped by ``safe``: telemetry never
+raises into the user's program. The hot path at start is: look up the parent, build the start
+attributes, start the span, remember it. Usage normalisation, estimation and cost run once at end;
+content serialisation only when capture is on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
+
+from opentelemetry import _logs, metrics, trace
+from opentelemetry import context as otel_context
+from opentelemetry.context import Context
+from opentelemetry.trace import Span, Status, StatusCode
+
+from genai_trace_core import _context, _events, semconv
+from genai_trace_core._attributes import (
+    cost_attributes,
+    error_type_of,
+    metric_base,
+    outcome_attributes,
+    span_kind,
+    span_name,
+    start_attributes,
+    usage_attributes,
+)
+from genai_trace_core._attribution import Attribution, current_attribution, from_operation_fields
+from genai_trace_core._cost import preload_prices_in_background
+from genai_trace_core._metrics import Instruments
+from genai_trace_core._registry import BoundedRegistry
+from genai_trace_core._run import Run
+from genai_trace_core._safe import log_once, safe
+from genai_trace_core._sanitize import clean_attributes, clean_text, valid_ns
+from genai_trace_core._settings import Settings, get_settings
+from genai_trace_core._suppress import with_provider_suppression
+from genai_trace_core._types import Operation, OperationKind, Outcome, Usage
+from genai_trace_core.version import __version__
+
+_RUN_KEY = otel_context.create_key("genai_trace.run")
+_SCOPE = "genai_trace"
+_SCHEMA_URL = "https://opentelemetry.io/schemas/1.37.0"
+
+
+class Telemetry:
+    """Span lifecycle, metrics and events for one instrumentation (one per handler/instrumentor)."""
+
+    def __init__(
+        self,
+        *,
+        tracer_provider: trace.TracerProvider | None = None,
+        meter_provider: metrics.MeterProvider | None = None,
+        logger_provider: _logs.LoggerProvider | None = None,
+        settings: Settings | None = None,
+        clock: Callable[[], int] | None = None,
+        scope_name: str = _SCOPE,
+        scope_version: str = __version__,
+    ) -> None:
+        self.settings = settings if settings is not None else get_settings()
+        self._tracer = trace.get_tracer(scope_name, scope_version, tracer_provider, _SCHEMA_URL)
+        meter = metrics.get_meter(scope_name, scope_version, meter_provider, _SCHEMA_URL)
+        self._instruments = Instruments(meter, self.settings.metrics_naming)
+        self._logger = _logs.get_logger(scope_name, scope_version, logger_provider, _SCHEMA_URL)
+        self._clock: Callable[[], int] = clock or time.time_ns
+        preload_prices_in_background()  # genai-prices imports in ~1 s: not on the first span
+        self._registry: BoundedRegistry[Run] = BoundedRegistry(
+            max_size=self.settings.registry_max_size,
+            ttl_s=self.settings.registry_ttl_seconds,
+            clock=lambda: self._clock() / 1e9,
+            on_evict=self._abandon,
+        )
+
+    # --- introspection ----------------------------------------------------------------------
+
+    @property
+    def capture_content(self) -> bool:
+        """True when any content (span or event) is captured: integrations build content then."""
+        return self.settings.capture_mode.any
+
+    def open_count(self) -> int:
+        return len(self._registry)
+
+    def is_open(self, run_id: Hashable) -> bool:
+        return self._registry.get(run_id) is not None
+
+    @safe()
+    def context_of(self, run_id: Hashable) -> Context | None:
+        """The OTel context carrying ``run_id``'s span (for explicit propagation)."""
+        run = self._registry.get(run_id)
+        return None if run is None else run.ctx
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    @safe()
+    def start(
+        self,
+        run_id: Hashable,
+        op: Operation,
+        *,
+        parent_run_id: Hashable | None = None,
+        activate: bool = False,
+        start_time_ns: int | None = None,
+    ) -> None:
+        """Start a span for ``run_id``. The parent is ``parent_run_id``'s span when it is open,
+        else the current OTel context. ``activate`` makes the span current until it ends, so spans
+        created by user or provider code inside the run nest under it."""
+        registry = self._registry
+        if registry.get(run_id) is not None:
+            log_once("dup-start", "genai-trace: duplicate start for an open run ignored")
+            return
+        parent = registry.get(parent_run_id) if parent_run_id is not None else None
+        parent_ctx = _parent_context(parent)
+        settings = self.settings
+        if op.kind is OperationKind.STEP and settings.hide_internal_spans:
+            self._link(run_id, parent, parent_ctx)
+            return
+        attrs = start_attributes(op)
+        attribution = self._attribution(op, parent)
+        if attribution is not None:
+            attrs.update(attribution.span_attributes())
+        run = Run(run_id, parent, op, attribution)
+        if settings.capture_mode.on_span:
+            from genai_trace_core import _content
+
+            run.budget = _content.ContentBudget(settings)
+            attrs.update(_content.build_content_attributes(op, settings, run.budget))
+        t = valid_ns(start_time_ns) or self._clock()
+        run.start_ns = t
+        span = self._tracer.start_span(
+            clean_text(span_name(op)),
+            context=parent_ctx,
+            kind=span_kind(op.kind),
+            attributes=clean_attributes(attrs),
+            start_time=t,
+        )
+        run.span = span
+        run.metric_attrs = metric_base(attrs)
+        run.ctx = trace.set_span_in_context(span, parent_ctx)
+        if not registry.put_if_absent(run_id, run, t / 1e9):
+            span.end(end_time=t)
+            return
+        if parent is not None:
+            parent.add_child(run)
+        if activate:
+            ctx = otel_context.set_value(_RUN_KEY, run, run.ctx)
+            if op.kind.is_inference and settings.suppress_provider_spans:
+                ctx = with_provider_suppression(ctx)
+            run.active_ctx = ctx
+            run.prev_ctx = _context.activate(ctx)
+
+    @safe()
+    def link(self, run_id: Hashable, *, parent_run_id: Hashable | None = None) -> None:
+        """Register a run that gets no span: its children nest under its nearest traced ancestor."""
+        if self._registry.get(run_id) is not None:
+            return
+        parent = self._registry.get(parent_run_id) if parent_run_id is not None else None
+        self._link(run_id, parent, parent.ctx if parent is not None else otel_context.get_current())
+
+    def _link(self, run_id: Hashable, parent: Run | None, parent_ctx: Context) -> None:
+        run = Run(run_id, parent, None, parent.attribution if parent is not None else None)
+        run.ctx = parent_ctx
+        if self._registry.put_if_absent(run_id, run) and parent is not None:
+            parent.add_child(run)
+
+    @safe()
+    def chunk(self, run_id: Hashable, *, time_ns: int | None = None) -> None:
+        """A streamed chunk arrived: time to first chunk, then the gap between chunks."""
+        run = self._registry.get(run_id)
+        if run is None or run.span is None:
+            return
+        t = valid_ns(time_ns) or self._clock()
+        run.streaming = True
+        last = run.last_chunk_ns
+        if last is None:
+            ttfc = (t - run.start_ns) / 1e9
+            # The first chunk proves the call streams, even when the request did not say so.
+            run.span.set_attributes(
+                {
+                    semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: ttfc,
+                    semconv.GEN_AI_REQUEST_STREAM: True,
+                }
+            )
+            self._instruments.first_chunk(run.metric_attrs, ttfc)
+        else:
+            self._instruments.chunk_gap(run.metric_attrs, (t - last) / 1e9)
+        run.last_chunk_ns = t
+
+    @safe()
+    def add_event(
+        self, run_id: Hashable, name: str, attributes: Mapping[str, Any] | None = None
+    ) -> None:
+        run = self._registry.get(run_id)
+        if run is not None and run.span is not None:
+            attrs = clean_attributes(attributes) if attributes else attributes
+            run.span.add_event(clean_text(name), attrs, timestamp=self._clock())
+
+    @safe()
+    def set_attributes(self, run_id: Hashable, attributes: Mapping[str, Any]) -> None:
+        run = self._registry.get(run_id)
+        if run is not None and run.span is not None:
+            run.span.set_attributes(clean_attributes(attributes))
+
+    @safe()
+    def end(
+        self, run_id: Hashable, outcome: Outcome | None = None, *, end_time_ns: int | None = None
+    ) -> None:
+        """End ``run_id`` successfully. Unknown or already ended runs are ignored."""
+        run = self._registry.pop(run_id)
+        if run is not None:
+            self._finish(run, outcome, None, end_time_ns)
+
+    @safe()
+    def fail(
+        self,
+        run_id: Hashable,
+        error: BaseException | str,
+        *,
+        outcome: Outcome | None = None,
+        end_time_ns: int | None = None,
+    ) -> None:
+        """End ``run_id`` with status ERROR and ``error.type`` (a string is taken as the type)."""
+        run = self._registry.pop(run_id)
+        if run is not None:
+            self._finish(run, outcome, error, end_time_ns)
+
+    @safe(default=0)
+    def sweep(self) -> int:
+        """End every run older than the TTL as abandoned; return how many."""
+        return self._registry.sweep()
+
+    @safe()
+    def shutdown(self) -> None:
+        """End every open run as abandoned (process exit, uninstrument)."""
+        for run in self._registry.drain():
+            self._abandon(run)
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _attribution(self, op: Operation, parent: Run | None) -> Attribution | None:
+        own = from_operation_fields(
+            user_id=op.user_id,
+            conversation_id=op.conversation_id,
+            tenant_id=op.tenant_id,
+            feature=op.feature,
+            metadata=op.metadata,
+            allowed_keys=self.settings.metadata_keys,
+        )
+        inherited = parent.attribution if parent is not None else current_attribution()
+        if own is None:
+            return inherited
+        return own.merged_over(inherited)
+
+    def _abandon(self, run: Run) -> None:
+        if run.ended:
+            return
+        self._registry.pop(run.run_id)
+        if run.span is not None:
+            self._instruments.add_abandoned(run.metric_attrs)
+        self._finish(run, None, semconv.ERROR_TYPE_ABANDONED, None)
+
+    def _finish(
+        self,
+        run: Run,
+        outcome: Outcome | None,
+        error: BaseException | str | None,
+        end_time_ns: int | None,
+    ) -> None:
+        if run.ended:
+            return
+        run.ended = True
+        parent = run.parent
+        if parent is not None:
+            parent.remove_child(run)
+            if run.children:  # open grandchildren stay reachable from the root
+                for child in run.children:
+                    parent.add_child(child)
+        span = run.span
+        if span is not None:
+            try:
+                self._end_span(run, span, outcome, error, end_time_ns)
+            except Exception:
+                log_once("end-span", "genai-trace: enriching a span at end failed")
+                if span.is_recording():
+                    span.end(end_time=valid_ns(end_time_ns))
+            finally:
+                if run.active_ctx is not None and run.prev_ctx is not None:
+                    _context.deactivate(run.active_ctx, run.prev_ctx, _stale_fallback)
+        if run.parent is None and run.children:
+            self._end_descendants(run)
+
+    def _end_descendants(self, root: Run) -> None:
+        stack = list(root.children or ())
+        while stack:
+            child = stack.pop()
+            if child.ended:
+                continue
+            if child.children:
+                stack.extend(child.children)
+            if child.op is not None and child.op.kind.is_inference and child.streaming:
+                continue  # a stream consumed after its caller returned ends on its own
+            self._abandon(child)
+
+    def _end_span(
+        self,
+        run: Run,
+        span: Span,
+        outcome: Outcome | None,
+        error: BaseException | str | None,
+        end_time_ns: int | None,
+    ) -> None:
+        op = run.op
+        assert op is not None
+        kind = op.kind
+        settings = self.settings
+        end_ns = valid_ns(end_time_ns) or self._clock()
+        duration = max(0.0, (end_ns - run.start_ns) / 1e9)
+        attrs: dict[str, Any] = {}
+        metric_attrs = run.metric_attrs
+        if outcome is not None:
+            attrs.update(outcome_attributes(kind, outcome))
+            if outcome.response_model:
+                metric_attrs = {
+                    **metric_attrs,
+                    semconv.GEN_AI_RESPONSE_MODEL: outcome.response_model,
+                }
+        usage: Usage | None = None
+        cost = None
+        if kind.is_inference or kind is OperationKind.EMBEDDINGS:
+            usage = self._usage(op, outcome, error)
+            if usage is not None:
+                attrs.update(usage_attributes(usage, full=True))
+                from genai_trace_core._cost import compute_cost
+
+                model = (outcome.response_model if outcome else None) or op.request_model
+                cost = compute_cost(model, op.provider, usage)
+                if cost is not None:
+                    attrs.update(cost_attributes(cost))
+        error_type: str | None = None
+        if error is not None:
+            error_type = error_type_of(error)
+            attrs[semconv.ERROR_TYPE] = error_type
+            metric_attrs = {**metric_attrs, semconv.ERROR_TYPE: error_type}
+            desc = clean_text(str(error) if isinstance(error, BaseException) else error)
+            span.set_status(Status(StatusCode.ERROR, desc[:256] or error_type))
+            if isinstance(error, BaseException):
+                exc_attrs = None if desc.isascii() else {semconv.EXCEPTION_MESSAGE: desc}
+                span.record_exception(error, exc_attrs, timestamp=end_ns)
+        mode = settings.capture_mode
+        content_attrs: dict[str, Any] = {}
+        if mode.any and outcome is not None:
+            from genai_trace_core import _content
+
+            if run.budget is None:
+                run.budget = _content.ContentBudget(settings)
+            content_attrs = _content.build_outcome_content(outcome, settings, run.budget)
+            if mode.on_span:
+                attrs.update(content_attrs)
+        if run.budget is not None:
+            attrs.update(run.budget.flag_attributes())
+        if attrs:
+            span.set_attributes(clean_attributes(attrs))
+        self._record_metrics(run, kind, metric_attrs, duration, usage, cost, error_type)
+        if settings.emits_events and kind.is_inference:
+            self._emit_details(run, op, attrs, content_attrs, end_ns)
+        if error is not None and isinstance(error, BaseException) and settings.emits_events:
+            _events.emit_exception(self._logger, run.ctx, error, metric_attrs, end_ns)
+        span.end(end_time=end_ns)
+
+    def _usage(
+        self, op: Operation, outcome: Outcome | None, error: BaseException | str | None
+    ) -> Usage | None:
+        from genai_trace_core._usage import normalize_usage
+
+        usage = None
+        if outcome is not None and outcome.raw_usage is not None:
+            usage = normalize_usage(outcome.raw_usage, op.provider)
+        if usage is not None or error is not None:
+            return usage
+        inputs = op.estimate_input
+        outputs = outcome.estimate_output if outcome is not None else None
+        if inputs is None and outputs is None:
+            return None
+        from genai_trace_core._tokens import estimate_usage
+
+        return estimate_usage(
+            op.request_model,
+            inputs() if inputs is not None else (),
+            outputs() if outputs is not None else None,  # None: no output count (embeddings)
+        )
+
+    def _record_metrics(
+        self,
+        run: Run,
+        kind: OperationKind,
+        metric_attrs: dict[str, Any],
+        duration: float,
+        usage: Usage | None,
+        cost: Any,
+        error_type: str | None,
+    ) -> None:
+        inst = self._instruments
+        attribution = run.attribution
+        keys = self.settings.metric_attribute_keys
+        if attribution is not None and keys:
+            metric_attrs = {**metric_attrs, **attribution.metric_attributes(keys)}
+        if kind.is_inference:
+            inst.inference(metric_attrs, duration, usage)
+            run.count_in_agent(tool=False)
+        elif kind is OperationKind.EMBEDDINGS:
+            inst.embeddings(metric_attrs, duration, usage)
+        elif kind is OperationKind.RETRIEVAL:
+            inst.client_operation(metric_attrs, duration)
+        elif kind is OperationKind.EXECUTE_TOOL:
+            assert run.span is not None
+            inst.tool(_tool_metric_attrs(run, metric_attrs), duration)
+            run.count_in_agent(tool=True)
+        elif kind in (
+            OperationKind.INVOKE_AGENT,
+            OperationKind.INVOKE_WORKFLOW,
+            OperationKind.HANDLE_CONVERSATION_TURN,
+        ):
+            attrs = _invocation_metric_attrs(run, metric_attrs)
+            inst.invocation(attrs, duration)
+            if kind is OperationKind.INVOKE_AGENT:
+                inst.agent_calls(attrs, run.inference_calls, run.tool_calls)
+        if cost is not None:
+            inst.add_cost(metric_attrs, cost.total_usd)
+
+    def _emit_details(
+        self,
+        run: Run,
+        op: Operation,
+        end_attrs: Mapping[str, Any],
+        content_attrs: Mapping[str, Any],
+        end_ns: int,
+    ) -> None:
+        from genai_trace_core import _content
+
+        assert run.span is not None
+        span_attrs = dict(getattr(run.span, "attributes", None) or {})
+        span_attrs.update(end_attrs)
+        structured: dict[str, Any] = {}
+        if run.budget is not None:
+            structured.update(
+                _content.build_event_content(op, content_attrs, self.settings, run.budget)
+            )
+        _events.emit_inference_details(self._logger, run.ctx, span_attrs, structured, end_ns)
+
+
+def _tool_metric_attrs(run: Run, base: dict[str, Any]) -> dict[str, Any]:
+    op = run.op
+    assert op is not None
+    attrs = dict(base)
+    attrs[semconv.GEN_AI_TOOL_NAME] = op.name or "unknown"
+    attrs[semconv.GEN_AI_TOOL_TYPE] = op.tool_type or "function"
+    if op.agent_name:
+        attrs[semconv.GEN_AI_AGENT_NAME] = op.agent_name
+    return attrs
+
+
+def _invocation_metric_attrs(run: Run, base: dict[str, Any]) -> dict[str, Any]:
+    op = run.op
+    assert op is not None
+    attrs = dict(base)
+    if op.kind is OperationKind.INVOKE_AGENT:
+        name = op.agent_name or op.name
+        if name:
+            attrs[semconv.GEN_AI_AGENT_NAME] = name
+    elif op.name:
+        attrs[semconv.GEN_AI_WORKFLOW_NAME] = op.name
+    attrs[semconv.GEN_AI_INVOCATION_IS_NESTED] = run.has_invocation_ancestor()
+    return attrs
+
+
+def _parent_context(parent: Run | None) -> Context:
+    """The context a new run's span starts in: its parent run's, unless a span that user or
+    provider code opened *inside* that parent's activation is current (a user span in a lambda
+    around a tool call): then the current context, so the run nests under that span."""
+    current = otel_context.get_current()
+    if parent is None:
+        return _live_context(current)
+    anchor: Run | None = parent
+    while anchor is not None and anchor.span is None:  # hidden/linked runs have no span
+        anchor = anchor.parent
+    if (
+        anchor is not None
+        and current.get(_RUN_KEY) is anchor
+        and trace.get_current_span(current) is not anchor.span
+    ):
+        return current
+    return parent.ctx
+
+
+def _live_context(ctx: Context) -> Context:
+    """``ctx`` without the activations of runs that already ended (ended in another thread or
+    task, which cannot reset this one's context): a new root never nests under an ended span."""
+    for _ in range(64):  # bounded walk past ended ancestors
+        run = ctx.get(_RUN_KEY)
+        if not isinstance(run, Run) or trace.get_current_span(ctx) is not run.span:
+            return ctx
+        fallback = _stale_fallback(ctx)
+        if fallback is None:
+            return ctx
+        ctx = fallback
+    return ctx
+
+
+def _stale_fallback(ctx: Context) -> Context | None:
+    run = ctx.get(_RUN_KEY)
+    if isinstance(run, Run) and run.ended and run.prev_ctx is not None:
+        return run.prev_ctx
+    return None

@@ -1,0 +1,245 @@
+"""Redaction of captured text: the built-in detectors and the user hook.
+
+The built-in pass (``Settings.redact_builtin`` / ``GENAI_TRACE_REDACT``) is one precompiled regular
+expression with one named alternative per detector, so a text is scanned once. Candidates that
+need a checksum (payment cards: issuer prefix + Luhn; IBANs: ISO 7064 mod 97; IP addresses:
+``ipaddress``) are validated in the replacement callback and left alone when invalid. Every
+alternative that starts with a character run is anchored with a look-behind so a long run of word
+characters is scanned in linear time. Markers look like ``[REDACTED:email]``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Final
+
+from genai_trace_core._safe import log_once
+from genai_trace_core._settings import Settings
+
+REDACTION_FAILED: Final = "[REDACTION FAILED]"
+MARKER_PREFIX: Final = "[REDACTED:"
+
+_B64URL = r"[A-Za-z0-9_\-]"
+
+# (name, label in the marker, pattern). Each pattern starts with a literal or a character class so
+# the regex engine can skip an alternative on its first character; the shared ``(?<!\w)`` in front
+# of the alternation rejects positions inside a word with one test. Secrets come first: a key
+# must win over the PII detectors at the same position.
+_SECRET_RULES: Final[tuple[tuple[str, str, str], ...]] = (
+    (
+        "private_key",
+        "private_key",
+        r"-----BEGIN[A-Z ]{0,40}PRIVATE KEY-----"
+        r"(?:[\s\S]*?-----END[A-Z ]{0,40}PRIVATE KEY-----|[\s\S]*)",
+    ),
+    ("anthropic", "anthropic_key", rf"sk-ant-{_B64URL}{{20,}}"),
+    ("openai", "openai_key", rf"sk-(?:proj-|svcacct-|admin-)?{_B64URL}{{20,}}"),
+    ("stripe", "stripe_key", r"[rs]k_(?:live|test)_[A-Za-z0-9]{16,}"),
+    ("google", "google_key", rf"AIza{_B64URL}{{30,}}"),
+    ("google_oauth", "google_token", rf"ya29\.{_B64URL}{{20,}}"),
+    ("aws", "aws_key", r"A(?:KIA|SIA|BIA|CCA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
+    ("github", "github_token", r"gh[pousr]_[A-Za-z0-9]{30,}"),
+    ("github_pat", "github_token", r"github_pat_\w{22,}"),
+    ("gitlab", "gitlab_token", rf"glpat-{_B64URL}{{20,}}"),
+    ("slack", "slack_token", r"xox[abposre]-[A-Za-z0-9-]{10,}"),
+    ("huggingface", "hf_token", r"hf_[A-Za-z0-9]{30,}"),
+    ("groq", "groq_key", r"gsk_[A-Za-z0-9]{20,}"),
+    ("xai", "xai_key", r"xai-[A-Za-z0-9]{20,}"),
+    ("perplexity", "perplexity_key", r"pplx-[A-Za-z0-9]{20,}"),
+    ("replicate", "replicate_token", r"r8_[A-Za-z0-9]{20,}"),
+    ("langsmith", "langsmith_key", r"lsv2_(?:pt|sk)_\w{20,}"),
+    ("npm", "npm_token", r"npm_[A-Za-z0-9]{30,}"),
+    # A JWT cut after its payload started is still a JWT: the signature part is optional.
+    ("jwt", "jwt", rf"eyJ{_B64URL}{{8,}}\.eyJ{_B64URL}*(?:\.{_B64URL}*)?"),
+    ("bearer", "bearer_token", r"[Bb]earer[ \t]+[A-Za-z0-9._~+/=\-]{8,}"),
+    # scheme://user:password@host (the scheme's "://" is before the match).
+    ("url_password", "password", r"//[^\s:/?#@\[\]]{1,128}:[^\s/?#@]{1,256}@"),
+)
+
+_PII_RULES: Final[tuple[tuple[str, str, str], ...]] = (
+    (
+        "email",
+        "email",
+        r"[\w.%+-][\w.%+'-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}(?![\w-])",
+    ),
+    (
+        "iban",
+        "iban",
+        r"[A-Z][A-Z]\d\d(?:(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?|[A-Z0-9]{11,30})"
+        r"(?![A-Za-z0-9])",
+    ),
+    ("card", "card", r"\d(?:[ -]?\d){12,18}(?![\w-])"),
+    ("ipv4", "ip", r"\d\d{0,2}(?:\.\d{1,3}){3}(?!\w|\.\d)"),
+    # Candidates need two colons (validated by ``ipaddress``), so "x[1:2]" is not even tried.
+    ("ipv6", "ip", r"[0-9A-Fa-f][0-9A-Fa-f]{0,3}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]{0,40}"),
+    ("ipv6_lead", "ip", r"::[0-9A-Fa-f][0-9A-Fa-f:.]{0,40}"),
+    ("phone_intl", "phone", r"\+\d{1,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,5}){2,6}(?!\w)"),
+    ("phone_us", "phone", r"\d(?:[ .-]\d{3}[ .-]\d{3}|\d\d[ .-]\d{3})[ .-]\d{4}(?!\w)"),
+    ("phone_us_paren", "phone", r"\(\d{3}\) ?\d{3}[ .-]\d{4}(?!\w)"),
+)
+
+_RULES: Final = _SECRET_RULES + _PII_RULES
+_LABELS: Final = {name: label for name, label, _ in _RULES}
+_SECRET_NAMES: Final = frozenset(name for name, _, _ in _SECRET_RULES)
+# Names the detector of a match (fullmatch picks the first rule, like the scan did).
+_NAMED: Final = re.compile("|".join(f"(?P<{name}>{pattern})" for name, _, pattern in _RULES))
+
+
+def _compile(rules: tuple[tuple[str, str, str], ...]) -> re.Pattern[str]:
+    alternatives = "|".join(f"(?:{pattern})" for _, _, pattern in rules)
+    # Every alternative starts with one of these characters: whitespace is rejected at once.
+    return re.compile(f"(?<!\\w)(?=[\\w.%+\\-(:/])(?:{alternatives})")
+
+
+_ALL: Final = _compile(_RULES)
+_SECRETS_ONLY: Final = _compile(_SECRET_RULES)
+
+_CARD_PREFIXES: Final = (
+    "4", "34", "37", "36", "38", "30", "35", "51", "52", "53", "54", "55",
+    "22", "23", "24", "25", "26", "27", "6011", "62", "64", "65",
+)  # fmt: skip
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _is_card(candidate: str) -> bool:
+    digits = candidate.replace(" ", "").replace("-", "")
+    return 13 <= len(digits) <= 19 and digits.startswith(_CARD_PREFIXES) and _luhn_ok(digits)
+
+
+def _iban_ok(compact: str) -> bool:
+    if not 15 <= len(compact) <= 34:
+        return False
+    rearranged = compact[4:] + compact[:4]
+    number = "".join(str(int(ch, 36)) for ch in rearranged)
+    return int(number) % 97 == 1
+
+
+def _redact_iban(candidate: str) -> str:
+    """Redact the longest prefix (ending at a group boundary) that passes the mod-97 check."""
+    if " " not in candidate:
+        return MARKER_PREFIX + "iban]" if _iban_ok(candidate) else candidate
+    groups = candidate.split(" ")
+    for end in range(len(groups), 2, -1):
+        if _iban_ok("".join(groups[:end])):
+            rest = " ".join(groups[end:])
+            return MARKER_PREFIX + "iban]" + (" " + rest if rest else "")
+    return candidate
+
+
+def _redact_ipv6(candidate: str) -> str:
+    address = candidate.rstrip(".")
+    if _is_ipv6(address):
+        return MARKER_PREFIX + "ip]" + candidate[len(address) :]
+    return candidate
+
+
+def _is_ipv6(candidate: str) -> bool:
+    if candidate.count(":") < 2:
+        return False
+    try:
+        ipaddress.IPv6Address(candidate)
+    except ValueError:
+        return False
+    groups = candidate.split(":")
+    # Plain compressed pairs such as "a::b" are more often code (slices) than addresses.
+    return (
+        len(groups) == 8
+        or candidate.startswith("::")
+        or "." in candidate
+        or any(len(g) >= 3 for g in groups)
+    )
+
+
+def _phone_ok(candidate: str) -> bool:
+    digits = sum(ch.isdigit() for ch in candidate)
+    return 8 <= digits <= 15
+
+
+def _ipv4_ok(candidate: str) -> bool:
+    return all(
+        int(octet) <= 255 and (octet == "0" or octet[0] != "0") for octet in candidate.split(".")
+    )
+
+
+def _classify(text: str, secrets_only: bool) -> str | None:
+    found = _NAMED.fullmatch(text)
+    name = found.lastgroup if found else None
+    if name is None or (secrets_only and name not in _SECRET_NAMES):
+        return None
+    return name
+
+
+def _check(match: re.Match[str], secrets_only: bool) -> str:
+    text = match.group()
+    name = _classify(text, secrets_only)
+    if name is None:
+        return text
+    before = match.string[match.start() - 1] if match.start() else " "
+    if name == "card":
+        return MARKER_PREFIX + "card]" if before not in ".-" and _is_card(text) else text
+    if name == "iban":
+        return _redact_iban(text)
+    if name == "ipv4":
+        return MARKER_PREFIX + "ip]" if before != "." and _ipv4_ok(text) else text
+    if name in ("ipv6", "ipv6_lead"):
+        return _redact_ipv6(text) if before != "." else text
+    if name == "phone_intl" and not _phone_ok(text):
+        return text
+    if name in ("phone_us", "phone_us_paren") and before in ".-":
+        return text
+    if name == "bearer":
+        return text.split(None, 1)[0] + " " + MARKER_PREFIX + "bearer_token]"
+    if name == "url_password":
+        return "//" + MARKER_PREFIX + "password]@"
+    return f"{MARKER_PREFIX}{_LABELS[name]}]"
+
+
+def _check_all(match: re.Match[str]) -> str:
+    return _check(match, False)
+
+
+def _check_secrets(match: re.Match[str]) -> str:
+    return _check(match, True)
+
+
+def builtin_redact(text: str) -> str:
+    """Mask emails, phone numbers, payment cards, IBANs, IP addresses and API keys/tokens."""
+    return _ALL.sub(_check_all, text)
+
+
+def redact_secret_text(text: str) -> str:
+    """Mask only credentials (API keys, tokens, JWTs, private keys, URL passwords).
+
+    Applied in every capture mode to strings that may carry configuration (model kwargs)."""
+    return _SECRETS_ONLY.sub(_check_secrets, text)
+
+
+def redact(text: str, settings: Settings) -> str:
+    """Apply the built-in redactors (when switched on) and then the user hook.
+
+    A hook that raises or returns something other than a string drops the text: the result is
+    ``[REDACTION FAILED]``, never the unredacted text and never an exception."""
+    if settings.redact_builtin:
+        text = builtin_redact(text)
+    hook = settings.redactor
+    if hook is None:
+        return text
+    try:
+        out: object = hook(text)
+    except Exception:  # a user hook never breaks telemetry
+        log_once("redactor-raised", "genai-trace: the redactor hook raised; content dropped")
+        return REDACTION_FAILED
+    if not isinstance(out, str):
+        log_once("redactor-type", "genai-trace: the redactor hook returned a non-string")
+        return REDACTION_FAILED
+    return out

@@ -1,0 +1,92 @@
+"""A bounded map of open runs: size cap and TTL, insertion-ordered so expiry checks are O(1)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+
+
+class BoundedRegistry(Generic[V]):
+    """Thread-safe ``run_id -> value`` map.
+
+    ``put`` evicts the oldest entries when the cap is reached and any entries older than the TTL
+    (checked from the oldest end, so the common case costs one comparison). Evicted values are
+    handed to ``on_evict`` outside the lock.
+    """
+
+    __slots__ = ("_clock", "_items", "_lock", "_on_evict", "max_size", "ttl_s")
+
+    def __init__(
+        self,
+        *,
+        max_size: int,
+        ttl_s: float,
+        clock: Callable[[], float],
+        on_evict: Callable[[V], None],
+    ) -> None:
+        self.max_size = max(1, max_size)
+        self.ttl_s = ttl_s
+        self._clock = clock
+        self._on_evict = on_evict
+        self._items: dict[Hashable, tuple[float, V]] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: Hashable) -> V | None:
+        item = self._items.get(key)
+        return None if item is None else item[1]
+
+    def put_if_absent(self, key: Hashable, value: V, now: float | None = None) -> bool:
+        """Insert ``value``; return False (and change nothing) if ``key`` is already present."""
+        evicted: list[V] = []
+        if now is None:
+            now = self._clock()
+        with self._lock:
+            items = self._items
+            if key in items:
+                return False
+            if items:
+                self._collect_expired(now, evicted)
+                while len(items) >= self.max_size:
+                    oldest = next(iter(items))
+                    evicted.append(items.pop(oldest)[1])
+            items[key] = (now, value)
+        for v in evicted:
+            self._on_evict(v)
+        return True
+
+    def pop(self, key: Hashable) -> V | None:
+        with self._lock:
+            item = self._items.pop(key, None)
+        return None if item is None else item[1]
+
+    def sweep(self, now: float | None = None) -> int:
+        """Evict every entry older than the TTL; return how many were evicted."""
+        evicted: list[V] = []
+        with self._lock:
+            self._collect_expired(self._clock() if now is None else now, evicted)
+        for v in evicted:
+            self._on_evict(v)
+        return len(evicted)
+
+    def drain(self) -> list[V]:
+        with self._lock:
+            values = [v for _, v in self._items.values()]
+            self._items.clear()
+        return values
+
+    def _collect_expired(self, now: float, out: list[V]) -> None:
+        items = self._items
+        deadline = now - self.ttl_s
+        while items:
+            key = next(iter(items))
+            created, value = items[key]
+            if created > deadline:
+                break
+            del items[key]
+            out.append(value)

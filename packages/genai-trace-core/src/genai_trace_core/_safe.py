@@ -1,0 +1,42 @@
+"""The one never-raise wrapper. Telemetry must not break the user's program."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+logger = logging.getLogger("genai_trace")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_logged: set[str] = set()
+
+
+def log_once(key: str, msg: str, *args: Any) -> None:
+    """Log ``msg`` at debug level the first time ``key`` is seen (bounded)."""
+    if key in _logged:
+        return
+    if len(_logged) < 1024:
+        _logged.add(key)
+    logger.debug(msg, *args, exc_info=True)
+
+
+def safe(default: Any = None) -> Callable[[F], F]:
+    """Decorate a telemetry entry point: any exception is logged once at debug and swallowed."""
+
+    def deco(fn: F) -> F:
+        key = f"{fn.__module__}.{fn.__qualname__}"
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                log_once(key + type(exc).__name__, "genai-trace: %s failed", key)
+                return default
+
+        return cast(F, wrapper)
+
+    return deco

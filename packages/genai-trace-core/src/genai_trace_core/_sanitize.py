@@ -1,0 +1,60 @@
+"""Keep every span exportable: values the OTLP encoder would reject are fixed before they are set.
+
+The OTLP protobuf encoder raises on a negative or > 2**64 timestamp and on a span name or status
+message that UTF-8 cannot encode (a lone surrogate): the *whole batch* is then lost. It drops (and
+logs an error for) an attribute holding such a string or an integer outside int64. Framework
+callbacks can hand us all of these (user-chosen run names, ``time_ns`` from a custom clock,
+provider payloads), so lifecycle passes names, messages, times and attributes through here.
+Checks are ``isinstance`` and ``str.isascii`` calls: the common case copies nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from genai_trace_core._truncate import sanitize_utf8
+
+_INT64_MAX: Final = 2**63 - 1
+_INT64_MIN: Final = -(2**63)
+
+
+def valid_ns(value: object) -> int | None:
+    """``value`` if it is a usable epoch timestamp in nanoseconds, else ``None``."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= _INT64_MAX:
+        return value
+    return None
+
+
+def clean_text(value: str) -> str:
+    return value if value.isascii() else sanitize_utf8(value)
+
+
+def _clean_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if value.isascii() else sanitize_utf8(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, (list, tuple)):
+            return [_clean_value(v) for v in value]
+        return value
+    return value if _INT64_MIN <= value <= _INT64_MAX else str(value)
+
+
+def _needs_cleaning(value: Any) -> bool:
+    if isinstance(value, str):
+        return not value.isascii()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return not _INT64_MIN <= value <= _INT64_MAX
+    if isinstance(value, (list, tuple)):
+        return any(_needs_cleaning(v) for v in value)
+    return False
+
+
+def clean_attributes(attributes: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``attributes`` with unencodable strings repaired (U+FFFD) and out-of-range integers turned
+    into strings; the same object when nothing needed it."""
+    if all(
+        isinstance(k, str) and k.isascii() and not _needs_cleaning(v) for k, v in attributes.items()
+    ):
+        return attributes
+    return {clean_text(str(k)): _clean_value(v) for k, v in attributes.items()}

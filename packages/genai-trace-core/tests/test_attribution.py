@@ -1,0 +1,99 @@
+"""User, conversation, tenant and metadata attribution on spans, inherited by child runs."""
+
+from __future__ import annotations
+
+import asyncio
+
+from genai_trace_core import Operation, OperationKind, attribution, current_attribution, semconv
+from genai_trace_core.testing import OTelHarness
+
+
+def test_attribution_block_reaches_root_and_is_inherited_by_children(otel: OTelHarness) -> None:
+    t = otel.telemetry(metadata_keys=("feature_flag",))
+    with attribution(
+        user_id="u-1",
+        conversation_id="c-1",
+        tenant_id="acme",
+        feature="faq",
+        metadata={"feature_flag": "beta"},
+    ):
+        t.start("wf", Operation(OperationKind.INVOKE_WORKFLOW, name="rag"))
+    t.start(
+        "chat",
+        Operation(OperationKind.CHAT, provider="openai", request_model="gpt-4o"),
+        parent_run_id="wf",
+    )
+    t.end("chat")
+    t.end("wf")
+    expected = {
+        semconv.USER_ID: "u-1",
+        semconv.GEN_AI_CONVERSATION_ID: "c-1",
+        semconv.TENANT_ID: "acme",
+        semconv.FEATURE: "faq",
+        semconv.METADATA_PREFIX + "feature_flag": "beta",
+    }
+    tree = otel.tree(attributes=tuple(expected))
+    assert tree[0]["attributes"] == expected
+    assert tree[0]["children"][0]["attributes"] == expected
+
+
+def test_operation_fields_override_inherited_ones(otel: OTelHarness) -> None:
+    t = otel.telemetry(metadata_keys=("team",))
+    t.start(
+        "wf",
+        Operation(
+            OperationKind.INVOKE_WORKFLOW,
+            name="w",
+            user_id="parent-user",
+            metadata={"team": "a", "secret_note": "x"},
+        ),
+    )
+    t.start(
+        "c",
+        Operation(OperationKind.CHAT, request_model="m", conversation_id="thread-7"),
+        parent_run_id="wf",
+    )
+    t.end("c")
+    t.end("wf")
+    keys = (
+        semconv.USER_ID,
+        semconv.GEN_AI_CONVERSATION_ID,
+        semconv.METADATA_PREFIX + "team",
+        semconv.METADATA_PREFIX + "secret_note",
+    )
+    tree = otel.tree(attributes=keys)
+    assert tree[0]["attributes"] == {
+        semconv.USER_ID: "parent-user",
+        semconv.METADATA_PREFIX + "team": "a",
+    }
+    assert tree[0]["children"][0]["attributes"] == {
+        semconv.USER_ID: "parent-user",
+        semconv.GEN_AI_CONVERSATION_ID: "thread-7",
+        semconv.METADATA_PREFIX + "team": "a",
+    }
+
+
+def test_nested_blocks_merge_and_restore() -> None:
+    assert current_attribution() is None
+    with attribution(user_id="u"):
+        with attribution(tenant_id="t") as inner:
+            assert (inner.user_id, inner.tenant_id) == ("u", "t")
+        outer = current_attribution()
+        assert outer is not None and outer.tenant_id is None
+    assert current_attribution() is None
+
+
+def test_attribution_is_per_task() -> None:
+    seen: dict[str, str | None] = {}
+
+    async def run(user: str) -> None:
+        with attribution(user_id=user):
+            await asyncio.sleep(0)
+            a = current_attribution()
+            seen[user] = a.user_id if a else None
+
+    async def main() -> None:
+        await asyncio.gather(run("a"), run("b"))
+
+    asyncio.run(main())
+    assert seen == {"a": "a", "b": "b"}

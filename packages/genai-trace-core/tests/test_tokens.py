@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from genai_trace_core import _tokens
+from genai_trace_core._tokens import count_tokens, encoding_for_model, estimate_usage
+from genai_trace_core._types import Usage
+
+CACHE = "/work/shared/tiktoken-cache"
+
+# Expected counts, with provenance. "tiktoken is great!" is the OpenAI cookbook example ("How to
+# count tokens with tiktoken"): cl100k_base -> [83, 1609, 5963, 374, 2294, 0] and o200k_base ->
+# [83, 8251, 2488, 382, 2212, 0], 6 tokens each. "hello world" is 2 tokens in both (cl100k ids
+# [15339, 1917]; o200k [24912, 2375], the check in /work/shared/tiktoken-cache/README.md). The
+# Japanese text was decoded token by token once to check the split: cl100k_base gives 8 tokens
+# (日 | 本 | 語 as two byte pieces | の | テ | キ | スト),
+# o200k_base 6 (日本 | 語 | の | テ | キ | スト).
+JAPANESE = "日本語のテキスト"
+
+
+@pytest.fixture(autouse=True)
+def _offline_cache(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", CACHE)
+    _tokens._reset_for_tests()
+    yield
+    _tokens._reset_for_tests()
+
+
+@pytest.mark.parametrize(
+    ("model", "encoding"),
+    [
+        ("gpt-4o", "o200k_base"),
+        ("gpt-4o-mini-2024-07-18", "o200k_base"),
+        ("chatgpt-4o-latest", "o200k_base"),
+        ("gpt-4.1-nano", "o200k_base"),
+        ("gpt-5", "o200k_base"),
+        ("gpt-5-mini", "o200k_base"),
+        ("o1", "o200k_base"),
+        ("o1-mini", "o200k_base"),
+        ("o3-mini", "o200k_base"),
+        ("o4-mini", "o200k_base"),
+        ("openai/gpt-4o", "o200k_base"),
+        ("gpt-4", "cl100k_base"),
+        ("gpt-4-turbo", "cl100k_base"),
+        ("gpt-3.5-turbo", "cl100k_base"),
+        ("text-embedding-3-small", "cl100k_base"),
+        ("text-embedding-ada-002", "cl100k_base"),
+        ("claude-3-5-sonnet", "cl100k_base"),
+        ("ollama3", "cl100k_base"),
+        (None, "cl100k_base"),
+    ],
+)
+def test_model_family_selects_the_encoding(model: str | None, encoding: str) -> None:
+    assert encoding_for_model(model) == encoding
+
+
+@pytest.mark.parametrize(
+    ("model", "texts", "expected"),
+    [
+        ("gpt-4", ["tiktoken is great!"], (6, "cl100k_base")),
+        ("gpt-4o", ["tiktoken is great!"], (6, "o200k_base")),
+        ("gpt-3.5-turbo", ["hello world"], (2, "cl100k_base")),
+        ("o3-mini", ["hello world"], (2, "o200k_base")),
+        ("gpt-4", [JAPANESE], (8, "cl100k_base")),
+        ("gpt-4o", [JAPANESE], (6, "o200k_base")),
+        ("gpt-4o", ["hello world", JAPANESE, ""], (8, "o200k_base")),
+        ("unknown-model", ["tiktoken is great!", "hello world"], (8, "cl100k_base")),
+    ],
+)
+def test_counts_match_known_token_ids(
+    model: str, texts: list[str], expected: tuple[int, str]
+) -> None:
+    assert count_tokens(texts, model) == expected
+
+
+def test_special_token_text_is_counted_as_ordinary_text() -> None:
+    count, encoding = count_tokens(["<|endoftext|>"], "gpt-4")
+    # As the special token it would be one id (100257); as text it is several pieces.
+    assert (count > 1, encoding) == (True, "cl100k_base")
+
+
+def test_estimate_usage_is_flagged_estimated_with_its_encoding() -> None:
+    assert estimate_usage("gpt-4o", ["hello world"], [JAPANESE]) == Usage(
+        input_tokens=2, output_tokens=6, source="estimated", estimator="o200k_base"
+    )
+    assert estimate_usage("text-embedding-3-small", ["hello world", "hello world"]) == Usage(
+        input_tokens=4, source="estimated", estimator="cl100k_base"
+    )
+
+
+def test_encoding_is_loaded_once_and_shared(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = _tokens._load
+
+    def counting(name: str) -> Any:
+        calls.append(name)
+        return real(name)
+
+    monkeypatch.setattr(_tokens, "_loader", counting)
+    for _ in range(3):
+        count_tokens(["hello world"], "gpt-4o")
+        count_tokens(["hello world"], "gpt-4")
+    assert calls == ["o200k_base", "cl100k_base"]
+
+
+def test_load_failure_falls_back_to_heuristic_and_is_not_retried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+
+    def failing(name: str) -> Any:
+        calls.append(name)
+        raise OSError("no network")
+
+    monkeypatch.setattr(_tokens, "_loader", failing)
+    # ceil(11 / 4) = 3 and ceil(8 / 4) = 2 (characters, not bytes)
+    assert count_tokens(["hello world", JAPANESE], "gpt-4o") == (5, "heuristic")
+    assert count_tokens(["abcd", "abcde", ""], "gpt-4o") == (3, "heuristic")
+    assert estimate_usage("gpt-4o", ["hello world"], ["abc"]) == Usage(
+        input_tokens=3, output_tokens=1, source="estimated", estimator="heuristic"
+    )
+    assert calls == ["o200k_base"]
+
+
+def test_encoder_error_falls_back_to_heuristic(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Broken:
+        def encode_ordinary(self, text: str) -> list[int]:
+            raise ValueError("bad")
+
+    monkeypatch.setattr(_tokens, "_loader", lambda name: Broken())
+    assert count_tokens(["hello world"], "gpt-4") == (3, "heuristic")
+
+
+def test_non_string_items_are_skipped() -> None:
+    assert count_tokens(["hello world", None, 5, b"x"], "gpt-4") == (2, "cl100k_base")  # type: ignore[list-item]
+
+
+def test_nothing_is_loaded_at_import_and_tiktoken_cache_dir_is_never_set(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import os, sys
+        import genai_trace_core._tokens as t
+        import genai_trace_core._usage, genai_trace_core._cost, genai_trace_core._providers
+        assert "tiktoken" not in sys.modules, "tiktoken imported at import time"
+        assert "genai_prices" not in sys.modules, "genai_prices imported at import time"
+        assert t._encodings == {}
+        print(t.count_tokens(["hello world", "tiktoken is great!"], "gpt-4o"))
+        assert "TIKTOKEN_CACHE_DIR" not in os.environ
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TIKTOKEN_CACHE_DIR"}
+    # An empty cache and an unreachable proxy: tiktoken cannot download and fails fast.
+    env |= {
+        "HOME": str(tmp_path),
+        "XDG_CACHE_HOME": str(tmp_path),
+        "TMPDIR": str(tmp_path),
+        "DATA_GYM_CACHE_DIR": str(tmp_path / "empty"),
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    # ceil(11/4) + ceil(18/4) = 3 + 5
+    assert out.stdout.strip() == "(8, 'heuristic')"

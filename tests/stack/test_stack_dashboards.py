@@ -1,0 +1,110 @@
+"""Dashboards as code: regenerate byte-identical, only provisioned datasources, valid PromQL."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from stack_dashboard_queries import (
+    DASHBOARD_DIR,
+    dashboard_files,
+    load,
+    panels,
+    queries,
+    runnable_promql,
+)
+from stack_support import STACK, binary, load_yaml
+
+EXPECTED = {
+    "llm-overview.json",
+    "cost.json",
+    "model-comparison.json",
+    "rag-agents.json",
+    "errors.json",
+}
+
+
+def test_the_five_dashboards_are_committed() -> None:
+    assert {p.name for p in dashboard_files()} == EXPECTED
+
+
+def test_dashboards_regenerate_byte_identical_from_code() -> None:
+    pytest.importorskip(
+        "grafana_foundation_sdk", reason="pip install grafana-foundation-sdk==1769699241"
+    )
+    spec = importlib.util.spec_from_file_location(
+        "stack_dashboards_build", DASHBOARD_DIR / "build.py"
+    )
+    assert spec is not None and spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    rendered = build.render_all()
+    assert set(rendered) == EXPECTED
+    for name, text in rendered.items():
+        assert (DASHBOARD_DIR / name).read_text(encoding="utf-8") == text, (
+            f"{name} is stale: run stack/dashboards/build.py"
+        )
+
+
+def test_every_datasource_a_dashboard_uses_is_provisioned_with_that_type() -> None:
+    provisioned = {
+        d["uid"]: d["type"]
+        for d in load_yaml(STACK / "grafana" / "provisioning" / "datasources" / "datasources.yaml")[
+            "datasources"
+        ]
+    }
+    used = set()
+    for path in dashboard_files():
+        dash = load(path)
+        refs = [p.get("datasource") for p in panels(dash)]
+        refs += [t.get("datasource") for p in panels(dash) for t in p.get("targets", [])]
+        refs += [v.get("datasource") for v in dash["templating"]["list"]]
+        for ref in filter(None, refs):
+            assert provisioned.get(ref["uid"]) == ref["type"], f"{path.name}: {ref}"
+            used.add(ref["uid"])
+    assert used == {"prometheus", "tempo", "loki"}
+
+
+def test_dashboards_have_unique_uids_panel_ids_and_a_query_in_every_panel() -> None:
+    uids = [load(p)["uid"] for p in dashboard_files()]
+    assert len(set(uids)) == len(uids)
+    for path in dashboard_files():
+        dash = load(path)
+        ids = [p["id"] for p in panels(dash)]
+        assert len(set(ids)) == len(ids), path.name
+        assert dash["schemaVersion"] >= 41, "Grafana 12+ schema"
+        for panel in panels(dash):
+            if panel["type"] != "row":
+                assert panel.get("targets"), f"{path.name}: {panel['title']} has no query"
+
+
+def test_errors_dashboard_drills_into_tempo_and_loki() -> None:
+    by_type = {(q.dashboard, q.datasource["uid"]) for q in queries()}
+    assert ("errors.json", "tempo") in by_type and ("errors.json", "loki") in by_type
+    errors = [q for q in queries() if q.dashboard == "errors.json"]
+    [traceql] = [q.expr for q in errors if q.datasource["uid"] == "tempo"]
+    assert "status = error" in traceql and "span.gen_ai.operation.name" in traceql
+    [logql] = [q.expr for q in errors if q.datasource["uid"] == "loki"]
+    assert logql.startswith('{service_name=~"${service:regex}"}')
+
+
+@pytest.mark.stack
+def test_every_dashboard_promql_parses_under_promtool(tmp_path: Path) -> None:
+    prom_queries = [q for q in queries() if q.datasource["uid"] == "prometheus"]
+    assert len(prom_queries) > 40
+    rules = [
+        {"record": f"dashboard:query{i}", "expr": runnable_promql(q.expr)}
+        for i, q in enumerate(prom_queries)
+    ]
+    path = tmp_path / "dashboards.rules.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
+    result = subprocess.run(
+        [binary("promtool"), "check", "rules", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
