@@ -23,11 +23,6 @@ def make_handler(otel: OTelHarness) -> Iterator[Any]:
     yield make
 
 
-def shape(nodes: list[dict[str, Any]]) -> list[Any]:
-    """``[name, kind, status, [children...]]`` for whole-tree assertions."""
-    return [[n["name"], n["kind"], n["status"], shape(n["children"])] for n in nodes]
-
-
 @pytest.fixture
 def instrumented(otel: OTelHarness) -> Iterator[Any]:
     """``LangChainInstrumentor`` active on the harness; always uninstrumented afterwards."""

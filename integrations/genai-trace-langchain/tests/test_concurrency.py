@@ -5,13 +5,13 @@ import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from conftest import shape
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda, RunnableParallel
 
 from genai_trace_core import semconv
 from genai_trace_core.testing import OTelHarness
+from genai_trace_core.testing import tree_shape as shape
 from genai_trace_langchain import OpenTelemetryCallbackHandler
 from genai_trace_langchain.testing import FakeChatOpenAI
 

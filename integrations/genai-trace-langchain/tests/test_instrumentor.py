@@ -3,11 +3,11 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 from typing import Any
 
-from conftest import shape
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStoreRetriever
 
 from genai_trace_core.testing import OTelHarness
+from genai_trace_core.testing import tree_shape as shape
 from genai_trace_langchain import (
     LangChainInstrumentor,
     OpenTelemetryCallbackHandler,

@@ -3,12 +3,12 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 import pytest
-from conftest import shape
 from langchain_core.messages import AIMessage
 from langchain_core.tools import tool
 
 from genai_trace_core import semconv
 from genai_trace_core.testing import OTelHarness
+from genai_trace_core.testing import tree_shape as shape
 from genai_trace_langchain import OpenTelemetryCallbackHandler
 from genai_trace_langchain.testing import FakeChatOpenAI
 

@@ -4,7 +4,6 @@ import contextlib
 from typing import Any
 
 import pytest
-from conftest import shape
 from langchain_core.callbacks.manager import dispatch_custom_event
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableLambda
@@ -13,6 +12,7 @@ from opentelemetry import trace
 
 from genai_trace_core import semconv
 from genai_trace_core.testing import OTelHarness
+from genai_trace_core.testing import tree_shape as shape
 from genai_trace_langchain import OpenTelemetryCallbackHandler
 from genai_trace_langchain.testing import FakeChatOpenAI
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import shape
 from langchain_core.documents import Document
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
@@ -12,6 +11,7 @@ from langchain_core.vectorstores import InMemoryVectorStore
 
 from genai_trace_core import semconv
 from genai_trace_core.testing import OTelHarness
+from genai_trace_core.testing import tree_shape as shape
 from genai_trace_langchain.testing import DeterministicEmbeddings, FakeChatOpenAI
 
 DOCS = [

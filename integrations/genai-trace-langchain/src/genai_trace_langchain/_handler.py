@@ -1,9 +1,11 @@
 """``OpenTelemetryCallbackHandler``: LangChain callbacks -> genai-trace core calls.
 
-The handler keeps no state of its own: core's :class:`~genai_trace_core.Telemetry` keys every run
-by LangChain's ``run_id`` and nests it under ``parent_run_id``. ``run_inline = True`` makes
-LangChain's async callback manager call these (sync) methods in the running task, so activating a
-span here makes it current for the code the run executes next, with no thread hop.
+The handler keeps almost no state of its own: core's :class:`~genai_trace_core.Telemetry` keys
+every run by LangChain's ``run_id`` and nests it under ``parent_run_id``; the one exception is a
+small bounded map of named prompt templates waiting for the model call they feed (``_prompts``).
+``run_inline = True`` makes LangChain's async callback manager call these (sync) methods in the
+running task, so activating a span here makes it current for the code the run executes next, with
+no thread hop.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from uuid import UUID
 from langchain_core.callbacks import BaseCallbackHandler
 from opentelemetry import _logs, metrics, trace
 
-from genai_trace_core import OperationKind, Outcome, Settings, Telemetry, safe, semconv
+from genai_trace_core import Operation, OperationKind, Outcome, Settings, Telemetry, safe, semconv
 from genai_trace_langchain import _mapping
+from genai_trace_langchain._prompts import PendingPrompts, prompt_reference
 from genai_trace_langchain.version import __version__
 
 _SCOPE = "genai_trace_langchain"
@@ -67,6 +70,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
             scope_name=_SCOPE,
             scope_version=__version__,
         )
+        self._prompts = PendingPrompts()
 
     # --- models ----------------------------------------------------------------------------
 
@@ -89,6 +93,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
             metadata,
             tags,
         )
+        self._add_prompt(op, parent_run_id)
         self.telemetry.start(run_id, op, parent_run_id=parent_run_id, activate=True)
 
     @safe()
@@ -106,6 +111,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         op = _mapping.inference_operation(
             OperationKind.TEXT_COMPLETION, prompts, kwargs.get("invocation_params"), metadata, tags
         )
+        self._add_prompt(op, parent_run_id)
         self.telemetry.start(run_id, op, parent_run_id=parent_run_id, activate=True)
 
     def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
@@ -135,7 +141,12 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         name = kwargs.get("name")
         if not name and serialized:
             name = serialized.get("name") or (serialized.get("id") or [None])[-1]
-        op = _mapping.chain_operation(name, kwargs.get("run_type"), parent_run_id, metadata, tags)
+        run_type = kwargs.get("run_type")
+        op = _mapping.chain_operation(name, run_type, parent_run_id, metadata, tags)
+        if run_type == "prompt" and parent_run_id is not None:
+            reference = prompt_reference(name, serialized, metadata)
+            if reference is not None:  # for the model run that follows under the same parent
+                self._prompts.put(parent_run_id, reference)
         if tags and parent_run_id is not None:
             attempt = _mapping.retry_attempt(tags)
             if attempt is not None:  # RunnableRetry re-runs its child: an event on the retry run
@@ -145,9 +156,11 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         self.telemetry.start(run_id, op, parent_run_id=parent_run_id, activate=True)
 
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        self._prompts.drop(run_id)
         self.telemetry.end(run_id)
 
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self._prompts.drop(run_id)
         self._fail(run_id, error)
 
     # --- tools -----------------------------------------------------------------------------
@@ -227,6 +240,11 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         )
 
     # --- internals -------------------------------------------------------------------------
+
+    def _add_prompt(self, op: Operation, parent_run_id: UUID | None) -> None:
+        reference = self._prompts.take(parent_run_id)
+        if reference is not None:
+            op.prompt_name, op.prompt_version = reference
 
     @safe()
     def _fail(self, run_id: UUID, error: BaseException) -> None:

@@ -5,6 +5,8 @@
   tokens (also on the final stream chunk), response ids, finish reasons, ``bind_tools`` and tool
   calls. Reply ``i`` of a conversation is ``responses[i]`` where ``i`` counts the assistant turns
   after the last user message, so the same input always gets the same reply, across threads.
+  ``answer_fn(messages)`` (an ``AIMessage`` or a string), when given, decides every reply instead
+  (the examples use it for extractive answers and scripted tool calls).
 * :class:`DeterministicEmbeddings` returns hash-based unit vectors for an OpenAI model name.
 """
 
@@ -50,6 +52,7 @@ class FakeChatOpenAI(BaseChatModel):
     temperature: float = 0.0
     max_tokens: int | None = 256
     responses: list[Any] = Field(default_factory=list)  # AIMessage or str, by turn
+    answer_fn: Callable[[list[BaseMessage]], Any] | None = None  # overrides ``responses``
     cached_tokens: int = 0
     reasoning_tokens: int = 0
     delay_s: float = 0.0  # before answering (and before each streamed chunk)
@@ -106,7 +109,9 @@ class FakeChatOpenAI(BaseChatModel):
                 break
             if m.type == "ai":
                 turn += 1
-        if self.responses:
+        if self.answer_fn is not None:
+            chosen = self.answer_fn(messages)
+        elif self.responses:
             chosen = self.responses[min(turn, len(self.responses) - 1)]
         else:
             last = next((_text(m) for m in reversed(messages) if m.type == "human"), "")

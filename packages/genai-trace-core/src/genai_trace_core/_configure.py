@@ -207,10 +207,20 @@ def _build(
     tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
     readers: list[MetricReader] = []
-    if otlp:
-        span_exporter, metric_exporter, log_exporter = _otlp_exporters(proto, endpoint)
-        tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
-        readers.append(PeriodicExportingMetricReader(metric_exporter))
+    exporters = _otlp_exporters(proto, endpoint) if otlp else None
+    if exporters is not None:
+        readers.append(PeriodicExportingMetricReader(exporters[1]))
+    meter_provider = MeterProvider(
+        resource=resource, metric_readers=readers, shutdown_on_exit=False
+    )
+    if exporters is not None:
+        from genai_trace_core._export_health import GuardedBatchSpanProcessor
+
+        span_exporter, _, log_exporter = exporters
+        # Counts spans lost to a down/slow backend and warns once, instead of once per span.
+        tracer_provider.add_span_processor(
+            GuardedBatchSpanProcessor(span_exporter, meter_provider=meter_provider)
+        )
         logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter))
     if console if console is not None else not otlp:
         from genai_trace_core._console import ConsoleSpanProcessor
@@ -221,9 +231,6 @@ def _build(
         from genai_trace_core._jsonl import JsonlSpanExporter
 
         tracer_provider.add_span_processor(BatchSpanProcessor(JsonlSpanExporter(jsonl)))
-    meter_provider = MeterProvider(
-        resource=resource, metric_readers=readers, shutdown_on_exit=False
-    )
     mode = f"otlp/{proto}" if otlp else MODE_EMBEDDED
     return Providers(tracer_provider, meter_provider, logger_provider, mode, jsonl)
 

@@ -20,6 +20,7 @@ installed (``configure()``, the ``[sdk]`` extra).
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 from collections import deque
@@ -114,6 +115,11 @@ class CountingSpanExporter(SpanExporter):
         return self.inner.force_flush(timeout_millis)
 
 
+_SDK_TAKES_METER_PROVIDER = (
+    "meter_provider" in inspect.signature(BatchSpanProcessor.__init__).parameters
+)
+
+
 class GuardedBatchSpanProcessor(BatchSpanProcessor):
     """A ``BatchSpanProcessor`` that counts, instead of logging, every span it loses.
 
@@ -129,11 +135,9 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
         **batch_options: Any,
     ) -> None:
         self.dropped = dropped if dropped is not None else DroppedSpans(meter_provider)
-        super().__init__(
-            CountingSpanExporter(exporter, self.dropped),
-            meter_provider=meter_provider,
-            **batch_options,
-        )
+        if meter_provider is not None and _SDK_TAKES_METER_PROVIDER:
+            batch_options["meter_provider"] = meter_provider  # SDK self-metrics (newer SDKs)
+        super().__init__(CountingSpanExporter(exporter, self.dropped), **batch_options)
         self._closed = False
         queue = getattr(getattr(self, "_batch_processor", None), "_queue", None)
         # The SDK's bounded deque; without it (a future SDK) the SDK's own handling applies.

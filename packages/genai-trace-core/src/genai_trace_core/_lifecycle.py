@@ -17,7 +17,7 @@ from opentelemetry import context as otel_context
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, Status, StatusCode
 
-from genai_trace_core import _context, _events, semconv
+from genai_trace_core import _budget, _context, _events, semconv
 from genai_trace_core._attributes import (
     cost_attributes,
     error_type_of,
@@ -428,6 +428,8 @@ class Telemetry:
                 inst.agent_calls(attrs, run.inference_calls, run.tool_calls)
         if cost is not None:
             inst.add_cost(metric_attrs, cost.total_usd)
+            if _budget.listeners:  # an installed BudgetTracker: spend per user/tenant/feature
+                _budget.notify(cost.total_usd, attribution, run.ctx)
 
     def _emit_details(
         self,

@@ -164,6 +164,12 @@ RERANK_INPUT_COUNT: Final = "genai_trace.rerank.input_count"
 DOCUMENT_COUNT: Final = "genai_trace.documents.count"
 CONTENT_TRUNCATED: Final = "genai_trace.content.truncated"
 CONTENT_DROPPED: Final = "genai_trace.content.dropped"  # int: messages/parts/documents left out
+BUDGET_NAME: Final = "genai_trace.budget.name"  # attributes of EVENT_BUDGET_EXCEEDED
+BUDGET_SCOPE: Final = "genai_trace.budget.scope"  # "total" | "user" | "tenant" | "feature"
+BUDGET_KEY: Final = "genai_trace.budget.key"  # the user/tenant/feature whose spend crossed it
+BUDGET_WINDOW: Final = "genai_trace.budget.window"  # "hour" | "day"
+BUDGET_LIMIT_USD: Final = "genai_trace.budget.limit_usd"
+BUDGET_SPENT_USD: Final = "genai_trace.budget.spent_usd"
 
 # --- span events ---------------------------------------------------------------------------------
 EVENT_RETRY: Final = "genai_trace.retry"

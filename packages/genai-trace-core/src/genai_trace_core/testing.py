@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 from opentelemetry.sdk._logs import LoggerProvider
-from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+
+try:  # the SDK renamed it in 1.39
+    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+except ImportError:  # pragma: no cover - older SDKs
+    from opentelemetry.sdk._logs.export import (  # type: ignore[attr-defined,no-redef,unused-ignore]
+        InMemoryLogExporter as InMemoryLogRecordExporter,
+    )
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
     HistogramDataPoint,
@@ -39,6 +46,7 @@ __all__ = [
     "otel",
     "span_tree",
     "spans_as_dicts",
+    "tree_shape",
 ]
 
 
@@ -156,6 +164,21 @@ def span_tree(
 
     roots.sort(key=lambda r: r["_start"])
     return [finish(r) for r in roots]
+
+
+def tree_shape(nodes: list[dict[str, Any]], *, kind: bool = True, status: bool = True) -> list[Any]:
+    """``[name, kind, status, [children...]]`` per node of :func:`span_tree` output, for compact
+    whole-tree assertions (``kind``/``status`` can be left out)."""
+    out: list[Any] = []
+    for n in nodes:
+        row: list[Any] = [n["name"]]
+        if kind:
+            row.append(n["kind"])
+        if status:
+            row.append(n["status"])
+        row.append(tree_shape(n["children"], kind=kind, status=status))
+        out.append(row)
+    return out
 
 
 @dataclass

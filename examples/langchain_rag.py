@@ -1,0 +1,185 @@
+"""LCEL RAG over the bundled documents (``examples/data/``), traced with genai-trace-langchain.
+
+    python examples/langchain_rag.py                  # offline: deterministic models, no key
+    python examples/langchain_rag.py "Can I return a sale item?"
+    OPENAI_API_KEY=sk-... python examples/langchain_rag.py --real
+
+The chain is ``{context: retriever | format_docs, question} | prompt | chat | parser`` over an
+``InMemoryVectorStore``. Three questions are asked, the last one streamed. ``configure()`` prints
+every trace as a tree on stderr and appends its spans to ``./.genai-trace/traces.jsonl``
+(``genai-trace view`` reads it back); answers and the run's cost summary go to stdout.
+
+Offline (the default), the models are the deterministic fakes of ``genai_trace_langchain.testing``
+(``FakeChatOpenAI`` answers with the best-matching sentence of the retrieved context and reports
+OpenAI-style usage for ``gpt-4o-mini``; the embeddings are keyword vectors named
+``text-embedding-3-small``), so the costs are gpt-4o-mini's real prices for the counted tokens.
+With ``--real`` and ``OPENAI_API_KEY`` set it uses langchain-openai's ``ChatOpenAI`` and
+``OpenAIEmbeddings``; that path is present but not run by the test suite (no network there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import math
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from _trace_summary import collect, print_cost_summary
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+from langchain_core.vectorstores import InMemoryVectorStore
+
+from genai_trace_core import configure, count_tokens, preload_prices
+from genai_trace_langchain import LangChainInstrumentor
+from genai_trace_langchain.testing import DeterministicEmbeddings, FakeChatOpenAI
+
+DATA = Path(__file__).resolve().parent / "data"
+CHAT_MODEL = "gpt-4o-mini"
+EMBED_MODEL = "text-embedding-3-small"
+QUESTIONS = (
+    "How long do I have to return an item?",
+    "When is chat support available?",
+    "How much does express shipping cost?",  # streamed
+)
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset({"what", "when", "which", "does", "have", "much", "long", "with", "from", "that"})
+
+
+def load_documents() -> list[Document]:
+    """One document per file: the heading is the title, the paragraph is the content."""
+    docs = []
+    for path in sorted(DATA.glob("*.md")):
+        lines = path.read_text(encoding="utf-8").strip().splitlines()
+        title = lines[0].lstrip("# ").strip()
+        body = " ".join(line.strip() for line in lines[1:] if line.strip())
+        docs.append(Document(body, id=path.stem, metadata={"source": path.name, "title": title}))
+    return docs
+
+
+def _stems(text: str) -> set[str]:
+    """Crude stems: words of 4+ letters, stop words out, plural ``s`` off, first 5 letters."""
+    return {w.rstrip("s")[:5] for w in _WORD.findall(text.lower()) if len(w) > 3 and w not in _STOP}
+
+
+class KeywordEmbeddings(DeterministicEmbeddings):
+    """Offline embeddings that retrieve sensibly: hashed word stems plus a constant component
+    (no zero vector), unit length."""
+
+    def _vector(self, text: str) -> list[float]:
+        vec = [0.0] * self.size
+        vec[0] = 0.5
+        for stem in _stems(text):
+            digest = hashlib.blake2b(stem.encode(), digest_size=4).digest()
+            vec[1 + int.from_bytes(digest, "big") % (self.size - 1)] += 1.0
+        norm = math.sqrt(sum(v * v for v in vec))
+        return [v / norm for v in vec]
+
+
+def extractive_answer(messages: Sequence[BaseMessage]) -> str:
+    """The offline model's answer: the context sentence sharing most word stems with the
+    question (the prompt puts the context first and the question last)."""
+    text = str(messages[-1].content)
+    context, _, question = text.rpartition("Question:")
+    context = re.sub(r"\[[^\]]*\]\s*", "", context)  # the [Title] prefixes of format_docs
+    sentences = [s.strip() for s in re.split(r"(?<=\.)\s+", context) if s.strip()]
+    wanted = _stems(question)
+    best = max(sentences, key=lambda s: len(wanted & _stems(s)), default="")
+    return best or "I don't know."
+
+
+def models(real: bool) -> tuple[BaseChatModel, Embeddings]:
+    if real:
+        from langchain_openai import ChatOpenAI, OpenAIEmbeddings
+
+        return ChatOpenAI(model=CHAT_MODEL, temperature=0, stream_usage=True), OpenAIEmbeddings(
+            model=EMBED_MODEL
+        )
+    chat = FakeChatOpenAI(model=CHAT_MODEL, answer_fn=extractive_answer, delay_s=0.005)
+    return chat, KeywordEmbeddings(model=EMBED_MODEL)
+
+
+def _format_docs(docs: list[Document]) -> str:
+    return "\n".join(f"[{d.metadata['title']}] {d.page_content}" for d in docs)
+
+
+def build_chain(store: InMemoryVectorStore, chat: BaseChatModel) -> Runnable[str, str]:
+    retriever = store.as_retriever(search_kwargs={"k": 2})
+    format_docs = RunnableLambda(_format_docs).with_config(run_name="format_docs")
+    prompt = ChatPromptTemplate.from_messages(
+        [
+            ("system", "Answer from the context only, in one sentence."),
+            ("user", "{context}\n\nQuestion: {question}"),
+        ]
+    )
+    prompt.name = "support-answer"  # a named template: gen_ai.prompt.name on the chat span
+    return (
+        {"context": retriever | format_docs, "question": RunnablePassthrough()}
+        | prompt
+        | chat
+        | StrOutputParser()
+    ).with_config(run_name="support_rag")
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("questions", nargs="*", help="questions to ask (default: three)")
+    parser.add_argument(
+        "--real", action="store_true", help="use OpenAI (needs OPENAI_API_KEY; costs money)"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse(argv)
+    if args.real and not os.environ.get("OPENAI_API_KEY"):
+        print("--real needs OPENAI_API_KEY in the environment", file=sys.stderr)
+        return 2
+    questions = list(args.questions) or list(QUESTIONS)
+    for model in (CHAT_MODEL, EMBED_MODEL):  # tokenizers and prices load before tracing starts
+        count_tokens(["warm up"], model)
+    preload_prices()
+
+    providers = configure(service_name="langchain-rag-example")
+    collector = collect(providers)
+    instrumentor = LangChainInstrumentor()
+    instrumentor.instrument(
+        tracer_provider=providers.tracer_provider,
+        meter_provider=providers.meter_provider,
+        logger_provider=providers.logger_provider,
+    )
+    try:
+        chat, embeddings = models(args.real)
+        store = InMemoryVectorStore(embeddings)
+        store.add_documents(load_documents())  # indexing: one embeddings trace of its own
+        chain = build_chain(store, chat)
+        config: Any = {"metadata": {"session_id": "example-session", "user_id": "example-user"}}
+        for i, question in enumerate(questions):
+            print(f"Q: {question}")
+            if i == len(questions) - 1 and len(questions) > 1:
+                print("A (streamed): ", end="", flush=True)
+                for piece in chain.stream(question, config=config):
+                    print(piece, end="", flush=True)
+                print("\n")
+            else:
+                print(f"A: {chain.invoke(question, config=config)}\n")
+    finally:
+        instrumentor.uninstrument()
+        providers.force_flush()
+    print_cost_summary(collector)
+    if providers.jsonl_path is not None:
+        print(f"\nSpans appended to {providers.jsonl_path} (read them: genai-trace view FILE)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,351 @@
+"""Random call sequences against core ``Telemetry``: whatever the order, the types or the thread,
+nothing raises, every span ends exactly once, the registry empties and the context comes back.
+
+Each generated sequence mixes starts (with unknown, self, ended or descendant parents), ends and
+fails (every kind of exception, strings, None, odd objects), chunks, links, events, sweeps, and
+calls made from another thread or another asyncio task. After the sequence every *root* run (no
+open parent) still open is ended: only runs the lifecycle documents as surviving their root
+(streamed inference whose stream outlives its caller) may stay open. Then ``shutdown()`` must leave
+nothing open: the registry is empty and every span the SDK started reached ``on_end`` once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from opentelemetry import context as otel_context
+from reliability_support import SpanLedger, captured_logs, otlp_bytes, with_ledger
+
+from genai_trace_core import Operation, OperationKind, Outcome, RequestParams, Telemetry
+from genai_trace_core._lifecycle import _RUN_KEY
+from genai_trace_core._run import Run
+from genai_trace_core.testing import OTelHarness
+
+# --- values -----------------------------------------------------------------------------------
+
+RUN_IDS: list[Any] = ["a", "b", "c", "d", "e", 1, None, ("t", 2)]
+UNHASHABLE: list[Any] = [["list-id"], {"dict": "id"}]
+
+
+class BrokenStr(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("__str__ exploded")
+
+
+class BrokenRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("__repr__ exploded")
+
+    def __str__(self) -> str:
+        raise RuntimeError("__str__ exploded")
+
+
+class WeirdModuleError(Exception):
+    pass
+
+
+WeirdModuleError.__module__ = "some.deeply.nested.module\x00with nul"
+
+
+def _groups() -> list[BaseException]:
+    if sys.version_info < (3, 11):
+        return []
+    import builtins
+
+    group: Any = builtins.__dict__["ExceptionGroup"]
+    return [group("group", [ValueError("a"), TypeError("b")])]
+
+
+def _errors() -> list[Any]:
+    return [
+        ValueError("bad value"),
+        KeyError("k"),
+        KeyboardInterrupt(),
+        SystemExit(3),
+        GeneratorExit(),
+        asyncio.CancelledError(),
+        BrokenStr(),
+        WeirdModuleError("weird"),
+        RuntimeError("x" * 100_000),
+        OSError("surrogate \udcff here"),
+        Exception(object(), BrokenRepr()),
+        "",
+        "RateLimitError",
+        "\udc80",
+        None,
+        42,
+        object(),
+        BrokenRepr(),
+        *_groups(),
+    ]
+
+
+ERRORS = _errors()
+
+ODD: list[Any] = [
+    *(None, 0, -1, 2**80, 1.5, float("nan"), "", "\udcff", b"\x00\xff"),
+    *(object(), BrokenRepr(), [1, [2]], {"k": object()}),
+]
+
+OUTCOMES: list[Any] = [
+    None,
+    Outcome(),
+    Outcome(
+        raw_usage={"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8},
+        response_model="gpt-4o-mini",
+        response_id="resp-1",
+        finish_reasons=["stop"],
+    ),
+    Outcome(raw_usage={"prompt_tokens": "many", "completion_tokens": -5}),
+    Outcome(raw_usage={"usage": {"input_tokens": 2**70, "output_tokens": float("nan")}}),
+    Outcome(raw_usage=BrokenRepr(), response_model=123, finish_reasons="stop"),  # type: ignore[arg-type]
+    Outcome(attributes={"genai_trace.run.name": object(), "x": [object()]}),
+    Outcome(estimate_output=lambda: ["done"]),
+    Outcome(estimate_output=lambda: 1 / 0),  # type: ignore[arg-type,return-value]
+    "not an outcome",
+    17,
+    BrokenRepr(),
+]
+
+KINDS = list(OperationKind)
+
+
+def _operation(kind: OperationKind, stream: bool, odd: Any, variant: int) -> Any:
+    if variant == 0:
+        return Operation(
+            kind,
+            name="wf" if kind is not OperationKind.STEP else "step",
+            provider="openai",
+            request_model="gpt-4o-mini",
+            request=RequestParams(stream=stream, temperature=0.2),
+            estimate_input=lambda: ["hello there"],
+        )
+    if variant == 1:  # odd values in every field
+        return Operation(
+            kind,
+            name=odd,
+            provider=odd,
+            request_model=odd,
+            request=RequestParams(stream=stream, temperature=odd, stop_sequences=odd),
+            server_address=odd,
+            server_port=odd,
+            metadata={"k": odd},
+            tags=[odd],
+            conversation_id=odd,
+            user_id=odd,
+            attributes={"genai_trace.run.type": odd},
+            estimate_input=lambda: [odd],
+        )
+    return [None, "chat", 42, BrokenRepr(), OperationKind.CHAT][variant - 2]
+
+
+# --- actions ----------------------------------------------------------------------------------
+
+ids = st.sampled_from(RUN_IDS)
+maybe_parent = st.one_of(st.none(), ids, st.sampled_from(UNHASHABLE))
+any_id = st.one_of(ids, ids, ids, st.sampled_from(UNHASHABLE))
+
+start = st.tuples(
+    st.just("start"),
+    any_id,
+    maybe_parent,
+    st.sampled_from(KINDS),
+    st.booleans(),  # activate
+    st.booleans(),  # stream
+    st.sampled_from(ODD),
+    st.integers(0, 6),  # operation variant
+    st.sampled_from([None, None, None, -1, "t", 2**80, 1.5]),  # start_time_ns
+)
+end = st.tuples(
+    st.just("end"), any_id, st.sampled_from(OUTCOMES), st.sampled_from([None, None, -5, "t"])
+)
+fail = st.tuples(st.just("fail"), any_id, st.sampled_from(ERRORS), st.sampled_from(OUTCOMES))
+chunk = st.tuples(st.just("chunk"), any_id, st.sampled_from([None, None, "t"]))
+event = st.tuples(st.just("event"), any_id, st.sampled_from(ODD))
+attrs = st.tuples(st.just("attrs"), any_id, st.sampled_from(ODD))
+link = st.tuples(st.just("link"), any_id, maybe_parent)
+sweep = st.tuples(st.just("sweep"), st.booleans())
+local = st.one_of(start, start, end, end, fail, chunk, event, attrs, link, sweep)
+action = st.one_of(
+    local,
+    local,
+    local,
+    st.tuples(st.just("thread"), local),
+    st.tuples(st.just("task"), local),
+)
+sequences = st.lists(action, max_size=40)
+
+
+class Driver:
+    """Executes actions against one Telemetry; remembers what the test needs to check."""
+
+    def __init__(self, harness: OTelHarness) -> None:
+        self.harness = harness
+        self.telemetry: Telemetry = harness.telemetry(registry_ttl_seconds=60.0)
+        self.loop = asyncio.new_event_loop()
+        self.escaped: list[BaseException] = []
+
+    def close(self) -> None:
+        self.loop.close()
+
+    def run(self, act: tuple[Any, ...]) -> None:
+        name = act[0]
+        if name == "thread":
+            t = threading.Thread(target=self._guarded, args=(act[1],))
+            t.start()
+            t.join()
+        elif name == "task":
+
+            async def in_task() -> None:
+                self._guarded(act[1])
+
+            self.loop.run_until_complete(self.loop.create_task(in_task()))
+        else:
+            self._apply(act)
+
+    def _guarded(self, act: tuple[Any, ...]) -> None:
+        try:
+            self._apply(act)
+        except BaseException as exc:  # surfaced by the test in the main thread
+            self.escaped.append(exc)
+
+    def _apply(self, act: tuple[Any, ...]) -> None:
+        t = self.telemetry
+        name = act[0]
+        if name == "start":
+            _, rid, parent, kind, activate, stream, odd, variant, t0 = act
+            op = _operation(kind, stream, odd, variant)
+            t.start(rid, op, parent_run_id=parent, activate=activate, start_time_ns=t0)
+        elif name == "end":
+            t.end(act[1], act[2], end_time_ns=act[3])
+        elif name == "fail":
+            t.fail(act[1], act[2], outcome=act[3])
+        elif name == "chunk":
+            t.chunk(act[1], time_ns=act[2])
+        elif name == "event":
+            t.add_event(act[1], "genai_trace.custom_event", {"v": act[2]})
+        elif name == "attrs":
+            t.set_attributes(act[1], {"genai_trace.run.name": act[2]})
+        elif name == "link":
+            t.link(act[1], parent_run_id=act[2])
+        elif name == "sweep":
+            if act[1]:
+                self.harness.clock.advance(61 * 10**9)
+            t.sweep()
+
+
+def open_roots(t: Telemetry) -> list[Any]:
+    """Run ids of open runs with no parent (white-box: reads the registry)."""
+    return [rid for rid, (_, run) in list(t._registry._items.items()) if run.parent is None]
+
+
+def survivors(t: Telemetry) -> list[tuple[Any, str]]:
+    """Open runs that are not streamed inference: these must not outlive their root."""
+    out = []
+    for rid, (_, run) in list(t._registry._items.items()):
+        op = run.op
+        if op is not None and op.kind.is_inference and run.streaming:
+            continue
+        out.append((rid, "link" if op is None else op.kind.value))
+    return out
+
+
+def check_sequence(actions: list[tuple[Any, ...]], finish: Callable[[Telemetry], None]) -> None:
+    harness = OTelHarness()
+    ledger: SpanLedger = with_ledger(harness)
+    driver = Driver(harness)
+    before = otel_context.get_current()
+    try:
+        with captured_logs("opentelemetry.context", logging.ERROR) as ctx_errors:
+            for act in actions:
+                driver.run(act)
+            finish(driver.telemetry)
+            t = driver.telemetry
+            assert driver.escaped == []
+            assert t.open_count() == 0, survivors(t)
+            assert ledger.open_spans() == []
+            assert ledger.ended_more_than_once() == []
+            assert_context_restored_or_only_stale(t, harness, before)
+            assert ctx_errors == []
+        # whatever was recorded is exportable
+        otlp_bytes(harness.spans(), harness.log_exporter.get_finished_logs())
+    finally:
+        otel_context.attach(before)
+        driver.close()
+        harness.shutdown()
+
+
+def assert_context_restored_or_only_stale(
+    t: Telemetry, harness: OTelHarness, before: otel_context.Context
+) -> None:
+    """The context is what it was, unless a run activated here was ended from another thread or
+    task (which cannot reset this thread's context): then what is left holds only ended runs, and
+    a new root run still starts where it would have started before (no parent span)."""
+    current = otel_context.get_current()
+    if current is not before:
+        run = current.get(_RUN_KEY)
+        assert isinstance(run, Run) and run.ended
+    harness.clear()
+    t.start("probe", Operation(OperationKind.INVOKE_WORKFLOW, name="probe"))
+    t.end("probe")
+    (probe,) = harness.spans()
+    assert probe.parent is None
+    assert t.open_count() == 0
+
+
+def end_roots_then_shutdown(t: Telemetry) -> None:
+    for _ in range(len(RUN_IDS) + 2):  # ending a root may reveal nothing new; bounded anyway
+        roots = open_roots(t)
+        if not roots:
+            break
+        for rid in roots:
+            t.end(rid)
+    assert survivors(t) == []
+    t.shutdown()
+
+
+def shutdown_only(t: Telemetry) -> None:
+    t.shutdown()
+
+
+FAST = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+SLOW = settings(
+    max_examples=10_000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@FAST
+@given(sequences)
+def test_random_sequences_end_every_span_once_roots_end(actions: list[tuple[Any, ...]]) -> None:
+    check_sequence(actions, end_roots_then_shutdown)
+
+
+@FAST
+@given(sequences)
+def test_random_sequences_leave_nothing_open_after_shutdown(
+    actions: list[tuple[Any, ...]],
+) -> None:
+    check_sequence(actions, shutdown_only)
+
+
+@pytest.mark.slow
+@SLOW
+@given(sequences)
+def test_ten_thousand_random_sequences_keep_every_property(
+    actions: list[tuple[Any, ...]],
+) -> None:
+    check_sequence(actions, end_roots_then_shutdown)
