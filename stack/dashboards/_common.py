@@ -54,6 +54,8 @@ USAGE_CACHE_WRITE = "gen_ai_client_inference_usage_cache_write_input_tokens_tota
 USAGE_REASONING = "gen_ai_client_inference_usage_reasoning_output_tokens_total"
 COST = "genai_trace_client_cost_total"
 ABANDONED = "genai_trace_spans_abandoned_total"
+EVAL_SCORE = "genai_trace_evaluation_score"  # histogram: _sum/_count/_bucket
+EVAL_COUNT = "genai_trace_evaluation_count_total"
 BUDGET_HOUR = "genai_trace:budget_usd:per_hour"
 BUDGET_DAY = "genai_trace:budget_usd:per_day"
 

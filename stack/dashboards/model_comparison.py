@@ -1,5 +1,6 @@
 """Model comparison: the same questions asked of every model side by side: how fast, how
-reliable, how expensive per token, and how many tokens it spends to answer."""
+reliable, how expensive per token, how many tokens it spends to answer, and what users and
+evaluators think of its answers (per model and prompt version)."""
 
 # PromQL/TraceQL strings read best unbroken.
 # ruff: noqa: E501
@@ -9,6 +10,8 @@ from __future__ import annotations
 from _common import (
     COST,
     ERR,
+    EVAL_COUNT,
+    EVAL_SCORE,
     INFERENCE_DURATION,
     OP_OUTPUT_TOKENS,
     SEL,
@@ -129,5 +132,52 @@ def build() -> Dashboard:
                 description="Hidden reasoning tokens are billed as output.",
             )
         )
+        .with_row(row("Feedback and quality"))
+        .with_panel(
+            ts(
+                "Positive user feedback by model",
+                "percentunit",
+                prom(_feedback_rate(BY), "{{gen_ai_request_model}}"),
+                description="Mean user_feedback score (thumbs up 1, down 0) from record_feedback().",
+            )
+        )
+        .with_panel(
+            ts(
+                "Positive user feedback by prompt version",
+                "percentunit",
+                prom(_feedback_rate("gen_ai_prompt_version"), "{{gen_ai_prompt_version}}"),
+                description="Compare prompt versions by what users thought of the answers.",
+            )
+        )
+        .with_panel(
+            ts(
+                "Mean evaluation score by evaluation and model",
+                "short",
+                prom(
+                    f"sum by (gen_ai_evaluation_name, {BY}) (rate({EVAL_SCORE}_sum{{{SEL}}}[$__rate_interval]))"
+                    f" / sum by (gen_ai_evaluation_name, {BY}) (rate({EVAL_SCORE}_count{{{SEL}}}[$__rate_interval]))",
+                    "{{gen_ai_evaluation_name}} {{gen_ai_request_model}}",
+                ),
+            )
+        )
+        .with_panel(
+            ts(
+                "Feedback and evaluation results by label",
+                "short",
+                prom(
+                    f"sum by (gen_ai_evaluation_name, gen_ai_evaluation_score_label) (rate({EVAL_COUNT}{{{SEL}}}[$__rate_interval]))",
+                    "{{gen_ai_evaluation_name}}: {{gen_ai_evaluation_score_label}}",
+                ),
+                description="Results per second, by evaluation and label (thumbs_up, thumbs_down...).",
+            )
+        )
         .build()
+    )
+
+
+def _feedback_rate(by: str) -> str:
+    sel = f'{SEL}, gen_ai_evaluation_name="user_feedback"'
+    return (
+        f"sum by ({by}) (rate({EVAL_SCORE}_sum{{{sel}}}[$__rate_interval]))"
+        f" / sum by ({by}) (rate({EVAL_SCORE}_count{{{sel}}}[$__rate_interval]))"
     )

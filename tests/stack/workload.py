@@ -3,8 +3,9 @@
 It drives genai-trace core's public lifecycle API the way the LangChain and LlamaIndex
 integrations do, so that every metric the dashboards and alerts read is emitted at least once:
 a RAG turn (workflow, embeddings, retrieval, streamed chat), an agent turn (agent, chat, tools,
-one failing), a rate-limited chat, and attribution (tenant, feature, user) on the spend and
-usage counters. Durations come from explicit timestamps, so nothing sleeps.
+one failing), a rate-limited chat, attribution (tenant, feature, user) on the spend and
+usage counters, and user feedback and an evaluator's score (record_feedback). Durations come
+from explicit timestamps, so nothing sleeps.
 
 The lead will replace the body with the real LangChain/LlamaIndex example workloads; keep the
 single entry point ``run_workload(tracer_provider, meter_provider)``.
@@ -28,6 +29,7 @@ from genai_trace_core import (
     Outcome,
     Telemetry,
     get_settings,
+    record_feedback,
     semconv,
 )
 
@@ -217,6 +219,36 @@ def _agent_turn(tel: Telemetry, clock: _Clock) -> None:
     tel.end(agent, Outcome(), end_time_ns=clock.after(3))
 
 
+def _feedback(meter_provider: MeterProvider) -> None:
+    """Users' thumbs on earlier answers and an evaluator's label (the feedback panels)."""
+    for model, version, score in (
+        ("gpt-4o-mini", "v1", 1.0),
+        ("gpt-4o-mini", "v2", 0.0),
+        ("gpt-4o", "v1", 1.0),
+        ("o3-mini", "v2", 1.0),
+    ):
+        record_feedback(
+            "user_feedback",
+            score=score,
+            label="thumbs_up" if score else "thumbs_down",
+            trace_id="4bf92f3577b34da6a3ce929d0e0e4736",
+            span_id="00f067aa0ba902b7",
+            model=model,
+            provider=semconv.PROVIDER_OPENAI,
+            feature="support-chat",
+            prompt_version=version,
+            meter_provider=meter_provider,
+        )
+    record_feedback(
+        "faithfulness",
+        score=0.8,
+        label="faithful",
+        model="gpt-4o-mini",
+        provider=semconv.PROVIDER_OPENAI,
+        meter_provider=meter_provider,
+    )
+
+
 def run_workload(tracer_provider: TracerProvider, meter_provider: MeterProvider) -> None:
     """Emit one round of every signal the stack's dashboards and alerts read."""
     settings = dataclasses.replace(get_settings(), metric_attribute_keys=ATTRIBUTION_KEYS)
@@ -248,3 +280,4 @@ def run_workload(tracer_provider: TracerProvider, meter_provider: MeterProvider)
         feature="summarise",
         user="user-3",
     )
+    _feedback(meter_provider)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from genai_trace_core import semconv
 from genai_trace_core._attribution import Attribution, attribution, current_attribution
+from genai_trace_core._budget import Budget, BudgetExceeded, BudgetTracker
 from genai_trace_core._configure import Providers, configure
 from genai_trace_core._content import (
     ContentBudget,
@@ -30,6 +31,7 @@ from genai_trace_core._cost import (
     preload_prices,
     set_price,
 )
+from genai_trace_core._feedback import TraceIds, record_feedback, trace_ids
 from genai_trace_core._lifecycle import Telemetry
 from genai_trace_core._providers import resolve_provider
 from genai_trace_core._redact import builtin_redact, redact
@@ -68,6 +70,9 @@ from genai_trace_core.version import __version__
 __all__ = [
     "Attribution",
     "BlobPart",
+    "Budget",
+    "BudgetExceeded",
+    "BudgetTracker",
     "CaptureMode",
     "ContentBudget",
     "Cost",
@@ -87,6 +92,7 @@ __all__ = [
     "ToolCallPart",
     "ToolCallResponsePart",
     "ToolDefinition",
+    "TraceIds",
     "UriPart",
     "Usage",
     "__version__",
@@ -110,6 +116,7 @@ __all__ = [
     "normalize_usage",
     "parse_capture_mode",
     "preload_prices",
+    "record_feedback",
     "redact",
     "resolve_provider",
     "safe",
@@ -123,4 +130,5 @@ __all__ = [
     "set_price",
     "set_settings",
     "settings_from_env",
+    "trace_ids",
 ]

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from genai_trace_core import semconv
+from genai_trace_core._prompt_variables import build_prompt_variables
 from genai_trace_core._safe import log_once, safe
 from genai_trace_core._serialize import (
     Built,
@@ -136,7 +137,7 @@ def _start(op: Operation, budget: ContentBudget) -> dict[str, Built]:
         else semconv.QUERY_TEXT
     )
     # Order is priority: what is built first gets the budget first.
-    return _collect(
+    built = _collect(
         [
             (
                 semconv.GEN_AI_SYSTEM_INSTRUCTIONS,
@@ -157,6 +158,9 @@ def _start(op: Operation, budget: ContentBudget) -> dict[str, Built]:
             ),
         ]
     )
+    if op.prompt_variables is not None:  # last: the rendered prompt already holds the values
+        built.update(build_prompt_variables(resolve_lazy(op.prompt_variables), budget))
+    return built
 
 
 def _end(outcome: Outcome, budget: ContentBudget) -> dict[str, Built]:
@@ -193,7 +197,8 @@ def build_content_attributes(
     op: Operation, settings: Settings, budget: ContentBudget
 ) -> dict[str, str]:
     """Start-side content span attributes (JSON strings) keyed by semconv names: system
-    instructions, input messages, tool arguments, query text, tool definitions.
+    instructions, input messages, tool arguments, query text, tool definitions, then one
+    ``gen_ai.prompt.variable.<name>`` string per template variable (at most 32).
 
     ``{}`` at once when capture is off. ``budget.settings`` sets the limits and redaction."""
     if not settings.capture_mode.any:

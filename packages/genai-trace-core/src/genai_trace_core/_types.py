@@ -176,9 +176,10 @@ class Operation:
 
     ``name`` means: the workflow/agent/tool name, the data source id for retrieval, or the run
     name of a step. Content fields (``input_messages``, ``system_instructions``, ``tool_arguments``,
-    ``query``, ``tool_definitions``) may be values or zero-argument callables; core evaluates them
-    only when content capture is on. ``estimate_input`` is a zero-argument callable returning the
-    texts to count when the provider reports no usage; it is called at most once, at end.
+    ``query``, ``tool_definitions``, ``prompt_variables``) may be values or zero-argument callables;
+    core evaluates them only when content capture is on. ``estimate_input`` is a zero-argument
+    callable returning the texts to count when the provider reports no usage; it is called at
+    most once, at end.
     """
 
     kind: OperationKind
@@ -211,6 +212,8 @@ class Operation:
     query: str | Lazy | None = None
     prompt_name: str | None = None
     prompt_version: str | None = None
+    # template variable name -> value: gen_ai.prompt.variable.<name> (content; lazy like the rest)
+    prompt_variables: Mapping[str, Any] | Lazy | None = None
     estimate_input: Callable[[], Sequence[str]] | None = None
     # framework attributes keyed by names from genai_trace_core.semconv
     attributes: Mapping[str, Any] | None = None
