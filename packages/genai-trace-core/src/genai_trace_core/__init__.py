@@ -31,6 +31,7 @@ from genai_trace_core._cost import (
     preload_prices,
     set_price,
 )
+from genai_trace_core._executor import ContextThreadPoolExecutor, with_current_context
 from genai_trace_core._feedback import TraceIds, record_feedback, trace_ids
 from genai_trace_core._lifecycle import Telemetry
 from genai_trace_core._providers import resolve_provider
@@ -75,6 +76,7 @@ __all__ = [
     "BudgetTracker",
     "CaptureMode",
     "ContentBudget",
+    "ContextThreadPoolExecutor",
     "Cost",
     "Document",
     "Message",
@@ -131,4 +133,5 @@ __all__ = [
     "set_settings",
     "settings_from_env",
     "trace_ids",
+    "with_current_context",
 ]

@@ -47,6 +47,7 @@ __all__ = [
     "span_tree",
     "spans_as_dicts",
     "tree_shape",
+    "walk_tree",
 ]
 
 
@@ -179,6 +180,13 @@ def tree_shape(nodes: list[dict[str, Any]], *, kind: bool = True, status: bool =
         row.append(tree_shape(n["children"], kind=kind, status=status))
         out.append(row)
     return out
+
+
+def walk_tree(nodes: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Every node of :func:`span_tree` output, depth first."""
+    for node in nodes:
+        yield node
+        yield from walk_tree(node["children"])
 
 
 @dataclass

@@ -1,0 +1,101 @@
+"""A LlamaIndex ``VectorStoreIndex`` query engine over ``examples/data/``, traced with
+genai-trace-llamaindex.
+
+    python examples/llamaindex_rag.py                  # offline: deterministic models, no key
+    python examples/llamaindex_rag.py "Can I return a sale item?"
+    OPENAI_API_KEY=sk-... python examples/llamaindex_rag.py --real
+
+Two questions are asked, the second one streamed. ``configure()`` prints every trace as a tree
+on stderr; answers and the run's cost summary go to stdout. Offline, the models are
+``genai_trace_llamaindex.testing``'s deterministic ``gpt-4o-mini`` look-alike (OpenAI-shaped usage)
+and ``text-embedding-3-small``-named embeddings, so costs are gpt-4o-mini's real prices for the
+counted tokens. ``--real`` uses llama-index-llms-openai / llama-index-embeddings-openai.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from _trace_summary import collect, print_cost_summary
+from llama_index.core import Document, Settings, VectorStoreIndex
+
+from genai_trace_core import configure
+from genai_trace_llamaindex import LlamaIndexInstrumentor
+
+DATA = Path(__file__).resolve().parent / "data"
+QUESTIONS = ("How long do I have to return an item?", "How much does express shipping cost?")
+
+
+def load_documents() -> list[Document]:
+    return [
+        Document(text=path.read_text(encoding="utf-8"), id_=path.stem)
+        for path in sorted(DATA.glob("*.md"))
+    ]
+
+
+def use_models(real: bool) -> None:
+    if real:
+        from llama_index.embeddings.openai import OpenAIEmbedding
+        from llama_index.llms.openai import OpenAI
+
+        Settings.llm = OpenAI(model="gpt-4o-mini")
+        Settings.embed_model = OpenAIEmbedding(model="text-embedding-3-small")
+    else:
+        from genai_trace_llamaindex.testing import DeterministicEmbedding, DeterministicLLM
+
+        Settings.llm = DeterministicLLM()
+        Settings.embed_model = DeterministicEmbedding(embed_dim=64)
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("question", nargs="?", help="ask this instead of the built-in questions")
+    parser.add_argument(
+        "--real", action="store_true", help="use OpenAI (needs OPENAI_API_KEY; costs money)"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse(argv)
+    if args.real and not os.environ.get("OPENAI_API_KEY"):
+        print("--real needs OPENAI_API_KEY in the environment", file=sys.stderr)
+        return 2
+    providers = configure(service_name="llamaindex-rag-example")
+    collector = collect(providers)
+    instrumentor = LlamaIndexInstrumentor()
+    instrumentor.instrument(
+        tracer_provider=providers.tracer_provider,
+        meter_provider=providers.meter_provider,
+        logger_provider=providers.logger_provider,
+    )
+    try:
+        use_models(args.real)
+        index = VectorStoreIndex.from_documents(load_documents())
+        index.set_index_id("support-docs")
+        questions = (args.question,) if args.question else QUESTIONS
+        for i, question in enumerate(questions):
+            streaming = i == len(questions) - 1 and len(questions) > 1
+            engine = index.as_query_engine(similarity_top_k=2, streaming=streaming)
+            print(f"Q: {question}")
+            response = engine.query(question)
+            if streaming:
+                print("A (streamed): ", end="")
+                for token in response.response_gen:  # type: ignore[union-attr]
+                    print(token, end="", flush=True)
+                print()
+            else:
+                print(f"A: {response}")
+        providers.tracer_provider.force_flush()
+        print_cost_summary(collector)
+    finally:
+        instrumentor.uninstrument()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

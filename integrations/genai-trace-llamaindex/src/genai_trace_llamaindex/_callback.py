@@ -1,0 +1,184 @@
+"""``OpenTelemetryCallbackHandler``: the legacy ``llama_index.core.callbacks`` path.
+
+For users on ``Settings.callback_manager`` or ``llama_index.core.global_handler``
+(``set_global_handler`` is a hard-coded list of names: a new package cannot add one). The
+same mapping feeds it as the dispatcher path. ``CallbackManager`` does not catch handler
+errors, so every method catches its own. While :class:`LlamaIndexInstrumentor` is active
+this handler stays silent (no duplicate spans).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llama_index.core.callbacks.base_handler import BaseCallbackHandler
+from llama_index.core.callbacks.schema import CBEventType, EventPayload
+from opentelemetry import _logs, metrics, trace
+
+from genai_trace_core import Outcome, Settings, Telemetry, safe, semconv
+from genai_trace_llamaindex import _mapping as m
+from genai_trace_llamaindex import _state
+from genai_trace_llamaindex._bridge import is_cancellation
+from genai_trace_llamaindex._streaming import reparent_stream
+from genai_trace_llamaindex.version import __version__
+
+_STEPS = {
+    CBEventType.QUERY: "query",
+    CBEventType.SYNTHESIZE: "synthesize",
+    CBEventType.SUB_QUESTION: "sub_question",
+    CBEventType.TREE: "tree",
+}
+
+
+class OpenTelemetryCallbackHandler(BaseCallbackHandler):
+    """Legacy callback handler producing the same GenAI spans as the instrumentor."""
+
+    def __init__(
+        self,
+        tracer_provider: trace.TracerProvider | None = None,
+        meter_provider: metrics.MeterProvider | None = None,
+        logger_provider: _logs.LoggerProvider | None = None,
+        *,
+        settings: Settings | None = None,
+        verbose: bool = False,
+    ) -> None:
+        super().__init__(event_starts_to_ignore=[], event_ends_to_ignore=[])
+        self.telemetry = Telemetry(
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+            logger_provider=logger_provider,
+            settings=settings,
+            scope_name="genai_trace.llama_index",
+            scope_version=__version__,
+        )
+        self.verbose = verbose
+        # event id -> (event type, parent id) for the open LLM events (nested-call detection)
+        self._llm: dict[str, tuple[bool, str]] = {}
+        self._nested: set[str] = set()
+        self._texts: dict[str, list[str]] = {}
+
+    def on_event_start(
+        self,
+        event_type: CBEventType,
+        payload: dict[str, Any] | None = None,
+        event_id: str = "",
+        parent_id: str = "",
+        **kwargs: Any,
+    ) -> str:
+        if not _state.dispatcher_active:
+            self._start(event_type, payload or {}, event_id, parent_id)
+        return event_id
+
+    def on_event_end(
+        self,
+        event_type: CBEventType,
+        payload: dict[str, Any] | None = None,
+        event_id: str = "",
+        **kwargs: Any,
+    ) -> None:
+        self._end(event_type, payload or {}, event_id)
+
+    def start_trace(self, trace_id: str | None = None) -> None:
+        return None
+
+    def end_trace(
+        self, trace_id: str | None = None, trace_map: dict[str, list[str]] | None = None
+    ) -> None:
+        return None
+
+    def shutdown(self) -> None:
+        """End every open span (as abandoned)."""
+        self.telemetry.shutdown()
+
+    # --- mapping -----------------------------------------------------------------------------
+
+    @safe()
+    def _start(
+        self, event_type: CBEventType, p: dict[str, Any], event_id: str, parent: str
+    ) -> None:
+        tel = self.telemetry
+        parent_id = parent or None
+        if event_type is CBEventType.LLM:
+            chat = EventPayload.MESSAGES in p
+            # CustomLLM chat -> complete: LLM events are leaves, so the inner call has the same
+            # parent as the outer one, and starts while the outer chat is open.
+            for other_chat, other_parent in self._llm.values():
+                if other_chat and not chat and other_parent == parent:
+                    self._nested.add(event_id)
+                    return
+            self._llm[event_id] = (chat, parent)
+            op = m.llm_operation(
+                chat=chat,
+                model_dict=p.get(EventPayload.SERIALIZED),
+                instance=None,
+                messages=p.get(EventPayload.MESSAGES),
+                prompt=p.get(EventPayload.PROMPT),
+                additional_kwargs=p.get(EventPayload.ADDITIONAL_KWARGS),
+                stream=False,
+            )
+            tel.start(event_id, op, parent_run_id=parent_id)
+        elif event_type is CBEventType.EMBEDDING:
+            texts: list[str] = []
+            self._texts[event_id] = texts
+            op = m.embeddings_operation(p.get(EventPayload.SERIALIZED), None, lambda: texts)
+            tel.start(event_id, op, parent_run_id=parent_id)
+        elif event_type is CBEventType.RETRIEVE:
+            op = m.retrieval_operation(None, p.get(EventPayload.QUERY_STR))
+            tel.start(event_id, op, parent_run_id=parent_id, activate=True)
+        elif event_type is CBEventType.RERANKING:
+            op = m.rerank_operation(
+                p.get(EventPayload.MODEL_NAME),
+                p.get(EventPayload.TOP_K),
+                p.get(EventPayload.NODES),
+                p.get(EventPayload.QUERY_STR),
+            )
+            tel.start(event_id, op, parent_run_id=parent_id, activate=True)
+        elif event_type in _STEPS:
+            name = _STEPS[event_type]
+            op = m.step_operation(name, name, query=p.get(EventPayload.QUERY_STR))
+            tel.start(event_id, op, parent_run_id=parent_id, activate=True)
+        elif self.verbose:
+            name = str(getattr(event_type, "value", event_type))
+            tel.start(
+                event_id, m.step_operation(name, name), parent_run_id=parent_id, activate=True
+            )
+        else:
+            tel.link(event_id, parent_run_id=parent_id)
+
+    @safe()
+    def _end(self, event_type: CBEventType, p: dict[str, Any], event_id: str) -> None:
+        tel = self.telemetry
+        if event_type is CBEventType.LLM:
+            self._llm.pop(event_id, None)
+            if event_id in self._nested:
+                self._nested.discard(event_id)
+                return
+        error = p.get(EventPayload.EXCEPTION)
+        if isinstance(error, BaseException):
+            self._texts.pop(event_id, None)
+            if is_cancellation(error):
+                tel.end(event_id)
+            else:
+                tel.fail(event_id, error)
+            return
+        outcome: Outcome | None = None
+        if event_type is CBEventType.LLM:
+            response = p.get(EventPayload.RESPONSE) or p.get(EventPayload.COMPLETION)
+            outcome = m.llm_outcome(response)
+        elif event_type is CBEventType.EMBEDDING:
+            chunks = p.get(EventPayload.CHUNKS)
+            texts = self._texts.pop(event_id, None)
+            if texts is not None and chunks:
+                texts.extend(str(c) for c in chunks)
+            outcome = m.embeddings_outcome(chunks, p.get(EventPayload.EMBEDDINGS))
+        elif event_type is CBEventType.RETRIEVE:
+            outcome = Outcome(documents=m.documents(p.get(EventPayload.NODES), tel.capture_content))
+        elif event_type is CBEventType.RERANKING:
+            nodes = p.get(EventPayload.NODES)
+            if isinstance(nodes, list):
+                outcome = Outcome(attributes={semconv.DOCUMENT_COUNT: len(nodes)})
+        elif event_type in _STEPS:
+            response = p.get(EventPayload.RESPONSE)
+            if response is not None and hasattr(response, "response_gen"):
+                reparent_stream(response, tel.context_of(event_id))
+        tel.end(event_id, outcome)
