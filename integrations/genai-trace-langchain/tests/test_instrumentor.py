@@ -90,7 +90,7 @@ def test_entry_point_and_dependencies_are_declared() -> None:
         for ep in eps
     )
     assert list(LangChainInstrumentor().instrumentation_dependencies()) == [
-        "langchain-core >= 0.3.0"
+        "langchain-core >= 1.0.0"
     ]
 
 

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 from typing import Any
 
 import pytest
 from langchain_core.callbacks.manager import dispatch_custom_event
-from langchain_core.messages import AIMessage, HumanMessage
-from langchain_core.runnables import RunnableLambda
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig, RunnableLambda
+from langchain_core.runnables.utils import asyncio_accepts_context
 from langchain_core.tools import tool
 from opentelemetry import trace
 
@@ -15,6 +17,14 @@ from genai_trace_core.testing import OTelHarness
 from genai_trace_core.testing import tree_shape as shape
 from genai_trace_langchain import OpenTelemetryCallbackHandler
 from genai_trace_langchain.testing import FakeChatOpenAI
+
+# Before Python 3.11 asyncio cannot run a task in a given context, so LangChain cannot hand the
+# run config (callbacks included) to async code implicitly: our handler is never called there.
+needs_async_context = pytest.mark.skipif(
+    not asyncio_accepts_context(),
+    reason="LangChain propagates the run config into async code only when asyncio tasks accept "
+    "a context (Python >= 3.11); on 3.10 it must be passed explicitly (tested separately)",
+)
 
 
 @tool
@@ -116,6 +126,41 @@ def test_tool_calling_loop_spans_with_call_ids_and_errors(
     assert points[0]["sum"] == 2
 
 
+def test_tool_call_id_is_taken_at_end_when_the_start_callback_lacks_it(
+    otel: OTelHarness, handler: OpenTelemetryCallbackHandler
+) -> None:
+    """langchain-core 1.0.x calls ``on_tool_start`` without ``tool_call_id``: the id then comes
+    from the returned ``ToolMessage`` (or ``on_tool_error``'s ``tool_call_id``, when given)."""
+    serialized = {"name": "get_weather", "description": "Weather for a city."}
+    runs = [uuid.UUID(int=i) for i in range(1, 5)]
+
+    def start(run_id: uuid.UUID) -> uuid.UUID:
+        handler.on_tool_start(serialized, "{'city': 'Paris'}", run_id=run_id, inputs={})
+        return run_id
+
+    handler.on_tool_end(ToolMessage("Sunny", tool_call_id="call_1"), run_id=start(runs[0]))
+    failed = ToolMessage("no", tool_call_id="call_2", status="error")
+    handler.on_tool_end(failed, run_id=start(runs[1]))
+    handler.on_tool_error(RuntimeError("down"), run_id=start(runs[2]), tool_call_id="call_3")
+    handler.on_tool_end("plain string result", run_id=start(runs[3]))
+    keys = (semconv.GEN_AI_TOOL_CALL_ID, semconv.ERROR_TYPE)
+    assert otel.tree(attributes=keys) == [
+        {
+            "name": "execute_tool get_weather",
+            "kind": "INTERNAL",
+            "status": status,
+            "attributes": attributes,
+            "children": [],
+        }
+        for status, attributes in [
+            ("UNSET", {semconv.GEN_AI_TOOL_CALL_ID: "call_1"}),
+            ("ERROR", {semconv.GEN_AI_TOOL_CALL_ID: "call_2", semconv.ERROR_TYPE: "tool_error"}),
+            ("ERROR", {semconv.GEN_AI_TOOL_CALL_ID: "call_3", semconv.ERROR_TYPE: "RuntimeError"}),
+            ("UNSET", {}),
+        ]
+    ]
+
+
 def test_user_spans_inside_tool_and_lambda_nest_under_langchain_spans_sync(
     otel: OTelHarness, handler: OpenTelemetryCallbackHandler
 ) -> None:
@@ -162,6 +207,33 @@ def test_user_spans_inside_tool_and_lambda_nest_under_langchain_spans_sync(
     ]
 
 
+_ASYNC_TREE: list[Any] = [
+    [
+        "invoke_workflow pipeline",
+        "INTERNAL",
+        "UNSET",
+        [
+            [
+                "user.in_lambda",
+                "INTERNAL",
+                "UNSET",
+                [
+                    [
+                        "execute_tool alookup",
+                        "INTERNAL",
+                        "UNSET",
+                        [
+                            ["user.in_tool", "INTERNAL", "UNSET", []],
+                        ],
+                    ],
+                ],
+            ],
+        ],
+    ],
+]
+
+
+@needs_async_context
 async def test_user_spans_inside_tool_and_lambda_nest_under_langchain_spans_async(
     otel: OTelHarness, handler: OpenTelemetryCallbackHandler
 ) -> None:
@@ -175,37 +247,38 @@ async def test_user_spans_inside_tool_and_lambda_nest_under_langchain_spans_asyn
 
     async def step(x: str) -> str:
         with tracer.start_as_current_span("user.in_lambda"):
-            return await alookup.ainvoke({"q": x})
+            return await alookup.ainvoke({"q": x})  # config reaches the tool implicitly
 
     await (
         RunnableLambda(step)
         .with_config(run_name="pipeline")
         .ainvoke("x", config={"callbacks": [handler]})
     )
-    assert shape(otel.tree()) == [
-        [
-            "invoke_workflow pipeline",
-            "INTERNAL",
-            "UNSET",
-            [
-                [
-                    "user.in_lambda",
-                    "INTERNAL",
-                    "UNSET",
-                    [
-                        [
-                            "execute_tool alookup",
-                            "INTERNAL",
-                            "UNSET",
-                            [
-                                ["user.in_tool", "INTERNAL", "UNSET", []],
-                            ],
-                        ],
-                    ],
-                ],
-            ],
-        ],
-    ]
+    assert shape(otel.tree()) == _ASYNC_TREE
+
+
+async def test_user_spans_inside_tool_and_lambda_nest_async_with_config_passed_explicitly(
+    otel: OTelHarness, handler: OpenTelemetryCallbackHandler
+) -> None:
+    """What LangChain asks for on Python 3.10: the config handed on by hand; same tree."""
+    tracer = otel.tracer_provider.get_tracer("user")
+
+    @tool
+    async def alookup(q: str) -> str:
+        """Look up."""
+        with tracer.start_as_current_span("user.in_tool"):
+            return q
+
+    async def step(x: str, config: RunnableConfig) -> str:
+        with tracer.start_as_current_span("user.in_lambda"):
+            return await alookup.ainvoke({"q": x}, config)
+
+    await (
+        RunnableLambda(step)
+        .with_config(run_name="pipeline")
+        .ainvoke("x", config={"callbacks": [handler]})
+    )
+    assert shape(otel.tree()) == _ASYNC_TREE
 
 
 def test_retry_and_custom_events_become_span_events(

@@ -20,7 +20,7 @@ from opentelemetry import _logs, metrics, trace
 
 from genai_trace_core import Operation, OperationKind, Outcome, Settings, Telemetry, safe, semconv
 from genai_trace_langchain import _mapping
-from genai_trace_langchain._prompts import PendingPrompts, prompt_reference
+from genai_trace_langchain._prompts import PendingPrompts, pending_prompt
 from genai_trace_langchain.version import __version__
 
 _SCOPE = "genai_trace_langchain"
@@ -144,9 +144,15 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         run_type = kwargs.get("run_type")
         op = _mapping.chain_operation(name, run_type, parent_run_id, metadata, tags)
         if run_type == "prompt" and parent_run_id is not None:
-            reference = prompt_reference(name, serialized, metadata)
-            if reference is not None:  # for the model run that follows under the same parent
-                self._prompts.put(parent_run_id, reference)
+            prompt = pending_prompt(
+                name,
+                serialized,
+                inputs,
+                metadata,
+                capture_content=self.telemetry.capture_content,
+            )
+            if prompt is not None:  # for the model run that follows under the same parent
+                self._prompts.put(parent_run_id, prompt)
         if tags and parent_run_id is not None:
             attempt = _mapping.retry_attempt(tags)
             if attempt is not None:  # RunnableRetry re-runs its child: an event on the retry run
@@ -199,7 +205,9 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
             self.telemetry.end(run_id, outcome)
 
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._fail(run_id, error)
+        # Newer langchain-core passes the call id here too; 1.0.x has it nowhere for a raise.
+        attrs = _mapping.tool_call_id_attributes(kwargs.get("tool_call_id"))
+        self._fail(run_id, error, Outcome(attributes=attrs) if attrs else None)
 
     # --- retrievers ------------------------------------------------------------------------
 
@@ -242,14 +250,15 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
     # --- internals -------------------------------------------------------------------------
 
     def _add_prompt(self, op: Operation, parent_run_id: UUID | None) -> None:
-        reference = self._prompts.take(parent_run_id)
-        if reference is not None:
-            op.prompt_name, op.prompt_version = reference
+        prompt = self._prompts.take(parent_run_id)
+        if prompt is not None:
+            op.prompt_name, op.prompt_version = prompt.name, prompt.version
+            op.prompt_variables = prompt.variables
 
     @safe()
-    def _fail(self, run_id: UUID, error: BaseException) -> None:
+    def _fail(self, run_id: UUID, error: BaseException, outcome: Outcome | None = None) -> None:
         reason = _error_of(error)
         if reason is None:
-            self.telemetry.end(run_id, Outcome())
+            self.telemetry.end(run_id, outcome or Outcome())
         else:
-            self.telemetry.fail(run_id, reason)
+            self.telemetry.fail(run_id, reason, outcome=outcome)

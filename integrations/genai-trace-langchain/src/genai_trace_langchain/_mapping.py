@@ -364,8 +364,20 @@ def retriever_outcome(documents: Sequence[Any]) -> Outcome:
     return Outcome(documents=docs)
 
 
+def tool_call_id_attributes(tool_call_id: Any) -> dict[str, Any] | None:
+    """``gen_ai.tool.call.id`` for a tool span at its end, when the start did not know it.
+
+    langchain-core releases before ``on_tool_start(tool_call_id=...)`` (1.0.x) name the call only
+    in the ``ToolMessage`` a tool invoked with a tool call returns; the attribute is then set at
+    end (the same value as at start on newer releases). A bare ``str`` output has no call id.
+    """
+    call_id = _str(tool_call_id)
+    return {semconv.GEN_AI_TOOL_CALL_ID: call_id} if call_id is not None else None
+
+
 def tool_outcome(output: Any) -> tuple[Outcome, bool]:
     """The outcome of a tool run and whether it reported an error (``ToolMessage.status``)."""
     content = getattr(output, "content", output)
     failed = getattr(output, "status", None) == "error"
-    return Outcome(tool_result=content), failed
+    attrs = tool_call_id_attributes(getattr(output, "tool_call_id", None))
+    return Outcome(tool_result=content, attributes=attrs), failed

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-_instruments = ("langchain-core >= 0.3.0",)
+_instruments = ("langchain-core >= 1.0.0",)

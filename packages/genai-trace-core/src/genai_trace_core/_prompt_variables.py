@@ -32,7 +32,7 @@ def _name(key: Any) -> str:
 def build_prompt_variables(variables: Any, budget: ContentBudget) -> dict[str, Built]:
     """``{"gen_ai.prompt.variable.<name>": Built}`` for a mapping of template variables.
 
-    Anything but a mapping yields ``{}``. Variables whose value is ``None`` or empty, or that no
+    Anything but a mapping yields ``{}``. Variables whose value is ``None`` or ``""``, or that no
     longer fit the budget, are left out (the ones that do not fit are counted as dropped)."""
     if not isinstance(variables, Mapping) or not variables:
         return {}
