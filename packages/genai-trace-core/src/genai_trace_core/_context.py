@@ -14,7 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from opentelemetry import context as otel_context
+from opentelemetry import trace
 from opentelemetry.context import Context
+
+from genai_trace_core._run import Run
+
+RUN_KEY = otel_context.create_key("genai_trace.run")
 
 
 def activate(ctx: Context) -> Context:
@@ -39,3 +44,43 @@ def deactivate(ctx: Context, prev: Context, is_stale: Callable[[Context], Contex
             break
         target = fallback
     otel_context.attach(target)
+
+
+def parent_context(parent: Run | None) -> Context:
+    """The context a new run's span starts in: its parent run's, unless a span that user or
+    provider code opened *inside* that parent's activation is current (a user span in a lambda
+    around a tool call): then the current context, so the run nests under that span."""
+    current = otel_context.get_current()
+    if parent is None:
+        return live_context(current)
+    anchor: Run | None = parent
+    while anchor is not None and anchor.span is None:  # hidden/linked runs have no span
+        anchor = anchor.parent
+    if (
+        anchor is not None
+        and current.get(RUN_KEY) is anchor
+        and trace.get_current_span(current) is not anchor.span
+    ):
+        return current
+    return parent.ctx
+
+
+def live_context(ctx: Context) -> Context:
+    """``ctx`` without the activations of runs that already ended (ended in another thread or
+    task, which cannot reset this one's context): a new root never nests under an ended span."""
+    for _ in range(64):  # bounded walk past ended ancestors
+        run = ctx.get(RUN_KEY)
+        if not isinstance(run, Run) or trace.get_current_span(ctx) is not run.span:
+            return ctx
+        fallback = stale_fallback(ctx)
+        if fallback is None:
+            return ctx
+        ctx = fallback
+    return ctx
+
+
+def stale_fallback(ctx: Context) -> Context | None:
+    run = ctx.get(RUN_KEY)
+    if isinstance(run, Run) and run.ended and run.prev_ctx is not None:
+        return run.prev_ctx
+    return None

@@ -17,7 +17,7 @@ from opentelemetry import context as otel_context
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, Status, StatusCode
 
-from genai_trace_core import _budget, _context, _events, semconv
+from genai_trace_core import _context, _events, semconv
 from genai_trace_core._attributes import (
     cost_attributes,
     error_type_of,
@@ -33,6 +33,7 @@ from genai_trace_core._cost import preload_prices_in_background
 from genai_trace_core._metrics import Instruments
 from genai_trace_core._registry import BoundedRegistry
 from genai_trace_core._run import Run
+from genai_trace_core._run_metrics import record_run_metrics
 from genai_trace_core._safe import log_once, safe
 from genai_trace_core._sanitize import clean_attributes, clean_text, valid_ns
 from genai_trace_core._settings import Settings, get_settings
@@ -40,7 +41,6 @@ from genai_trace_core._suppress import with_provider_suppression
 from genai_trace_core._types import Operation, OperationKind, Outcome, Usage
 from genai_trace_core.version import __version__
 
-_RUN_KEY = otel_context.create_key("genai_trace.run")
 _SCOPE = "genai_trace"
 _SCHEMA_URL = "https://opentelemetry.io/schemas/1.37.0"
 
@@ -112,7 +112,7 @@ class Telemetry:
             log_once("dup-start", "genai-trace: duplicate start for an open run ignored")
             return
         parent = registry.get(parent_run_id) if parent_run_id is not None else None
-        parent_ctx = _parent_context(parent)
+        parent_ctx = _context.parent_context(parent)
         settings = self.settings
         if op.kind is OperationKind.STEP and settings.hide_internal_spans:
             self._link(run_id, parent, parent_ctx)
@@ -145,7 +145,7 @@ class Telemetry:
         if parent is not None:
             parent.add_child(run)
         if activate:
-            ctx = otel_context.set_value(_RUN_KEY, run, run.ctx)
+            ctx = otel_context.set_value(_context.RUN_KEY, run, run.ctx)
             if op.kind.is_inference and settings.suppress_provider_spans:
                 ctx = with_provider_suppression(ctx)
             run.active_ctx = ctx
@@ -287,7 +287,7 @@ class Telemetry:
                     span.end(end_time=valid_ns(end_time_ns))
             finally:
                 if run.active_ctx is not None and run.prev_ctx is not None:
-                    _context.deactivate(run.active_ctx, run.prev_ctx, _stale_fallback)
+                    _context.deactivate(run.active_ctx, run.prev_ctx, _context.stale_fallback)
         if run.parent is None and run.children:
             self._end_descendants(run)
 
@@ -362,7 +362,9 @@ class Telemetry:
             attrs.update(run.budget.flag_attributes())
         if attrs:
             span.set_attributes(clean_attributes(attrs))
-        self._record_metrics(run, kind, metric_attrs, duration, usage, cost, error_type)
+        record_run_metrics(
+            self._instruments, self.settings, run, metric_attrs, duration, usage, cost
+        )
         if settings.emits_events and kind.is_inference:
             self._emit_details(run, op, attrs, content_attrs, end_ns)
         if error is not None and isinstance(error, BaseException) and settings.emits_events:
@@ -391,46 +393,6 @@ class Telemetry:
             outputs() if outputs is not None else None,  # None: no output count (embeddings)
         )
 
-    def _record_metrics(
-        self,
-        run: Run,
-        kind: OperationKind,
-        metric_attrs: dict[str, Any],
-        duration: float,
-        usage: Usage | None,
-        cost: Any,
-        error_type: str | None,
-    ) -> None:
-        inst = self._instruments
-        attribution = run.attribution
-        keys = self.settings.metric_attribute_keys
-        if attribution is not None and keys:
-            metric_attrs = {**metric_attrs, **attribution.metric_attributes(keys)}
-        if kind.is_inference:
-            inst.inference(metric_attrs, duration, usage)
-            run.count_in_agent(tool=False)
-        elif kind is OperationKind.EMBEDDINGS:
-            inst.embeddings(metric_attrs, duration, usage)
-        elif kind is OperationKind.RETRIEVAL:
-            inst.client_operation(metric_attrs, duration)
-        elif kind is OperationKind.EXECUTE_TOOL:
-            assert run.span is not None
-            inst.tool(_tool_metric_attrs(run, metric_attrs), duration)
-            run.count_in_agent(tool=True)
-        elif kind in (
-            OperationKind.INVOKE_AGENT,
-            OperationKind.INVOKE_WORKFLOW,
-            OperationKind.HANDLE_CONVERSATION_TURN,
-        ):
-            attrs = _invocation_metric_attrs(run, metric_attrs)
-            inst.invocation(attrs, duration)
-            if kind is OperationKind.INVOKE_AGENT:
-                inst.agent_calls(attrs, run.inference_calls, run.tool_calls)
-        if cost is not None:
-            inst.add_cost(metric_attrs, cost.total_usd)
-            if _budget.listeners:  # an installed BudgetTracker: spend per user/tenant/feature
-                _budget.notify(cost.total_usd, attribution, run.ctx)
-
     def _emit_details(
         self,
         run: Run,
@@ -450,68 +412,3 @@ class Telemetry:
                 _content.build_event_content(op, content_attrs, self.settings, run.budget)
             )
         _events.emit_inference_details(self._logger, run.ctx, span_attrs, structured, end_ns)
-
-
-def _tool_metric_attrs(run: Run, base: dict[str, Any]) -> dict[str, Any]:
-    op = run.op
-    assert op is not None
-    attrs = dict(base)
-    attrs[semconv.GEN_AI_TOOL_NAME] = op.name or "unknown"
-    attrs[semconv.GEN_AI_TOOL_TYPE] = op.tool_type or "function"
-    if op.agent_name:
-        attrs[semconv.GEN_AI_AGENT_NAME] = op.agent_name
-    return attrs
-
-
-def _invocation_metric_attrs(run: Run, base: dict[str, Any]) -> dict[str, Any]:
-    op = run.op
-    assert op is not None
-    attrs = dict(base)
-    if op.kind is OperationKind.INVOKE_AGENT:
-        name = op.agent_name or op.name
-        if name:
-            attrs[semconv.GEN_AI_AGENT_NAME] = name
-    elif op.name:
-        attrs[semconv.GEN_AI_WORKFLOW_NAME] = op.name
-    attrs[semconv.GEN_AI_INVOCATION_IS_NESTED] = run.has_invocation_ancestor()
-    return attrs
-
-
-def _parent_context(parent: Run | None) -> Context:
-    """The context a new run's span starts in: its parent run's, unless a span that user or
-    provider code opened *inside* that parent's activation is current (a user span in a lambda
-    around a tool call): then the current context, so the run nests under that span."""
-    current = otel_context.get_current()
-    if parent is None:
-        return _live_context(current)
-    anchor: Run | None = parent
-    while anchor is not None and anchor.span is None:  # hidden/linked runs have no span
-        anchor = anchor.parent
-    if (
-        anchor is not None
-        and current.get(_RUN_KEY) is anchor
-        and trace.get_current_span(current) is not anchor.span
-    ):
-        return current
-    return parent.ctx
-
-
-def _live_context(ctx: Context) -> Context:
-    """``ctx`` without the activations of runs that already ended (ended in another thread or
-    task, which cannot reset this one's context): a new root never nests under an ended span."""
-    for _ in range(64):  # bounded walk past ended ancestors
-        run = ctx.get(_RUN_KEY)
-        if not isinstance(run, Run) or trace.get_current_span(ctx) is not run.span:
-            return ctx
-        fallback = _stale_fallback(ctx)
-        if fallback is None:
-            return ctx
-        ctx = fallback
-    return ctx
-
-
-def _stale_fallback(ctx: Context) -> Context | None:
-    run = ctx.get(_RUN_KEY)
-    if isinstance(run, Run) and run.ended and run.prev_ctx is not None:
-        return run.prev_ctx
-    return None
