@@ -172,3 +172,24 @@ def test_closed_sync_stream_ends_every_span_and_empties_the_registry(
         "StrOutputParser": semconv.ERROR_TYPE_ABANDONED,
     }
     assert handler.telemetry.open_count() == 0
+
+
+async def test_awaited_runs_leave_the_callers_context_unchanged(
+    otel: OTelHarness, handler: OpenTelemetryCallbackHandler
+) -> None:
+    """LangChain ends async runs in a shielded copy of the caller's context: nothing of ours may
+    stay current in the caller afterwards (no stale parent for the user's next span, no chain of
+    ended runs kept alive)."""
+    from opentelemetry import context as otel_context
+    from opentelemetry import trace
+
+    before = otel_context.get_current()
+    chain = _chain(delay_s=0.0)
+    for i in range(3):
+        await chain.ainvoke({"q": f"q{i}"}, config={"callbacks": [handler]})
+        assert otel_context.get_current() is before
+        assert trace.get_current_span() is trace.INVALID_SPAN
+    otel.tracer_provider.get_tracer("user").start_span("user-after").end()
+    roots = [n["name"] for n in otel.tree(attributes=False)]
+    assert roots == ["invoke_workflow qa"] * 3 + ["user-after"]
+    assert handler.telemetry.open_count() == 0

@@ -13,7 +13,7 @@ from langchain_core.tools import tool
 from opentelemetry import trace
 
 from genai_trace_core import semconv
-from genai_trace_core.testing import OTelHarness
+from genai_trace_core.testing import OTelHarness, requires_async_root_activation
 from genai_trace_core.testing import tree_shape as shape
 from genai_trace_langchain import OpenTelemetryCallbackHandler
 from genai_trace_langchain.testing import FakeChatOpenAI
@@ -234,6 +234,7 @@ _ASYNC_TREE: list[Any] = [
 
 
 @needs_async_context
+@requires_async_root_activation
 async def test_user_spans_inside_tool_and_lambda_nest_under_langchain_spans_async(
     otel: OTelHarness, handler: OpenTelemetryCallbackHandler
 ) -> None:
@@ -257,6 +258,7 @@ async def test_user_spans_inside_tool_and_lambda_nest_under_langchain_spans_asyn
     assert shape(otel.tree()) == _ASYNC_TREE
 
 
+@requires_async_root_activation
 async def test_user_spans_inside_tool_and_lambda_nest_async_with_config_passed_explicitly(
     otel: OTelHarness, handler: OpenTelemetryCallbackHandler
 ) -> None:

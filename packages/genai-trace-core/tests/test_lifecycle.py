@@ -359,3 +359,54 @@ def test_broken_operation_never_raises(otel: OTelHarness) -> None:
     assert t.open_count() in (0, 1)
     t.shutdown()
     assert t.open_count() == 0
+
+
+def test_async_end_in_a_shielded_copy_leaves_the_callers_context_as_it_was(
+    otel: OTelHarness,
+) -> None:
+    """LangChain ends async runs inside ``asyncio.shield`` (a copy of the start context): the
+    activation made in the caller's task must not outlive the run there."""
+    t = otel.telemetry()
+
+    async def main() -> tuple[bool, object]:
+        before = otel_context.get_current()
+        t.start("root", Operation(WF, name="rag"), activate=True)
+        t.start("chat", chat_op(), parent_run_id="root", activate=True)
+
+        async def end(run: str) -> None:
+            t.end(run)
+
+        await asyncio.shield(end("chat"))
+        await asyncio.shield(end("root"))
+        return otel_context.get_current() is before, trace.get_current_span()
+
+    restored, current = asyncio.run(main())
+    assert restored
+    assert current is trace.INVALID_SPAN
+    assert t.open_count() == 0
+
+
+def test_async_activation_nests_user_spans_where_the_task_context_is_reachable(
+    otel: OTelHarness,
+) -> None:
+    from genai_trace_core import _context
+
+    t = otel.telemetry()
+    tracer = otel.tracer_provider.get_tracer("user")
+
+    async def main() -> None:
+        t.start("tool", Operation(OperationKind.EXECUTE_TOOL, name="x"), activate=True)
+        tracer.start_span("inside").end()
+
+        async def end() -> None:
+            t.end("tool")
+
+        await asyncio.shield(end())
+        tracer.start_span("after").end()
+
+    asyncio.run(main())
+    tree = names(otel.tree())
+    if _context.CAN_UNDO_IN_TASK:  # Python 3.12+
+        assert tree == [["execute_tool x", [["inside", []]]], ["after", []]]
+    else:  # 3.10/3.11: a root started in a task is not activated, so nothing can leak
+        assert tree == [["execute_tool x", []], ["inside", []], ["after", []]]

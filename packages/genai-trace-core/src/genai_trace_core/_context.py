@@ -7,11 +7,23 @@ current before; to deactivate we re-``attach`` that previous context, but only i
 still the current one in *this* execution context. If it is not, the context we attached into has
 moved on (or was a copy that is gone) and there is nothing to undo. A re-attached previous context
 that belongs to a span already ended is skipped over, so out-of-order ends never resurrect it.
+
+Async frameworks end runs in a *copy* of the context they started in (LangChain shields its async
+end callbacks with ``asyncio.shield``, which runs them in a new task). An activation made in the
+caller's task would then outlive the run there: the caller's next span would nest under an ended
+span, and every run would keep the previous one alive. So an activation remembers the task it
+was made in, and an end that cannot undo it here undoes it inside that task's own context
+(``Task.get_context()``, Python 3.12+). Where that is not possible (Python 3.10/3.11), runs started
+inside a task as roots (the caller's own long-lived task) are not activated: no leak into the
+caller, at the cost of user spans not nesting under a root run in async code on those Pythons.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import Callable
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -22,21 +34,42 @@ from genai_trace_core._run import Run
 RUN_KEY = otel_context.create_key("genai_trace.run")
 
 
+# Task.get_context() (3.12+) lets an end in another task undo an activation in the task it was made.
+CAN_UNDO_IN_TASK = hasattr(asyncio.Task, "get_context")
+_running_loop = asyncio.events._get_running_loop
+
+
+def current_task() -> asyncio.Task[Any] | None:
+    """The asyncio task running this code, or ``None`` outside an event loop (cheap)."""
+    if _running_loop() is None:
+        return None
+    return asyncio.current_task()
+
+
 def activate(ctx: Context) -> Context:
     """Make ``ctx`` current; return the context that was current before."""
-    prev = otel_context.get_current()
+    prev = live_context(otel_context.get_current())  # never chain runs through ended ones
     otel_context.attach(ctx)
     return prev
 
 
-def deactivate(ctx: Context, prev: Context, is_stale: Callable[[Context], Context | None]) -> None:
-    """Undo :func:`activate` if ``ctx`` is still current here.
+def deactivate(ctx: Context, prev: Context, is_stale: Callable[[Context], Context | None]) -> bool:
+    """Undo :func:`activate` if ``ctx`` is current here, possibly under activations of runs that
+    already ended (a child that ended in another task); return whether it was undone.
 
     ``is_stale(c)`` returns the context to fall back to when ``c`` belongs to an ended span
     (its own previous context), or ``None`` when ``c`` is live; it lets us skip ended ancestors.
     """
-    if otel_context.get_current() is not ctx:
-        return
+    current = otel_context.get_current()
+    for _ in range(64):  # bounded walk from the current context past ended activations
+        if current is ctx:
+            break
+        fallback = is_stale(current)
+        if fallback is None:
+            return False  # a live context that is not ours: nothing of ours to undo here
+        current = fallback
+    else:
+        return False
     target = prev
     for _ in range(64):  # bounded walk past ended ancestors
         fallback = is_stale(target)
@@ -44,6 +77,23 @@ def deactivate(ctx: Context, prev: Context, is_stale: Callable[[Context], Contex
             break
         target = fallback
     otel_context.attach(target)
+    return True
+
+
+def deactivate_in_task(
+    task: asyncio.Task[Any],
+    ctx: Context,
+    prev: Context,
+    is_stale: Callable[[Context], Context | None],
+) -> None:
+    """Undo an activation inside ``task``'s own context (the task is suspended, awaiting us)."""
+    if not CAN_UNDO_IN_TASK or task.done():
+        return
+    try:
+        task_context: contextvars.Context = getattr(task, "get_context")()  # noqa: B009 - 3.12+
+        task_context.run(deactivate, ctx, prev, is_stale)
+    except RuntimeError:  # that context is entered right now (it is this one): nothing to do
+        return
 
 
 def parent_context(parent: Run | None) -> Context:

@@ -145,11 +145,18 @@ class Telemetry:
         if parent is not None:
             parent.add_child(run)
         if activate:
-            ctx = otel_context.set_value(_context.RUN_KEY, run, run.ctx)
-            if op.kind.is_inference and settings.suppress_provider_spans:
-                ctx = with_provider_suppression(ctx)
-            run.active_ctx = ctx
-            run.prev_ctx = _context.activate(ctx)
+            task = _context.current_task()
+            run.root_task = parent.root_task if parent is not None else task
+            # Python < 3.12 cannot undo an activation in another task's context: there, a run
+            # started in the task its root started in (the caller's own, long-lived task) is not
+            # activated; runs in other tasks are (the framework's, gone with the run).
+            if task is None or _context.CAN_UNDO_IN_TASK or task is not run.root_task:
+                ctx = otel_context.set_value(_context.RUN_KEY, run, run.ctx)
+                if op.kind.is_inference and settings.suppress_provider_spans:
+                    ctx = with_provider_suppression(ctx)
+                run.active_ctx = ctx
+                run.home_task = task
+                run.prev_ctx = _context.activate(ctx)
 
     @safe()
     def link(self, run_id: Hashable, *, parent_run_id: Hashable | None = None) -> None:
@@ -160,7 +167,12 @@ class Telemetry:
         self._link(run_id, parent, parent.ctx if parent is not None else otel_context.get_current())
 
     def _link(self, run_id: Hashable, parent: Run | None, parent_ctx: Context) -> None:
-        run = Run(run_id, parent, None, parent.attribution if parent is not None else None)
+        run = Run(
+            run_id,
+            parent,
+            None,
+            parent.attribution if parent is not None else current_attribution(),
+        )
         run.ctx = parent_ctx
         if self._registry.put_if_absent(run_id, run) and parent is not None:
             parent.add_child(run)
@@ -286,10 +298,21 @@ class Telemetry:
                 if span.is_recording():
                     span.end(end_time=valid_ns(end_time_ns))
             finally:
-                if run.active_ctx is not None and run.prev_ctx is not None:
-                    _context.deactivate(run.active_ctx, run.prev_ctx, _context.stale_fallback)
+                self._deactivate(run)
         if run.parent is None and run.children:
             self._end_descendants(run)
+
+    @staticmethod
+    def _deactivate(run: Run) -> None:
+        active, prev, task = run.active_ctx, run.prev_ctx, run.home_task
+        if active is None or prev is None:
+            return
+        run.home_task = None
+        _context.deactivate(active, prev, _context.stale_fallback)
+        if task is not None and task is not _context.current_task():
+            # Ended in a copy of the start context (e.g. a shielded async callback): undo the
+            # activation in the task that made it, or it outlives the run there.
+            _context.deactivate_in_task(task, active, prev, _context.stale_fallback)
 
     def _end_descendants(self, root: Run) -> None:
         stack = list(root.children or ())

@@ -30,12 +30,14 @@ class Run:
         "children",
         "ctx",
         "ended",
+        "home_task",
         "inference_calls",
         "last_chunk_ns",
         "metric_attrs",
         "op",
         "parent",
         "prev_ctx",
+        "root_task",
         "run_id",
         "span",
         "start_ns",
@@ -58,6 +60,8 @@ class Run:
         self.ctx: Context
         self.active_ctx: Context | None = None
         self.prev_ctx: Context | None = None
+        self.home_task: Any = None  # the asyncio task an activation was made in
+        self.root_task: Any = None  # the asyncio task the root of this run started in
         self.children: set[Run] | None = None
         self.ended = False
         self.start_ns = 0

@@ -35,6 +35,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 
+from genai_trace_core._context import CAN_UNDO_IN_TASK
 from genai_trace_core._lifecycle import Telemetry
 from genai_trace_core._settings import CaptureMode, Settings
 
@@ -44,11 +45,22 @@ __all__ = [
     "OTelHarness",
     "context_error_guard",
     "otel",
+    "requires_async_root_activation",
     "span_tree",
     "spans_as_dicts",
     "tree_shape",
     "walk_tree",
 ]
+
+
+requires_async_root_activation = pytest.mark.skipif(
+    not CAN_UNDO_IN_TASK,
+    reason=(
+        "Python < 3.12: asyncio tasks expose no context, so a run started as a root in the "
+        "caller's task is not made current (its end callback, run in a copy, could not undo it); "
+        "spans opened inside such a root do not nest under it"
+    ),
+)
 
 
 class IncrementalIdGenerator(IdGenerator):
