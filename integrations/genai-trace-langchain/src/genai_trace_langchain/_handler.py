@@ -161,10 +161,12 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
                 )
         self.telemetry.start(run_id, op, parent_run_id=parent_run_id, activate=True)
 
+    @safe()  # the prompt map is ours: a bad run id must not raise from it
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         self._prompts.drop(run_id)
         self.telemetry.end(run_id)
 
+    @safe()
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         self._prompts.drop(run_id)
         self._fail(run_id, error)

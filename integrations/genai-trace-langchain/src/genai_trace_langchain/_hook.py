@@ -18,8 +18,6 @@ import threading
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, cast
 
-from langchain_core.tracers.context import register_configure_hook
-
 if TYPE_CHECKING:
     from genai_trace_core import Telemetry
     from genai_trace_langchain._handler import OpenTelemetryCallbackHandler
@@ -98,6 +96,8 @@ def register() -> None:
     with _lock:
         if _State.registered:
             return
+        from langchain_core.tracers.context import register_configure_hook
+
         from genai_trace_langchain._handler import OpenTelemetryCallbackHandler
 
         register_configure_hook(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
     BaseInstrumentor,
@@ -24,10 +24,11 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 
 from genai_trace_core import safe
 from genai_trace_langchain import _hook
-from genai_trace_langchain._embeddings import PATCHER
-from genai_trace_langchain._handler import OpenTelemetryCallbackHandler
 from genai_trace_langchain._mapping import SEARCH_K_KEY
 from genai_trace_langchain.package import _instruments
+
+if TYPE_CHECKING:
+    from genai_trace_langchain._handler import OpenTelemetryCallbackHandler
 
 _ORIGINAL = "__genai_trace_original__"
 
@@ -75,6 +76,10 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def _instrument(self, **kwargs: Any) -> None:
         if _hook.env_disabled():
             return
+        # LangChain is imported here, not at module import: the package imports without it.
+        from genai_trace_langchain._embeddings import PATCHER
+        from genai_trace_langchain._handler import OpenTelemetryCallbackHandler
+
         handler = OpenTelemetryCallbackHandler(
             kwargs.get("tracer_provider"),
             kwargs.get("meter_provider"),
@@ -90,6 +95,8 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     @safe()
     def _uninstrument(self, **kwargs: Any) -> None:
+        from genai_trace_langchain._embeddings import PATCHER
+
         _hook.set_active(None)
         PATCHER.unpatch()
         _unpatch_retriever_params()
