@@ -5,8 +5,9 @@
     python examples/load.py --scenario latency-spike               # GenAIHighLatencyP95 / TTFT
     python examples/load.py --scenario error-burst                 # GenAIHighErrorRatio
 
-Each request is the LangChain RAG chain (``langchain_rag.py``), the LangGraph tool agent
-(``langgraph_agent.py``) or a direct chat call, on one of several models and providers priced by
+Each request is the LangChain RAG chain (``langchain_rag.py``), the LlamaIndex query engine
+over the same documents (``llamaindex_rag.py``), the LangGraph tool agent (``langgraph_agent.py``)
+or a direct chat call, on one of several models and providers priced by
 genai-prices (gpt-4o-mini, gpt-4o, o3-mini, claude-3-5-haiku, claude-sonnet-4-5,
 mistral-large), for one of several users, tenants and features; about a third stream; some hit a
 rate limit (retried once with ``with_retry``), fail for good or time out. The models are
@@ -37,10 +38,12 @@ if str(HERE) not in sys.path:
 
 import langchain_rag  # noqa: E402
 import langgraph_agent  # noqa: E402
+import llamaindex_rag  # noqa: E402
 from _trace_summary import collect, print_cost_summary  # noqa: E402
 from langchain_core.language_models import LangSmithParams  # noqa: E402
 from langchain_core.messages import BaseMessage  # noqa: E402
 from langchain_core.vectorstores import InMemoryVectorStore  # noqa: E402
+from llama_index.core import VectorStoreIndex  # noqa: E402
 from opentelemetry.trace import Status, StatusCode  # noqa: E402
 
 from genai_trace_core import (  # noqa: E402  # noqa: E402
@@ -53,6 +56,8 @@ from genai_trace_core import (  # noqa: E402  # noqa: E402
 )
 from genai_trace_langchain import LangChainInstrumentor  # noqa: E402
 from genai_trace_langchain.testing import FakeChatOpenAI  # noqa: E402
+from genai_trace_llamaindex import LlamaIndexInstrumentor  # noqa: E402
+from genai_trace_llamaindex.testing import DeterministicEmbedding, DeterministicLLM  # noqa: E402
 
 SCENARIOS = ("mixed", "cost-spike", "latency-spike", "error-burst")
 # (LangChain ls_provider, model, response model, weight in the mixed traffic)
@@ -66,6 +71,12 @@ MODELS = (
 )
 TENANTS = {"acme": ["u-1", "u-2", "u-3"], "globex": ["u-4", "u-5"], "initech": ["u-6"]}
 PROMPT_VERSIONS = ("v1", "v2")
+FEATURES = {
+    "rag": "support-chat",
+    "rag_llamaindex": "support-chat",  # the same feature, served by the LlamaIndex pipeline
+    "agent": "trip-planner",
+    "chat": "summarise",
+}
 
 
 class RateLimitError(Exception):
@@ -87,11 +98,37 @@ class LoadChat(FakeChatOpenAI):
         return params
 
 
+class LoadLLM(DeterministicLLM):
+    """The LlamaIndex fake for one planned request: its model, latency and injected failure
+    (``rate_limit_retried`` fails the first call only)."""
+
+    response_model: str = "gpt-4o-mini-2024-07-18"
+    delay_s: float = 0.0
+    failure: str | None = None
+    attempts: int = 0
+
+    def _reply(self, messages: Any, tools: Any) -> Any:
+        self.attempts += 1
+        time.sleep(self.delay_s)
+        if self.failure == "timeout":
+            raise ProviderTimeoutError("request timed out after 30s")
+        if self.failure == "rate_limit" or (
+            self.failure == "rate_limit_retried" and self.attempts == 1
+        ):
+            raise RateLimitError("429 Too Many Requests")
+        return super()._reply(messages, tools)
+
+    def _raw(self, messages: Any, reply: Any, chunk: bool) -> dict[str, Any]:
+        raw = super()._raw(messages, reply, chunk)
+        raw["model"] = self.response_model
+        return raw
+
+
 @dataclass
 class Plan:
     """One request, decided up front from the seeded RNG."""
 
-    kind: str  # "rag" | "agent" | "chat"
+    kind: str  # "rag" | "rag_llamaindex" | "agent" | "chat"
     provider: str
     model: str
     response_model: str
@@ -128,7 +165,7 @@ class Stats:
 def make_plan(rng: random.Random, scenario: str) -> Plan:
     provider, model, response_model, _ = rng.choices(MODELS, weights=[m[3] for m in MODELS])[0]
     tenant = rng.choice(sorted(TENANTS))
-    kind = rng.choices(("rag", "agent", "chat"), weights=(55, 25, 20))[0]
+    kind = rng.choices(("rag", "rag_llamaindex", "agent", "chat"), weights=(40, 15, 25, 20))[0]
     roll = rng.random()
     failure = None
     error_share = 0.5 if scenario == "error-burst" else 0.06
@@ -143,7 +180,7 @@ def make_plan(rng: random.Random, scenario: str) -> Plan:
         failure=failure,
         tenant=tenant,
         user=rng.choice(TENANTS[tenant]),
-        feature={"rag": "support-chat", "agent": "trip-planner", "chat": "summarise"}[kind],
+        feature=FEATURES[kind],
         prompt_version=rng.choice(PROMPT_VERSIONS),
         feedback=None if rng.random() < 0.7 else float(rng.random() < 0.8),
         delay_s=rng.uniform(0.002, 0.01),
@@ -186,6 +223,10 @@ class Pipelines:
     def __init__(self) -> None:
         self.store = InMemoryVectorStore(langchain_rag.KeywordEmbeddings(langchain_rag.EMBED_MODEL))
         self.store.add_documents(langchain_rag.load_documents())
+        self.index = VectorStoreIndex.from_documents(
+            llamaindex_rag.load_documents(), embed_model=DeterministicEmbedding(embed_dim=64)
+        )
+        self.index.set_index_id("support-docs")
 
     def chat(self, plan: Plan, base: Callable[[Sequence[BaseMessage]], Any]) -> LoadChat:
         return LoadChat(
@@ -198,7 +239,31 @@ class Pipelines:
             cached_tokens=64 if plan.kind == "rag" else 0,
         )
 
+    def run_llamaindex(self, plan: Plan, question: str) -> None:
+        """The LlamaIndex query engine; a rate limit is retried once by the caller (the app)."""
+        llm = LoadLLM(
+            model=plan.model,
+            response_model=plan.response_model,
+            delay_s=plan.delay_s,
+            failure=plan.failure,
+            cached_tokens=64,
+        )
+        engine = self.index.as_query_engine(llm=llm, similarity_top_k=2, streaming=plan.stream)
+        for attempt in (1, 2):
+            try:
+                response = engine.query(question)
+                if plan.stream:
+                    for _ in response.response_gen:  # type: ignore[union-attr]
+                        pass
+                return
+            except RateLimitError:
+                if attempt == 2:
+                    raise
+
     def run(self, plan: Plan, question: str) -> None:
+        if plan.kind == "rag_llamaindex":
+            self.run_llamaindex(plan, question)
+            return
         retry: dict[str, Any] = {
             "retry_if_exception_type": (RateLimitError,),
             "stop_after_attempt": 2,
@@ -225,6 +290,7 @@ class Pipelines:
 
 QUESTIONS = {
     "rag": langchain_rag.QUESTIONS,
+    "rag_llamaindex": langchain_rag.QUESTIONS,
     "agent": langgraph_agent.QUESTIONS,
     "chat": ("Summarise our refund policy for a customer e-mail.", "Shorten this: " + "word " * 40),
 }
@@ -316,12 +382,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     preload_prices()
     providers = configure(service_name=args.service_name, console=False)
     collector = collect(providers)
-    instrumentor = LangChainInstrumentor()
-    instrumentor.instrument(
-        tracer_provider=providers.tracer_provider,
-        meter_provider=providers.meter_provider,
-        logger_provider=providers.logger_provider,
-    )
+    instrumentors = (LangChainInstrumentor(), LlamaIndexInstrumentor())
+    for instrumentor in instrumentors:
+        instrumentor.instrument(
+            tracer_provider=providers.tracer_provider,
+            meter_provider=providers.meter_provider,
+            logger_provider=providers.logger_provider,
+        )
     try:
         stats = run_load(
             providers,
@@ -332,7 +399,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=lambda line: print(line, end="", file=sys.stderr, flush=True),
         )
     finally:
-        instrumentor.uninstrument()
+        for instrumentor in instrumentors:
+            instrumentor.uninstrument()
         providers.force_flush()
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(stats.by_kind.items()))
     failures = ", ".join(f"{k} {v}" for k, v in sorted(stats.by_failure.items())) or "none"

@@ -1,10 +1,13 @@
-"""A traced RAG service: FastAPI in front of the LangChain chain of ``examples/langchain_rag.py``.
+"""A traced RAG service: FastAPI in front of the LangChain chain of ``examples/langchain_rag.py``
+and the LlamaIndex query engine of ``examples/llamaindex_rag.py``.
 
     python examples/fastapi_rag/app.py                       # offline models, 127.0.0.1:8000
     python examples/fastapi_rag/app.py --port 8080 --real    # OpenAI (needs OPENAI_API_KEY)
 
     curl -s localhost:8000/ask -H 'content-type: application/json' \\
          -H 'x-user-id: u-42' -H 'x-tenant-id: acme' -d '{"question": "Can I return an item?"}'
+    curl -s localhost:8000/ask-llamaindex -H 'content-type: application/json' \\
+         -d '{"question": "How much does express shipping cost?"}'
     curl -s localhost:8000/feedback -H 'content-type: application/json' \\
          -d '{"trace_id": "<from /ask>", "span_id": "<from /ask>", "score": 1}'
 
@@ -12,10 +15,13 @@
 incoming W3C ``traceparent``: the caller's span, the HTTP server span, the chain's workflow span
 and its retrieval, embeddings and chat spans form one trace. ``x-user-id`` and ``x-tenant-id``
 become ``user.id`` and ``genai_trace.tenant.id`` on every GenAI span (``attribution``). The answer
-carries the trace and span ids; ``POST /feedback`` sends them back with a score and records a
-``gen_ai.evaluation.result`` event on that span plus the feedback metrics (per model, feature and
-prompt version). Telemetry goes where ``configure()`` sends it: OTLP with
-``OTEL_EXPORTER_OTLP_ENDPOINT`` (the ``stack/``), else trees on stderr and a JSONL file.
+carries the trace and span ids. ``POST /ask-llamaindex`` answers the same way with the LlamaIndex
+query engine over the same documents: server span -> ``RetrieverQueryEngine.query`` -> retrieval
+(embeddings) and synthesize (chat), same attribution. ``POST /feedback`` sends the ids back
+with a score and records a ``gen_ai.evaluation.result`` event on that span plus the feedback
+metrics (per model, feature and prompt version). Telemetry goes where ``configure()`` sends
+it: OTLP with ``OTEL_EXPORTER_OTLP_ENDPOINT`` (the ``stack/``), else trees on stderr and a JSONL
+file.
 """
 
 from __future__ import annotations
@@ -32,9 +38,11 @@ if str(EXAMPLES) not in sys.path:  # reuse the LangChain example's pipeline
     sys.path.insert(0, str(EXAMPLES))
 
 import langchain_rag  # noqa: E402
+import llamaindex_rag  # noqa: E402
 import uvicorn  # noqa: E402
 from fastapi import FastAPI, Header, HTTPException  # noqa: E402
 from langchain_core.vectorstores import InMemoryVectorStore  # noqa: E402
+from llama_index.core import VectorStoreIndex  # noqa: E402
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor  # noqa: E402
 from pydantic import BaseModel, Field  # noqa: E402
 
@@ -47,6 +55,7 @@ from genai_trace_core import (  # noqa: E402  # noqa: E402
     trace_ids,
 )
 from genai_trace_langchain import LangChainInstrumentor  # noqa: E402
+from genai_trace_llamaindex import LlamaIndexInstrumentor  # noqa: E402
 
 FEATURE = "support-ask"
 PROMPT_VERSION = "v1"  # of the chain's "support-answer" prompt: feedback rates per version
@@ -70,12 +79,16 @@ class Feedback(BaseModel):
 
 
 def create_app(providers: Providers | None = None, *, real: bool = False) -> FastAPI:
-    """The service. Instrument LangChain before calling it (``main`` does); ``providers``
-    default to the global OpenTelemetry ones."""
+    """The service. Instrument LangChain and LlamaIndex before calling it (``main`` does);
+    ``providers`` default to the global OpenTelemetry ones."""
     chat, embeddings = langchain_rag.models(real)
     store = InMemoryVectorStore(embeddings)
     store.add_documents(langchain_rag.load_documents())
     chain = langchain_rag.build_chain(store, chat)
+    llamaindex_rag.use_models(real)
+    index = VectorStoreIndex.from_documents(llamaindex_rag.load_documents())
+    index.set_index_id("support-docs")
+    engine = index.as_query_engine(similarity_top_k=2)
     app = FastAPI(title="genai-trace RAG service")
 
     @app.get("/healthz")
@@ -93,6 +106,21 @@ def create_app(providers: Providers | None = None, *, real: bool = False) -> Fas
         with attribution(user_id=x_user_id, tenant_id=x_tenant_id, feature=FEATURE):
             text = chain.invoke(body.question)
         ids = trace_ids()  # the HTTP server span: what /feedback attaches to
+        return Answer(
+            answer=text,
+            trace_id=ids.trace_id if ids else None,
+            span_id=ids.span_id if ids else None,
+        )
+
+    @app.post("/ask-llamaindex")
+    def ask_llamaindex(
+        body: Ask,
+        x_user_id: Annotated[str | None, Header()] = None,
+        x_tenant_id: Annotated[str | None, Header()] = None,
+    ) -> Answer:
+        with attribution(user_id=x_user_id, tenant_id=x_tenant_id, feature=FEATURE):
+            text = str(engine.query(body.question))
+        ids = trace_ids()
         return Answer(
             answer=text,
             trace_id=ids.trace_id if ids else None,
@@ -143,18 +171,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     preload_prices()
     providers = configure(service_name=os.environ.get("OTEL_SERVICE_NAME") or "fastapi-rag")
-    instrumentor = LangChainInstrumentor()
+    instrumentors = (LangChainInstrumentor(), LlamaIndexInstrumentor())
     kwargs: dict[str, Any] = {
         "tracer_provider": providers.tracer_provider,
         "meter_provider": providers.meter_provider,
         "logger_provider": providers.logger_provider,
     }
-    instrumentor.instrument(**kwargs)
+    for instrumentor in instrumentors:
+        instrumentor.instrument(**kwargs)
     try:
         app = create_app(providers, real=args.real)
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     finally:
-        instrumentor.uninstrument()
+        for instrumentor in instrumentors:
+            instrumentor.uninstrument()
         providers.shutdown()  # flush every span, metric and event before exit
     return 0
 

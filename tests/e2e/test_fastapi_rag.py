@@ -2,7 +2,8 @@
 127.0.0.1 and exports OTLP/HTTP to a receiver in this test; an instrumented httpx client calls it
 under a client span. One trace id spans both processes, with the parents client span -> httpx
 span -> HTTP server span -> workflow -> retrieval (embeddings) and chat, the attribution headers
-on every GenAI span, and the feedback event attached to the span the answer named."""
+on every GenAI span, and the feedback event attached to the span the answer named. The same holds
+for ``/ask-llamaindex`` (HTTP server span -> query -> retrieval (embeddings), synthesize (chat))."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "examples" / "fastapi_rag" / "app.py"
 TIKTOKEN_CACHE = ROOT.parent / "shared" / "tiktoken-cache"
 QUESTION = "How long do I have to return an item?"
+LI_QUESTION = "How much does express shipping cost?"
 
 
 def _free_port() -> int:
@@ -107,20 +109,24 @@ def test_one_trace_spans_client_server_and_rag_pipeline_with_attribution_and_fee
     answers: list[dict[str, Any]] = []
     client_ids: list[tuple[str, str]] = []
 
-    def calls(base: str) -> None:
+    def ask(client: httpx.Client, path: str, question: str) -> None:
         tracer = otel.tracer_provider.get_tracer("e2e-client")
+        with tracer.start_as_current_span(f"{path[1:]}-client") as span:
+            sc = span.get_span_context()
+            client_ids.append((f"{sc.trace_id:032x}", f"{sc.span_id:016x}"))
+            r = client.post(
+                path,
+                json={"question": question},
+                headers={"x-user-id": "u-42", "x-tenant-id": "acme"},
+            )
+            assert r.status_code == 200, r.text
+            answers.append(r.json())
+
+    def calls(base: str) -> None:
         with httpx.Client(base_url=base, timeout=30) as client:
             HTTPXClientInstrumentor.instrument_client(client, tracer_provider=otel.tracer_provider)
-            with tracer.start_as_current_span("ask-client") as span:
-                sc = span.get_span_context()
-                client_ids.append((f"{sc.trace_id:032x}", f"{sc.span_id:016x}"))
-                r = client.post(
-                    "/ask",
-                    json={"question": QUESTION},
-                    headers={"x-user-id": "u-42", "x-tenant-id": "acme"},
-                )
-                assert r.status_code == 200, r.text
-                answers.append(r.json())
+            ask(client, "/ask", QUESTION)
+            ask(client, "/ask-llamaindex", LI_QUESTION)
             body = answers[0]
             fb = client.post(
                 "/feedback",
@@ -132,6 +138,7 @@ def test_one_trace_spans_client_server_and_rag_pipeline_with_attribution_and_fee
     with otlp_receiver() as (endpoint, received):
         _run_app(tmp_path, endpoint, calls)
         _check(otel, received, client_ids[0], answers[0])
+        _check_llamaindex(otel, received, client_ids[1], answers[1])
 
 
 def _check(
@@ -184,3 +191,42 @@ def _check(
         semconv.FEATURE: "support-ask",
         semconv.GEN_AI_PROMPT_VERSION: "v1",
     }
+
+
+def _check_llamaindex(
+    otel: OTelHarness, received: Received, client: tuple[str, str], answer: dict[str, Any]
+) -> None:
+    trace_id, _ = client
+    assert answer["answer"]
+    local = [s for s in otel.span_dicts() if s["trace_id"] == trace_id]
+    remote = [s for s in received.spans if s["trace_id"] == trace_id]
+    assert {s["service"] for s in remote} == {"fastapi-rag-e2e"}
+    spans = [{k: s[k] for k in ("name", "span_id", "parent_id", "start")} for s in local + remote]
+    query = [
+        "RetrieverQueryEngine.query",
+        [
+            ["retrieval support-docs", [["embeddings text-embedding-3-small", []]]],
+            ["CompactAndRefine.synthesize", [["chat gpt-4o-mini", []]]],
+        ],
+    ]
+    assert _tree(spans, None) == [
+        ["ask-llamaindex-client", [["POST", [["POST /ask-llamaindex", [query]]]]]]
+    ]
+    [server] = [s for s in remote if s["name"] == "POST /ask-llamaindex"]
+    assert (answer["trace_id"], answer["span_id"]) == (trace_id, server["span_id"])
+    genai = [s for s in remote if semconv.GEN_AI_OPERATION_NAME in s["attributes"]]
+    assert sorted(s["attributes"][semconv.GEN_AI_OPERATION_NAME] for s in genai) == [
+        "chat",
+        "embeddings",
+        "retrieval",
+    ]
+    for s in genai:
+        a = s["attributes"]
+        assert (a[semconv.USER_ID], a[semconv.TENANT_ID], a[semconv.FEATURE]) == (
+            "u-42",
+            "acme",
+            "support-ask",
+        ), s["name"]
+    [chat] = [s for s in genai if s["name"] == "chat gpt-4o-mini"]
+    assert chat["attributes"][semconv.USAGE_SOURCE] == "provider"
+    assert chat["attributes"][semconv.COST_USD] > 0

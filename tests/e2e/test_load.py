@@ -1,5 +1,6 @@
 """The traffic generator (``examples/load.py``): a 2-second offline run produces the promised mix
-(several models and providers, RAG, agents and plain chat, streaming, retries, failures) and a
+(several models and providers, LangChain and LlamaIndex RAG, agents and plain chat, streaming,
+retries, failures) and a
 summary that matches the spans; the alert scenarios plan the traffic that trips each alert."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from genai_trace_core import semconv
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
+TENANTS = {"acme", "globex", "initech"}
 TIKTOKEN_CACHE = ROOT.parent / "shared" / "tiktoken-cache"
 
 pytest.importorskip("langgraph")
@@ -69,16 +71,28 @@ def test_two_seconds_of_mixed_load_cover_models_streaming_agents_failures_and_su
         s["attributes"][semconv.ERROR_TYPE] for s in chats if semconv.ERROR_TYPE in s["attributes"]
     )
     assert set(errors) >= {"RateLimitError", "ProviderTimeoutError"}, errors
+    # The LlamaIndex share: its own query -> retrieval (embeddings), synthesize (chat) traces.
+    li_ops = Counter(
+        s["attributes"].get(semconv.GEN_AI_OPERATION_NAME)
+        for s in spans
+        if s["attributes"].get(semconv.FRAMEWORK) == "llama_index"
+    )
+    assert {"chat", "embeddings", "retrieval"} <= set(li_ops), li_ops
+    li_chats = [s for s in chats if s["attributes"].get(semconv.FRAMEWORK) == "llama_index"]
+    assert all(s["attributes"][semconv.TENANT_ID] in TENANTS for s in li_chats)
+    assert any(semconv.COST_USD in s["attributes"] for s in li_chats)
     roots = [s for s in spans if s["parent_id"] is None and s["name"].startswith("request ")]
     assert len(roots) == 40
     assert {s["attributes"][semconv.TENANT_ID] for s in chats} == {"acme", "globex", "initech"}
     # The summary: the request mix, then tokens and cost per response model from the spans.
     m = re.search(
-        r"Requests: 40 \(agent (\d+), chat (\d+), rag (\d+)\); streamed (\d+); failed (\d+)", stdout
+        r"Requests: 40 \(agent (\d+), chat (\d+), rag (\d+), rag_llamaindex (\d+)\); "
+        r"streamed (\d+); failed (\d+)",
+        stdout,
     )
     assert m is not None, stdout
-    agent, chat, rag, n_streamed, failed = (int(g) for g in m.groups())
-    assert agent + chat + rag == 40 and min(agent, chat, rag) > 0
+    agent, chat, rag, rag_li, n_streamed, failed = (int(g) for g in m.groups())
+    assert agent + chat + rag + rag_li == 40 and min(agent, chat, rag, rag_li) > 0
     assert n_streamed > 0 and 0 < failed < 40
     assert sum(r["status"]["code"] == "ERROR" for r in roots) == failed
     calls = Counter(

@@ -9,6 +9,7 @@ import json
 from li_support import Instrument, shape
 from llama_index.core import VectorStoreIndex
 
+from genai_trace_core import attribution
 from genai_trace_core import semconv as s
 from genai_trace_core.testing import OTelHarness
 from genai_trace_core.testing import walk_tree as walk
@@ -161,12 +162,37 @@ def test_streaming_query_keeps_the_llm_span_in_the_query_trace_until_the_last_ch
     synth = spans["CompactAndRefine.synthesize"]
     assert chat["parent_id"] == synth["span_id"]
     assert len({d["trace_id"] for d in spans.values()}) == 1
+    # the steps that returned the unread stream say a model call is still to come (console)
+    assert synth["attributes"][s.STREAM_DEFERRED] is True
+    assert spans["RetrieverQueryEngine.query"]["attributes"][s.STREAM_DEFERRED] is True
     assert chat["attributes"][s.GEN_AI_REQUEST_STREAM] is True
     assert chat["attributes"][s.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] > 0
     assert chat["attributes"][s.GEN_AI_USAGE_OUTPUT_TOKENS] > 0
     assert chat["end"] > spans["RetrieverQueryEngine.query"]["end"]
     assert "".join(chunks).startswith("Answer:")
     assert otel.metrics()[s.METRIC_INFERENCE_TTFC][0]["count"] == 1
+
+
+def test_streamed_chat_read_after_the_query_keeps_the_callers_attribution(
+    otel: OTelHarness, instrument: Instrument, index: VectorStoreIndex
+) -> None:
+    instrument()
+    engine = index.as_query_engine(similarity_top_k=1, streaming=True)
+    with attribution(user_id="u-7", tenant_id="acme"):
+        response = engine.query("capital of Spain?")
+        list(response.response_gen)  # the model call runs here, after query() returned
+
+    tenants = {
+        d["name"]: (d["attributes"].get(s.USER_ID), d["attributes"].get(s.TENANT_ID))
+        for d in otel.span_dicts()
+    }
+    assert tenants == {
+        "RetrieverQueryEngine.query": ("u-7", "acme"),
+        "retrieval capitals": ("u-7", "acme"),
+        "embeddings text-embedding-3-small": ("u-7", "acme"),
+        "CompactAndRefine.synthesize": ("u-7", "acme"),
+        "chat gpt-4o-mini": ("u-7", "acme"),
+    }
 
 
 def test_abandoned_stream_ends_its_span_without_error_or_leak(

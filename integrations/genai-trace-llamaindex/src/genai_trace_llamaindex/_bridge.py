@@ -56,6 +56,10 @@ class Bridge:
         self._streams: set[str] = set()  # streaming inference runs not yet ended
         self._workflows: dict[str, bool] = {}  # open workflow runs -> built-in agent workflow?
         self._pending: dict[tuple[str, str], deque[tuple[Hashable, list[str]]]] = {}
+        # FunctionTool.call spans linked into the agent's call_tool span -> that span's id, and
+        # the exception such a call raised (older cores keep it out of the ToolOutput)
+        self._tool_calls: dict[str, str] = {}
+        self._tool_errors: dict[str, BaseException] = {}
         self._seq = itertools.count(1)
 
     # --- dispatcher spans --------------------------------------------------------------------
@@ -74,9 +78,19 @@ class Bridge:
             return
         head, method = split_span_id(id_)
         role = self.classifier.role(instance, method)
-        if role is not Role.NOISE and method[0] == "a" and role is not Role.TOOL:
-            head = f"{type(instance).__name__}.{method[1:]}"  # aquery -> query: one name
+        if role is not Role.NOISE:
+            # Named after the instance's class (older cores name the span after the class that
+            # defines the method, e.g. ``BaseQueryEngine``); aquery -> query: one name.
+            short = method[1:] if method[0] == "a" and role is not Role.TOOL else method
+            head = f"{type(instance).__name__}.{short}"
         if role is Role.NOISE:
+            if (
+                parent_id is not None
+                and parent_id in self._workflows
+                and self.classifier.is_workflow(instance)  # older cores: steps are bound methods
+            ):
+                self._step(id_, args, parent_id, tags)
+                return
             if self.verbose:
                 self._verbose(id_, parent_id)
             else:
@@ -115,6 +129,8 @@ class Bridge:
                 description = getattr(getattr(instance, "metadata", None), "description", None)
                 if description:
                     tel.set_attributes(parent_id, {semconv.GEN_AI_TOOL_DESCRIPTION: description})
+                if parent_id is not None and len(self._tool_calls) < _MAX_OPEN:
+                    self._tool_calls[id_] = parent_id
                 tel.link(id_, parent_run_id=parent_id)
                 return
             meta = getattr(instance, "metadata", None)
@@ -129,8 +145,9 @@ class Bridge:
             )
         elif role is Role.WORKFLOW_RUN:
             builtin = self.classifier.is_builtin_workflow(instance)
-            if self.classifier.is_agent(instance):
-                op = m.agent_operation(instance)
+            agent = self.classifier.agent_of(instance)
+            if agent is not None:
+                op = m.agent_operation(agent)
             else:
                 run_id = tags.get(_RUN_ID_TAG) if isinstance(tags, dict) else None
                 op = m.workflow_operation(
@@ -166,15 +183,19 @@ class Bridge:
             op = m.tool_operation(str(ev.tool_name), ev.tool_id, getattr(ev, "tool_kwargs", None))
             self._start(id_, Role.TOOL, op, parent_id, True)
             return
-        if self._workflows.get(parent_id) and not self.verbose:
+        if (self._workflows.get(parent_id) or step[:1] == "_") and not self.verbose:
+            # built-in agent plumbing, and the framework's own ``_done`` step (older cores)
             self.telemetry.link(id_, parent_run_id=parent_id)
             return
         attrs: dict[str, Any] = {semconv.WORKFLOW_STEP: step}
-        if isinstance(tags, dict):
-            if tags.get(_INPUT_EVENT_TAG):
-                attrs[semconv.WORKFLOW_STEP_INPUT_EVENT] = str(tags[_INPUT_EVENT_TAG])
-            if tags.get(_RUN_ID_TAG):
-                attrs[semconv.RUN_ID] = str(tags[_RUN_ID_TAG])
+        tags = tags if isinstance(tags, dict) else {}
+        input_event = tags.get(_INPUT_EVENT_TAG)
+        if not input_event and ev is not None:  # older cores tag nothing: the event's class
+            input_event = type(ev).__name__
+        if input_event:
+            attrs[semconv.WORKFLOW_STEP_INPUT_EVENT] = str(input_event)
+        if tags.get(_RUN_ID_TAG):
+            attrs[semconv.RUN_ID] = str(tags[_RUN_ID_TAG])
         self._start(
             id_,
             Role.NOISE,
@@ -197,6 +218,8 @@ class Bridge:
                 tel.end(id_)  # normally already ended by the end event
             return
         self._end_pending(id_, None)
+        if self._tool_calls:
+            self._tool_calls.pop(id_, None)
         role = self._open.pop(id_, None)
         if role is None:
             tel.end(id_)  # a link
@@ -206,6 +229,9 @@ class Bridge:
             outcome = Outcome(documents=m.documents(result, tel.capture_content))
         elif role is Role.TOOL:
             outcome, error = m.tool_outcome(result)
+            raised = self._tool_errors.pop(id_, None)
+            if error == semconv.ERROR_TYPE_TOOL_ERROR and raised is not None:
+                error = raised
             if error is not None:
                 tel.fail(id_, error, outcome=outcome)
                 return
@@ -213,10 +239,15 @@ class Bridge:
             self._workflows.pop(id_, None)
         elif role is not Role.NOISE and hasattr(result, "response_gen"):
             reparent_stream(result, tel.context_of(id_))
+            outcome = m.DEFERRED_STREAM
         tel.end(id_, outcome)
 
     def drop(self, id_: str, err: BaseException | None) -> None:
         tel = self.telemetry
+        tool_span = self._tool_calls.pop(id_, None)
+        if tool_span is not None and err is not None and len(self._tool_errors) < _MAX_OPEN:
+            self._tool_errors[tool_span] = err
+        self._tool_errors.pop(id_, None)
         self._end_pending(id_, err)
         self._open.pop(id_, None)
         self._workflows.pop(id_, None)
@@ -345,4 +376,6 @@ class Bridge:
         self._streams.clear()
         self._workflows.clear()
         self._pending.clear()
+        self._tool_calls.clear()
+        self._tool_errors.clear()
         self.telemetry.shutdown()

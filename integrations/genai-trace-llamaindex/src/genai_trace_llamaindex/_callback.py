@@ -181,4 +181,5 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
             response = p.get(EventPayload.RESPONSE)
             if response is not None and hasattr(response, "response_gen"):
                 reparent_stream(response, tel.context_of(event_id))
+                outcome = m.DEFERRED_STREAM
         tel.end(event_id, outcome)

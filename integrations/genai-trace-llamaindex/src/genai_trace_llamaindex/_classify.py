@@ -116,6 +116,22 @@ class Classifier:
     def is_agent(self, workflow: Any) -> bool:
         return bool(self.bases.agents) and isinstance(workflow, self.bases.agents)
 
+    def is_workflow(self, obj: Any) -> bool:
+        return self.bases.workflow is not None and isinstance(obj, self.bases.workflow)
+
+    def agent_of(self, workflow: Any) -> Any | None:
+        """The agent a workflow run stands for: the workflow itself when it is an agent, else
+        the only agent of a single-agent ``AgentWorkflow`` (older cores run ``agent.run()``
+        as ``AgentWorkflow(agents=[agent])``); ``None`` for any other workflow."""
+        if self.is_agent(workflow):
+            return workflow
+        b = self.bases
+        if b.agent_workflow is not None and isinstance(workflow, b.agent_workflow):
+            agents = getattr(workflow, "agents", None)
+            if isinstance(agents, dict) and len(agents) == 1:
+                return next(iter(agents.values()))
+        return None
+
     def is_builtin_workflow(self, workflow: Any) -> bool:
         """Built-in agent workflows: their steps are plumbing, not the user's logic."""
         b = self.bases

@@ -35,6 +35,9 @@ from genai_trace_llamaindex._messages import (
 )
 
 FRAMEWORK = "llama_index"
+# A step that returned a stream whose model call runs when the caller reads it, after the step
+# ended (the console waits for that call before printing the trace).
+DEFERRED_STREAM = Outcome(attributes={semconv.STREAM_DEFERRED: True})
 
 
 @functools.lru_cache(maxsize=128)

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-_instruments = ("llama-index-core >= 0.12.0",)
+_instruments = ("llama-index-core >= 0.12.37",)

@@ -10,6 +10,7 @@ instrumentor).
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import Any
@@ -25,12 +26,19 @@ from llama_index.core.base.llms.types import (
     CompletionResponseGen,
     LLMMetadata,
     MessageRole,
-    ToolCallBlock,
 )
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from pydantic import Field, PrivateAttr
+
+_TOOL_CALL_BLOCK: type[Any] | None
+try:  # newer cores: tool calls are message blocks
+    from llama_index.core.base.llms.types import ToolCallBlock
+
+    _TOOL_CALL_BLOCK = ToolCallBlock
+except ImportError:  # older cores: OpenAI-shaped ``additional_kwargs["tool_calls"]``
+    _TOOL_CALL_BLOCK = None
 
 __all__ = ["DeterministicEmbedding", "DeterministicLLM", "count_tokens"]
 
@@ -78,11 +86,7 @@ class DeterministicLLM(FunctionCallingLLM):
         self._calls += 1
         tool_results = [m for m in messages if m.role == MessageRole.TOOL]
         if tools and self.tool_calls and not tool_results:
-            blocks: list[Any] = [
-                ToolCallBlock(tool_call_id=f"call_{i + 1}", tool_name=name, tool_kwargs=kwargs)
-                for i, (name, kwargs) in enumerate(self.tool_calls)
-            ]
-            return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)
+            return _tool_call_message(self.tool_calls)
         if tool_results:
             return ChatMessage(
                 role=MessageRole.ASSISTANT,
@@ -98,12 +102,9 @@ class DeterministicLLM(FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], reply: ChatMessage, chunk: bool
     ) -> dict[str, Any]:
         prompt = count_tokens(_texts(messages))
-        completion = (
-            count_tokens([reply.content or ""])
-            - 3
-            + 3 * sum(1 for b in reply.blocks if isinstance(b, ToolCallBlock))
-        )
-        finish = "tool_calls" if any(isinstance(b, ToolCallBlock) for b in reply.blocks) else "stop"
+        calls = len(_tool_calls_of(reply))
+        completion = count_tokens([reply.content or ""]) - 3 + 3 * calls
+        finish = "tool_calls" if calls else "stop"
         return {
             "id": f"chatcmpl-{self._calls:04d}",
             "object": "chat.completion.chunk" if chunk else "chat.completion",
@@ -223,17 +224,50 @@ class DeterministicLLM(FunctionCallingLLM):
     def get_tool_calls_from_response(
         self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
     ) -> list[ToolSelection]:
-        calls = [b for b in response.message.blocks if isinstance(b, ToolCallBlock)]
+        calls = _tool_calls_of(response.message)
         if not calls and error_on_no_tool_call:
             raise ValueError("expected at least one tool call")
         return [
-            ToolSelection(
-                tool_id=c.tool_call_id or "",
-                tool_name=c.tool_name,
-                tool_kwargs=c.tool_kwargs if isinstance(c.tool_kwargs, dict) else {},
-            )
-            for c in calls
+            ToolSelection(tool_id=call_id, tool_name=name, tool_kwargs=kwargs)
+            for call_id, name, kwargs in calls
         ]
+
+
+def _tool_call_message(calls: Sequence[tuple[str, dict[str, Any]]]) -> ChatMessage:
+    """An assistant message asking for ``calls``, in the shape this core version uses."""
+    if _TOOL_CALL_BLOCK is not None:
+        blocks: list[Any] = [
+            _TOOL_CALL_BLOCK(tool_call_id=f"call_{i}", tool_name=name, tool_kwargs=kwargs)
+            for i, (name, kwargs) in enumerate(calls, 1)
+        ]
+        return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)
+    openai_calls = [
+        {
+            "id": f"call_{i}",
+            "type": "function",
+            "function": {"name": name, "arguments": json.dumps(kwargs)},
+        }
+        for i, (name, kwargs) in enumerate(calls, 1)
+    ]
+    return ChatMessage(
+        role=MessageRole.ASSISTANT, content="", additional_kwargs={"tool_calls": openai_calls}
+    )
+
+
+def _tool_calls_of(message: ChatMessage) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(call id, tool name, kwargs)`` of every tool call ``message`` asks for."""
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    if _TOOL_CALL_BLOCK is not None:
+        for b in message.blocks:
+            if isinstance(b, _TOOL_CALL_BLOCK):
+                kwargs = b.tool_kwargs if isinstance(b.tool_kwargs, dict) else {}
+                out.append((b.tool_call_id or "", b.tool_name, kwargs))
+    for call in message.additional_kwargs.get("tool_calls") or ():
+        fn = call.get("function") or {}
+        args = fn.get("arguments")
+        kwargs = json.loads(args) if isinstance(args, str) and args else {}
+        out.append((str(call.get("id") or ""), str(fn.get("name") or ""), kwargs))
+    return out
 
 
 class DeterministicEmbedding(BaseEmbedding):

@@ -162,6 +162,8 @@ RERANK_MODEL: Final = "genai_trace.rerank.model"
 RERANK_TOP_N: Final = "genai_trace.rerank.top_n"
 RERANK_INPUT_COUNT: Final = "genai_trace.rerank.input_count"
 DOCUMENT_COUNT: Final = "genai_trace.documents.count"
+# bool, on a step span that returned a stream read after it ended (its model call comes later)
+STREAM_DEFERRED: Final = "genai_trace.stream.deferred"
 CONTENT_TRUNCATED: Final = "genai_trace.content.truncated"
 CONTENT_DROPPED: Final = "genai_trace.content.dropped"  # int: messages/parts/documents left out
 BUDGET_NAME: Final = "genai_trace.budget.name"  # attributes of EVENT_BUDGET_EXCEEDED
