@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -23,77 +22,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry import context as otel_context
 from reliability_support import SpanLedger, captured_logs, otlp_bytes, with_ledger
+from reliability_values import (
+    ERRORS,
+    ODD,
+    BrokenRepr,
+    assert_context_restored_or_only_stale,
+    open_roots,
+    survivors,
+)
 
 from genai_trace_core import Operation, OperationKind, Outcome, RequestParams, Telemetry
-from genai_trace_core._lifecycle import _RUN_KEY
-from genai_trace_core._run import Run
 from genai_trace_core.testing import OTelHarness
 
 # --- values -----------------------------------------------------------------------------------
 
 RUN_IDS: list[Any] = ["a", "b", "c", "d", "e", 1, None, ("t", 2)]
 UNHASHABLE: list[Any] = [["list-id"], {"dict": "id"}]
-
-
-class BrokenStr(Exception):
-    def __str__(self) -> str:
-        raise RuntimeError("__str__ exploded")
-
-
-class BrokenRepr:
-    def __repr__(self) -> str:
-        raise RuntimeError("__repr__ exploded")
-
-    def __str__(self) -> str:
-        raise RuntimeError("__str__ exploded")
-
-
-class WeirdModuleError(Exception):
-    pass
-
-
-WeirdModuleError.__module__ = "some.deeply.nested.module\x00with nul"
-
-
-def _groups() -> list[BaseException]:
-    if sys.version_info < (3, 11):
-        return []
-    import builtins
-
-    group: Any = builtins.__dict__["ExceptionGroup"]
-    return [group("group", [ValueError("a"), TypeError("b")])]
-
-
-def _errors() -> list[Any]:
-    return [
-        ValueError("bad value"),
-        KeyError("k"),
-        KeyboardInterrupt(),
-        SystemExit(3),
-        GeneratorExit(),
-        asyncio.CancelledError(),
-        BrokenStr(),
-        WeirdModuleError("weird"),
-        RuntimeError("x" * 100_000),
-        OSError("surrogate \udcff here"),
-        Exception(object(), BrokenRepr()),
-        "",
-        "RateLimitError",
-        "\udc80",
-        None,
-        42,
-        object(),
-        BrokenRepr(),
-        *_groups(),
-    ]
-
-
-ERRORS = _errors()
-
-ODD: list[Any] = [
-    *(None, 0, -1, 2**80, 1.5, float("nan"), "", "\udcff", b"\x00\xff"),
-    *(object(), BrokenRepr(), [1, [2]], {"k": object()}),
-]
 
 OUTCOMES: list[Any] = [
     None,
@@ -242,22 +186,6 @@ class Driver:
             t.sweep()
 
 
-def open_roots(t: Telemetry) -> list[Any]:
-    """Run ids of open runs with no parent (white-box: reads the registry)."""
-    return [rid for rid, (_, run) in list(t._registry._items.items()) if run.parent is None]
-
-
-def survivors(t: Telemetry) -> list[tuple[Any, str]]:
-    """Open runs that are not streamed inference: these must not outlive their root."""
-    out = []
-    for rid, (_, run) in list(t._registry._items.items()):
-        op = run.op
-        if op is not None and op.kind.is_inference and run.streaming:
-            continue
-        out.append((rid, "link" if op is None else op.kind.value))
-    return out
-
-
 def check_sequence(actions: list[tuple[Any, ...]], finish: Callable[[Telemetry], None]) -> None:
     harness = OTelHarness()
     ledger: SpanLedger = with_ledger(harness)
@@ -281,24 +209,6 @@ def check_sequence(actions: list[tuple[Any, ...]], finish: Callable[[Telemetry],
         otel_context.attach(before)
         driver.close()
         harness.shutdown()
-
-
-def assert_context_restored_or_only_stale(
-    t: Telemetry, harness: OTelHarness, before: otel_context.Context
-) -> None:
-    """The context is what it was, unless a run activated here was ended from another thread or
-    task (which cannot reset this thread's context): then what is left holds only ended runs, and
-    a new root run still starts where it would have started before (no parent span)."""
-    current = otel_context.get_current()
-    if current is not before:
-        run = current.get(_RUN_KEY)
-        assert isinstance(run, Run) and run.ended
-    harness.clear()
-    t.start("probe", Operation(OperationKind.INVOKE_WORKFLOW, name="probe"))
-    t.end("probe")
-    (probe,) = harness.spans()
-    assert probe.parent is None
-    assert t.open_count() == 0
 
 
 def end_roots_then_shutdown(t: Telemetry) -> None:

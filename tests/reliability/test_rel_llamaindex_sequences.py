@@ -1,0 +1,438 @@
+"""Random call sequences through the LlamaIndex handlers: the dispatcher span handler
+(``span_enter``/``span_exit``/``span_drop``, and the ``new_span``/``prepare_to_*`` hooks), the
+dispatcher event handler (LLM, embedding, rerank and exception events), and the legacy
+``OpenTelemetryCallbackHandler`` (``on_event_start``/``on_event_end``,
+``start_trace``/``end_trace``).
+
+Span ids name real LlamaIndex instances (query engine, retriever, synthesizer, chat engine, LLM,
+tool, workflow, agent) so every role of the bridge is reached; parents are unknown, self, ended
+or cyclic; exits and drops come without enters, twice, or from another thread or task; events
+are built with ``model_construct`` so any field can hold any value; payloads of the legacy path
+are proper, partial or odd. Content capture is on so the content paths run too.
+
+Properties, as for core and LangChain: nothing raises; once the open roots are ended through the
+handler only streamed inference may stay open; after shutdown the registry is empty and every
+span the SDK started ended exactly once; no context error; everything encodes as OTLP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+import threading
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from llama_index.core import Document, VectorStoreIndex, get_response_synthesizer
+from llama_index.core.agent.workflow import FunctionAgent
+from llama_index.core.base.llms.types import ChatMessage, ChatResponse, CompletionResponse
+from llama_index.core.callbacks.schema import CBEventType, EventPayload
+from llama_index.core.chat_engine import SimpleChatEngine
+from llama_index.core.instrumentation.events import embedding, exception, llm, rerank
+from llama_index.core.memory import ChatMemoryBuffer
+from llama_index.core.schema import NodeWithScore, TextNode
+from llama_index.core.tools import FunctionTool, ToolOutput
+from llama_index.core.workflow import StartEvent, StopEvent, Workflow, step
+from opentelemetry import context as otel_context
+from reliability_support import captured_logs, otlp_bytes, with_ledger
+from reliability_values import (
+    ERRORS,
+    ODD,
+    BrokenRepr,
+    assert_context_restored_or_only_stale,
+    open_roots,
+    survivors,
+)
+
+from genai_trace_core import CaptureMode, Settings, Telemetry
+from genai_trace_core.testing import OTelHarness
+from genai_trace_llamaindex import OpenTelemetryCallbackHandler, _state
+from genai_trace_llamaindex._bridge import Bridge
+from genai_trace_llamaindex._dispatcher import GenAIEventHandler, GenAISpanHandler
+from genai_trace_llamaindex.testing import DeterministicEmbedding, DeterministicLLM
+
+CAPTURE = Settings(capture_mode=CaptureMode.SPAN_AND_EVENT, registry_ttl_seconds=60.0)
+
+
+class EchoWorkflow(Workflow):
+    @step
+    async def echo(self, ev: StartEvent) -> StopEvent:
+        return StopEvent(result="ok")
+
+
+def _add(a: int, b: int) -> int:
+    return a + b
+
+
+@functools.cache
+def instances() -> list[tuple[Any, str]]:
+    """(instance, method) pairs covering every role the bridge gives a span or a key."""
+    model = DeterministicLLM()
+    index = VectorStoreIndex.from_documents(
+        [Document(text="Paris is the capital of France.")], embed_model=DeterministicEmbedding()
+    )
+    index.set_index_id("capitals")
+    tool = FunctionTool.from_defaults(fn=_add, name="add")
+    # SimpleChatEngine.from_defaults opens an aiosqlite memory it never closes: a plain buffer.
+    chat_engine = SimpleChatEngine(
+        llm=model, memory=ChatMemoryBuffer.from_defaults(llm=model), prefix_messages=[]
+    )
+    with warnings.catch_warnings():  # FunctionAgent reads pydantic's deprecated __fields__
+        warnings.simplefilter("ignore", DeprecationWarning)
+        agent = FunctionAgent(tools=[tool], llm=model)
+    out: list[tuple[Any, str]] = [
+        (index.as_query_engine(llm=model), "query"),
+        (index.as_query_engine(llm=model), "aquery"),
+        (index.as_retriever(), "retrieve"),
+        (get_response_synthesizer(llm=model), "synthesize"),
+        (chat_engine, "chat"),
+        (model, "chat"),
+        (model, "complete"),
+        (model, "stream_chat"),
+        (model, "astream_complete"),
+        (tool, "call"),
+        (tool, "acall"),
+        (EchoWorkflow(), "run"),
+        (agent, "run"),
+        (model, "_get_messages"),  # noise: a link
+        (None, "step"),  # a workflow step span (no instance)
+    ]
+    assert len(out) == SLOTS
+    return out
+
+
+SLOTS = 15  # len(instances()), without building them at import time
+IDS: list[Any] = [(slot, k) for slot in range(SLOTS) for k in range(2)]
+ODD_IDS: list[Any] = [None, 3, ["unhashable"], "no-dash"]
+
+
+def span_id(ref: Any) -> Any:
+    """A generated id ``(slot, k)`` -> ``"Class.method-k"``; odd ids pass through."""
+    if isinstance(ref, tuple):
+        instance, method = instances()[ref[0]]
+        return f"{type(instance).__name__}.{method}-{ref[1]}"
+    return ref
+
+
+class _ToolCallEvent:
+    tool_id = "call_1"
+    tool_name = "add"
+    tool_kwargs: ClassVar[dict[str, int]] = {"a": 1, "b": 2}
+
+
+def _signature(
+    str_or_query_bundle: Any = None,
+    nodes: Any = None,
+    query: Any = None,
+    message: Any = None,
+    ev: Any = None,
+    init_state: Any = None,
+    kwargs: Any = None,
+    args: Any = None,
+) -> None:
+    return None
+
+
+_SIG = inspect.signature(_signature)
+_NODES = [NodeWithScore(node=TextNode(text="Paris is in France", id_="n1"), score=0.5)]
+BOUND: list[Any] = [
+    _SIG.bind(),
+    _SIG.bind(str_or_query_bundle="capital of France?"),
+    _SIG.bind(nodes=_NODES, query="q"),
+    _SIG.bind(message=object()),
+    _SIG.bind(ev=_ToolCallEvent()),
+    _SIG.bind(init_state=None, kwargs={"a": 1}, args=(1,)),
+    _SIG.bind(kwargs="not a dict", nodes="nodes"),
+    None,
+    BrokenRepr(),
+]
+TAGS: list[Any] = [None, {}, {"llamaindex.run_id": "r1", "llamaindex.step.input_event": "E"}, 3]
+
+
+def _gen() -> Iterator[str]:
+    yield "a"
+    yield "b"
+
+
+class _Streaming:
+    def __init__(self) -> None:
+        self.response_gen = _gen()
+
+
+RESULTS: list[Any] = [
+    None,
+    _NODES,
+    [None, object()],
+    ToolOutput(tool_name="add", content="3", raw_input={}, raw_output=3),
+    ToolOutput(tool_name="add", content="err", raw_input={}, raw_output=None, is_error=True),
+    _Streaming(),
+    "result",
+    BrokenRepr(),
+]
+_CHAT = ChatResponse(
+    message=ChatMessage(role="assistant", content="Paris"),
+    raw={"model": "gpt-4o-mini", "usage": {"prompt_tokens": 3, "completion_tokens": 1}},
+)
+EVENTS: list[tuple[type[Any], dict[str, Any]]] = [
+    (llm.LLMChatStartEvent, {"messages": [ChatMessage(content="hi")], "model_dict": {}}),
+    (llm.LLMChatStartEvent, {"messages": object(), "model_dict": BrokenRepr()}),
+    (llm.LLMCompletionStartEvent, {"prompt": "hi", "model_dict": {"model": "gpt-4o-mini"}}),
+    (llm.LLMChatInProgressEvent, {"response": _CHAT}),
+    (llm.LLMChatEndEvent, {"response": _CHAT}),
+    (llm.LLMChatEndEvent, {"response": None}),
+    (llm.LLMCompletionEndEvent, {"response": CompletionResponse(text="x", raw=BrokenRepr())}),
+    (embedding.EmbeddingStartEvent, {"model_dict": {"model_name": "text-embedding-3-small"}}),
+    (embedding.EmbeddingEndEvent, {"chunks": ["a", "b"], "embeddings": [[0.1], [0.2]]}),
+    (embedding.EmbeddingEndEvent, {"chunks": object(), "embeddings": "x"}),
+    (rerank.ReRankStartEvent, {"query": "q", "nodes": _NODES, "top_n": 2, "model_name": 3}),
+    (rerank.ReRankEndEvent, {"nodes": _NODES}),
+    (exception.ExceptionEvent, {"exception": ValueError("stream broke")}),
+    (exception.ExceptionEvent, {"exception": asyncio.CancelledError()}),
+]
+
+ids = st.sampled_from(IDS)
+any_id = st.one_of(ids, ids, ids, st.sampled_from(ODD_IDS))
+parent = st.one_of(st.none(), ids, st.sampled_from(ODD_IDS))
+dispatcher_local = st.one_of(
+    st.tuples(
+        st.just("enter"),
+        any_id,
+        parent,
+        st.sampled_from(BOUND),
+        st.sampled_from(TAGS),
+        st.sampled_from(["own", "own", "own", "none", "odd"]),
+    ),
+    st.tuples(
+        st.just("enter"), any_id, parent, st.sampled_from(BOUND), st.just(None), st.just("own")
+    ),
+    st.tuples(st.just("exit"), any_id, st.sampled_from(RESULTS)),
+    st.tuples(st.just("drop"), any_id, st.sampled_from(ERRORS)),
+    st.tuples(st.just("event"), any_id, st.integers(0, len(EVENTS) - 1), st.sampled_from(ODD)),
+    st.tuples(st.just("hooks"), any_id, st.sampled_from(ODD)),
+)
+
+EVENT_TYPES: list[Any] = [*CBEventType, None, "llm", object()]
+PAYLOADS: list[Any] = [
+    None,
+    {},
+    {EventPayload.MESSAGES: [ChatMessage(content="hi")], EventPayload.SERIALIZED: {}},
+    {EventPayload.PROMPT: "hi", EventPayload.SERIALIZED: {"model": "gpt-4o-mini"}},
+    {EventPayload.RESPONSE: _CHAT},
+    {EventPayload.COMPLETION: CompletionResponse(text="x")},
+    {EventPayload.QUERY_STR: "capital?", EventPayload.NODES: _NODES},
+    {EventPayload.CHUNKS: ["a"], EventPayload.EMBEDDINGS: [[0.1]]},
+    {EventPayload.NODES: "nodes", EventPayload.TOP_K: object(), EventPayload.MODEL_NAME: 3},
+    {EventPayload.EXCEPTION: ValueError("boom")},
+    {EventPayload.EXCEPTION: KeyboardInterrupt()},
+    {EventPayload.RESPONSE: _Streaming()},
+    "payload",
+    {EventPayload.MESSAGES: object(), EventPayload.SERIALIZED: BrokenRepr()},
+]
+LEGACY_IDS: list[Any] = ["e1", "e2", "e3", "e4", "e5", "", None, 7]
+legacy_id = st.sampled_from(LEGACY_IDS)
+legacy_local = st.one_of(
+    st.tuples(
+        st.just("start"),
+        st.sampled_from(EVENT_TYPES),
+        st.sampled_from(PAYLOADS),
+        legacy_id,
+        legacy_id,
+    ),
+    st.tuples(st.just("end"), st.sampled_from(EVENT_TYPES), st.sampled_from(PAYLOADS), legacy_id),
+    st.tuples(st.just("start_trace"), st.sampled_from([None, "query", *ODD])),
+    st.tuples(
+        st.just("end_trace"),
+        st.sampled_from([None, "query", object()]),
+        st.sampled_from([None, {"root": ["e1"]}, "map", {"e1": None}]),
+    ),
+)
+
+
+def _with_hops(local: st.SearchStrategy[Any]) -> st.SearchStrategy[list[Any]]:
+    act = st.one_of(
+        local,
+        local,
+        local,
+        st.tuples(st.just("thread"), local),
+        st.tuples(st.just("task"), local),
+    )
+    return st.lists(act, max_size=30)
+
+
+class Hops:
+    """Runs an action here, in another thread, or in another asyncio task; collects escapes."""
+
+    def __init__(self, apply: Callable[[tuple[Any, ...]], None]) -> None:
+        self.apply = apply
+        self.loop = asyncio.new_event_loop()
+        self.escaped: list[BaseException] = []
+
+    def run(self, act: tuple[Any, ...]) -> None:
+        if act[0] == "thread":
+            t = threading.Thread(target=self.guarded, args=(act[1],))
+            t.start()
+            t.join()
+        elif act[0] == "task":
+
+            async def in_task() -> None:
+                self.guarded(act[1])
+
+            self.loop.run_until_complete(self.loop.create_task(in_task()))
+        else:
+            self.guarded(act)
+
+    def guarded(self, act: tuple[Any, ...]) -> None:
+        try:
+            self.apply(act)
+        except BaseException as exc:  # surfaced by the test in the main thread
+            self.escaped.append(exc)
+
+
+class DispatcherDriver:
+    def __init__(self, harness: OTelHarness) -> None:
+        self.bridge = Bridge(harness.telemetry(CAPTURE))
+        self.spans = GenAISpanHandler(self.bridge)
+        self.events = GenAIEventHandler(self.bridge)
+
+    def apply(self, act: tuple[Any, ...]) -> None:
+        name, sid = act[0], span_id(act[1])
+        if name == "enter":
+            _, _, parent_ref, bound, tags, which = act
+            instance = None
+            if which == "own" and isinstance(act[1], tuple):
+                instance = instances()[act[1][0]][0]
+            elif which == "odd":
+                instance = BrokenRepr()
+            self.spans.span_enter(sid, bound, instance, span_id(parent_ref), tags)
+        elif name == "exit":
+            self.spans.span_exit(sid, _SIG.bind(), None, act[2])
+        elif name == "drop":
+            self.spans.span_drop(sid, _SIG.bind(), None, act[2])
+        elif name == "event":
+            cls, fields = EVENTS[act[2]]
+            self.events.handle(cls.model_construct(span_id=sid, **fields))
+            self.events.handle(act[3])  # not an event at all
+        elif name == "hooks":
+            self.spans.new_span(sid, act[2])
+            self.spans.prepare_to_exit_span(sid, act[2])
+            self.spans.prepare_to_drop_span(sid, act[2])
+
+    def end_root(self, rid: Any) -> None:
+        self.spans.span_exit(rid, _SIG.bind(), None, None)
+
+    def shutdown(self) -> None:
+        self.spans.close()
+
+
+class LegacyDriver:
+    def __init__(self, harness: OTelHarness) -> None:
+        self.handler = OpenTelemetryCallbackHandler(
+            harness.tracer_provider,
+            harness.meter_provider,
+            harness.logger_provider,
+            settings=CAPTURE,
+        )
+        self.bridge = self  # for the shared checks: ``telemetry`` lives on the handler
+
+    @property
+    def telemetry(self) -> Telemetry:
+        return self.handler.telemetry
+
+    def apply(self, act: tuple[Any, ...]) -> None:
+        h = self.handler
+        name = act[0]
+        if name == "start":
+            h.on_event_start(act[1], act[2], event_id=act[3], parent_id=act[4])
+        elif name == "end":
+            h.on_event_end(act[1], act[2], event_id=act[3])
+        elif name == "start_trace":
+            h.start_trace(act[1])
+        else:
+            h.end_trace(act[1], act[2])
+
+    def end_root(self, rid: Any) -> None:
+        self.handler.on_event_end(CBEventType.QUERY, {}, event_id=rid)
+
+    def shutdown(self) -> None:
+        self.handler.shutdown()
+
+
+def check_sequence(make: Callable[[OTelHarness], Any], actions: list[tuple[Any, ...]]) -> None:
+    assert not _state.dispatcher_active  # else the legacy handler is silent by design
+    harness = OTelHarness()
+    ledger = with_ledger(harness)
+    driver = make(harness)
+    hops = Hops(driver.apply)
+    t: Telemetry = driver.bridge.telemetry
+    before = otel_context.get_current()
+    try:
+        with captured_logs("opentelemetry.context", logging.ERROR) as ctx_errors:
+            for act in actions:
+                hops.run(act)
+            for _ in range(len(IDS) + 2):  # end every open root through the handler
+                roots = open_roots(t)
+                if not roots:
+                    break
+                for root in roots:
+                    try:
+                        driver.end_root(root)
+                    except BaseException as exc:  # asserted below
+                        hops.escaped.append(exc)
+            assert survivors(t) == []
+            driver.shutdown()
+            assert hops.escaped == []
+            assert t.open_count() == 0, survivors(t)
+            assert ledger.open_spans() == []
+            assert ledger.ended_more_than_once() == []
+            assert_context_restored_or_only_stale(t, harness, before)
+            assert ctx_errors == []
+        otlp_bytes(harness.spans(), harness.log_exporter.get_finished_logs())
+    finally:
+        otel_context.attach(before)
+        hops.loop.close()
+        harness.shutdown()
+
+
+_HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large]
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=_HEALTH)
+SLOW = settings(max_examples=10_000, deadline=None, suppress_health_check=_HEALTH)
+
+
+@FAST
+@given(_with_hops(dispatcher_local))
+def test_random_dispatcher_span_and_event_sequences_never_raise_and_end_every_span_once(
+    actions: list[tuple[Any, ...]],
+) -> None:
+    check_sequence(DispatcherDriver, actions)
+
+
+@FAST
+@given(_with_hops(legacy_local))
+def test_random_legacy_callback_sequences_never_raise_and_end_every_span_once(
+    actions: list[tuple[Any, ...]],
+) -> None:
+    check_sequence(LegacyDriver, actions)
+
+
+@pytest.mark.slow
+@SLOW
+@given(_with_hops(dispatcher_local))
+def test_ten_thousand_random_dispatcher_sequences_keep_every_property(
+    actions: list[tuple[Any, ...]],
+) -> None:
+    check_sequence(DispatcherDriver, actions)
+
+
+@pytest.mark.slow
+@SLOW
+@given(_with_hops(legacy_local))
+def test_ten_thousand_random_legacy_callback_sequences_keep_every_property(
+    actions: list[tuple[Any, ...]],
+) -> None:
+    check_sequence(LegacyDriver, actions)
