@@ -20,8 +20,6 @@ With ``--real`` and ``OPENAI_API_KEY`` set it uses langchain-openai's ``ChatOpen
 from __future__ import annotations
 
 import argparse
-import hashlib
-import math
 import os
 import re
 import sys
@@ -29,6 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from _offline import answer_from_prompt, stem_vector
 from _trace_summary import collect, print_cost_summary
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
@@ -66,35 +65,17 @@ def load_documents() -> list[Document]:
     return docs
 
 
-def _stems(text: str) -> set[str]:
-    """Crude stems: words of 4+ letters, stop words out, plural ``s`` off, first 5 letters."""
-    return {w.rstrip("s")[:5] for w in _WORD.findall(text.lower()) if len(w) > 3 and w not in _STOP}
-
-
 class KeywordEmbeddings(DeterministicEmbeddings):
-    """Offline embeddings that retrieve sensibly: hashed word stems plus a constant component
-    (no zero vector), unit length."""
+    """Offline embeddings that retrieve sensibly (keyword-stem vectors)."""
 
     def _vector(self, text: str) -> list[float]:
-        vec = [0.0] * self.size
-        vec[0] = 0.5
-        for stem in _stems(text):
-            digest = hashlib.blake2b(stem.encode(), digest_size=4).digest()
-            vec[1 + int.from_bytes(digest, "big") % (self.size - 1)] += 1.0
-        norm = math.sqrt(sum(v * v for v in vec))
-        return [v / norm for v in vec]
+        return stem_vector(text, self.size)
 
 
 def extractive_answer(messages: Sequence[BaseMessage]) -> str:
     """The offline model's answer: the context sentence sharing most word stems with the
     question (the prompt puts the context first and the question last)."""
-    text = str(messages[-1].content)
-    context, _, question = text.rpartition("Question:")
-    context = re.sub(r"\[[^\]]*\]\s*", "", context)  # the [Title] prefixes of format_docs
-    sentences = [s.strip() for s in re.split(r"(?<=\.)\s+", context) if s.strip()]
-    wanted = _stems(question)
-    best = max(sentences, key=lambda s: len(wanted & _stems(s)), default="")
-    return best or "I don't know."
+    return answer_from_prompt(str(messages[-1].content))
 
 
 def models(real: bool) -> tuple[BaseChatModel, Embeddings]:

@@ -47,8 +47,9 @@ def make_llm(real: bool) -> Any:
     return DeterministicLLM(tool_calls=[("shipping_price", {"method": "express"})])
 
 
-async def ask(question: str, real: bool) -> str:
-    agent = FunctionAgent(
+def build_agent(llm: Any) -> FunctionAgent:
+    """The shop assistant with its two tools, on ``llm``."""
+    return FunctionAgent(
         name="shop-assistant",
         description="Answers shipping questions.",
         system_prompt="You help customers with orders and shipping.",
@@ -56,9 +57,12 @@ async def ask(question: str, real: bool) -> str:
             FunctionTool.from_defaults(shipping_price),
             FunctionTool.from_defaults(order_status),
         ],
-        llm=make_llm(real),
+        llm=llm,
     )
-    return str(await agent.run(question))
+
+
+async def ask(question: str, real: bool) -> str:
+    return str(await build_agent(make_llm(real)).run(question))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

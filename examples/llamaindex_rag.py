@@ -19,7 +19,9 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from _offline import answer_from_prompt, stem_vector
 from _trace_summary import collect, print_cost_summary
 from llama_index.core import Document, Settings, VectorStoreIndex
 
@@ -37,6 +39,31 @@ def load_documents() -> list[Document]:
     ]
 
 
+def _extractive_llm() -> Any:
+    """The package's deterministic gpt-4o-mini stand-in, answering extractively from the context
+    (realistic OpenAI-style usage for the real model name, so the cost is real)."""
+    from llama_index.core.base.llms.types import ChatMessage, MessageRole
+
+    from genai_trace_llamaindex.testing import DeterministicLLM
+
+    class ExtractiveLLM(DeterministicLLM):
+        def _reply(self, messages: Sequence[ChatMessage], tools: Any) -> ChatMessage:
+            prompt = next((m.content for m in reversed(messages) if m.role == MessageRole.USER), "")
+            return ChatMessage(role=MessageRole.ASSISTANT, content=answer_from_prompt(prompt or ""))
+
+    return ExtractiveLLM()
+
+
+def _keyword_embedding() -> Any:
+    from genai_trace_llamaindex.testing import DeterministicEmbedding
+
+    class KeywordEmbedding(DeterministicEmbedding):
+        def _vector(self, text: str) -> list[float]:
+            return stem_vector(text, self.embed_dim)
+
+    return KeywordEmbedding(embed_dim=64)
+
+
 def use_models(real: bool) -> None:
     if real:
         from llama_index.embeddings.openai import OpenAIEmbedding
@@ -45,10 +72,8 @@ def use_models(real: bool) -> None:
         Settings.llm = OpenAI(model="gpt-4o-mini")
         Settings.embed_model = OpenAIEmbedding(model="text-embedding-3-small")
     else:
-        from genai_trace_llamaindex.testing import DeterministicEmbedding, DeterministicLLM
-
-        Settings.llm = DeterministicLLM()
-        Settings.embed_model = DeterministicEmbedding(embed_dim=64)
+        Settings.llm = _extractive_llm()
+        Settings.embed_model = _keyword_embedding()
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
