@@ -64,10 +64,19 @@ def _reference(otel: OTelHarness, expected_names: list[str]) -> list[Any]:
     return shape
 
 
+def _canonical(shape: list[Any]) -> list[Any]:
+    """Children in name order: parallel branches (RunnableParallel runs them on a thread pool)
+    may start in either order; nesting, names, kinds and statuses must match exactly."""
+    return sorted(
+        ([*node[:-1], _canonical(node[-1])] for node in shape), key=lambda node: str(node[:-1])
+    )
+
+
 def _assert_traces(otel: OTelHarness, n: int, expected: list[Any]) -> None:
     shapes = shapes_by_trace(otel)
     assert len(shapes) == n  # one trace id per run: no run joined another's trace
-    assert [s for s in shapes.values() if s != expected] == []
+    want = _canonical(expected)
+    assert [s for s in shapes.values() if _canonical(s) != want] == []
 
 
 # --- LangChain --------------------------------------------------------------------------------

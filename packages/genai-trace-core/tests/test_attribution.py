@@ -37,6 +37,21 @@ def test_attribution_block_reaches_root_and_is_inherited_by_children(otel: OTelH
     assert tree[0]["children"][0]["attributes"] == expected
 
 
+def test_a_run_under_a_parentless_link_inherits_the_current_attribution(
+    otel: OTelHarness,
+) -> None:
+    """A framework wrapper with no traced parent (a stream read after its query ended) is a
+    link; the model call under it still carries the caller's attribution."""
+    t = otel.telemetry()
+    with attribution(user_id="u-1", tenant_id="acme"):
+        t.link("stream-wrapper")
+        t.start("chat", Operation(OperationKind.CHAT), parent_run_id="stream-wrapper")
+        t.end("chat")
+        t.end("stream-wrapper")
+    [chat] = otel.tree(attributes=(semconv.USER_ID, semconv.TENANT_ID))
+    assert chat["attributes"] == {semconv.USER_ID: "u-1", semconv.TENANT_ID: "acme"}
+
+
 def test_operation_fields_override_inherited_ones(otel: OTelHarness) -> None:
     t = otel.telemetry(metadata_keys=("team",))
     t.start(

@@ -63,6 +63,7 @@ class Telemetry:
         self._tracer = trace.get_tracer(scope_name, scope_version, tracer_provider, _SCHEMA_URL)
         meter = metrics.get_meter(scope_name, scope_version, meter_provider, _SCHEMA_URL)
         self._instruments = Instruments(meter, self.settings.metrics_naming)
+        self._record_gap = self._instruments.tpoc.record  # per streamed chunk: no extra call
         self._logger = _logs.get_logger(scope_name, scope_version, logger_provider, _SCHEMA_URL)
         self._clock: Callable[[], int] = clock or time.time_ns
         preload_prices_in_background()  # genai-prices imports in ~1 s: not on the first span
@@ -114,7 +115,8 @@ class Telemetry:
         parent = registry.get(parent_run_id) if parent_run_id is not None else None
         parent_ctx = _context.parent_context(parent)
         settings = self.settings
-        if op.kind is OperationKind.STEP and settings.hide_internal_spans:
+        kind = op.kind
+        if kind is OperationKind.STEP and settings.hide_internal_spans:
             self._link(run_id, parent, parent_ctx)
             return
         attrs = start_attributes(op)
@@ -132,7 +134,7 @@ class Telemetry:
         span = self._tracer.start_span(
             clean_text(span_name(op)),
             context=parent_ctx,
-            kind=span_kind(op.kind),
+            kind=span_kind(kind),
             attributes=clean_attributes(attrs),
             start_time=t,
         )
@@ -152,7 +154,7 @@ class Telemetry:
             # activated; runs in other tasks are (the framework's, gone with the run).
             if task is None or _context.CAN_UNDO_IN_TASK or task is not run.root_task:
                 ctx = otel_context.set_value(_context.RUN_KEY, run, run.ctx)
-                if op.kind.is_inference and settings.suppress_provider_spans:
+                if settings.suppress_provider_spans and kind.is_inference:
                     ctx = with_provider_suppression(ctx)
                 run.active_ctx = ctx
                 run.home_task = task
@@ -183,21 +185,22 @@ class Telemetry:
         run = self._registry.get(run_id)
         if run is None or run.span is None:
             return
-        t = valid_ns(time_ns) or self._clock()
-        run.streaming = True
+        t = self._clock() if time_ns is None else (valid_ns(time_ns) or self._clock())
         last = run.last_chunk_ns
-        if last is None:
-            ttfc = (t - run.start_ns) / 1e9
-            # The first chunk proves the call streams, even when the request did not say so.
-            run.span.set_attributes(
-                {
-                    semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: ttfc,
-                    semconv.GEN_AI_REQUEST_STREAM: True,
-                }
-            )
-            self._instruments.first_chunk(run.metric_attrs, ttfc)
-        else:
-            self._instruments.chunk_gap(run.metric_attrs, (t - last) / 1e9)
+        if last is not None:  # the common case: one histogram record per gap, nothing else
+            self._record_gap((t - last) / 1e9, run.metric_attrs)
+            run.last_chunk_ns = t
+            return
+        run.streaming = True
+        ttfc = (t - run.start_ns) / 1e9
+        # The first chunk proves the call streams, even when the request did not say so.
+        run.span.set_attributes(
+            {
+                semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: ttfc,
+                semconv.GEN_AI_REQUEST_STREAM: True,
+            }
+        )
+        self._instruments.first_chunk(run.metric_attrs, ttfc)
         run.last_chunk_ns = t
 
     @safe()
@@ -397,11 +400,14 @@ class Telemetry:
     def _usage(
         self, op: Operation, outcome: Outcome | None, error: BaseException | str | None
     ) -> Usage | None:
-        from genai_trace_core._usage import normalize_usage
+        from genai_trace_core._usage import normalize_unsafe
 
         usage = None
         if outcome is not None and outcome.raw_usage is not None:
-            usage = normalize_usage(outcome.raw_usage, op.provider)
+            try:  # inside end's own ``safe``: no second wrapper, same outcome on failure
+                usage = normalize_unsafe(outcome.raw_usage)
+            except Exception:
+                log_once("normalize-usage", "genai-trace: usage normalisation failed")
         if usage is not None or error is not None:
             return usage
         inputs = op.estimate_input

@@ -50,11 +50,30 @@ def _needs_cleaning(value: Any) -> bool:
     return False
 
 
+def _clean_already(attributes: Mapping[str, Any]) -> bool:
+    """Whether every key and value is already encodable (the common case, checked cheaply:
+    exact-type tests first, the general :func:`_needs_cleaning` only for other types)."""
+    try:
+        if not "".join(attributes).isascii():  # every key at once; TypeError: a non-str key
+            return False
+    except TypeError:
+        return False
+    for value in attributes.values():
+        t = type(value)
+        if t is str:
+            if not value.isascii():
+                return False
+        elif t is int:
+            if not _INT64_MIN <= value <= _INT64_MAX:
+                return False
+        elif t is not float and t is not bool and _needs_cleaning(value):
+            return False
+    return True
+
+
 def clean_attributes(attributes: Mapping[str, Any]) -> Mapping[str, Any]:
     """``attributes`` with unencodable strings repaired (U+FFFD) and out-of-range integers turned
     into strings; the same object when nothing needed it."""
-    if all(
-        isinstance(k, str) and k.isascii() and not _needs_cleaning(v) for k, v in attributes.items()
-    ):
+    if _clean_already(attributes):
         return attributes
     return {clean_text(str(k)): _clean_value(v) for k, v in attributes.items()}

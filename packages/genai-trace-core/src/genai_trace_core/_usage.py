@@ -67,9 +67,42 @@ _MAX_DEPTH = 3
 _MAX_COUNT = 2**63 - 1  # OTLP int64: a larger "count" is garbage, not usage
 
 
+# Per type: the names its classes define (None: not a pydantic model, read with getattr).
+_CLASS_NAMES: dict[type, frozenset[str] | None] = {}
+
+
+def _pydantic_names(cls: type) -> frozenset[str] | None:
+    try:
+        return _CLASS_NAMES[cls]
+    except KeyError:
+        pass
+    names: frozenset[str] | None = frozenset(n for c in cls.__mro__ for n in vars(c))
+    if names is not None and not ("__pydantic_validator__" in names and "model_fields" in names):
+        names = None
+    if len(_CLASS_NAMES) < 512:
+        _CLASS_NAMES[cls] = names
+    return names
+
+
+def _attr(obj: Any, key: str) -> Any:
+    """``getattr(obj, key, None)``, without raising and catching AttributeError inside a pydantic
+    model's ``__getattr__`` for each of the many keys probed that a model does not have: fields
+    are read from the instance dict, extras from ``__pydantic_extra__``; class-level names and
+    private (``_``) names still go through ``getattr``."""
+    names = _pydantic_names(type(obj))
+    if names is None or key in names or key.startswith("_"):
+        return getattr(obj, key, None)
+    value = obj.__dict__.get(key)
+    if value is None:
+        extra = getattr(obj, "__pydantic_extra__", None)
+        if extra:
+            value = extra.get(key)
+    return value
+
+
 def _get(obj: Any, *keys: str) -> Any:
     """First non-None value under any of ``keys`` (mapping key or attribute)."""
-    if isinstance(obj, Mapping):
+    if type(obj) is dict or isinstance(obj, Mapping):
         for key in keys:
             value = obj.get(key)
             if value is not None:
@@ -77,7 +110,7 @@ def _get(obj: Any, *keys: str) -> Any:
         return None
     for key in keys:
         if key.isidentifier():
-            value = getattr(obj, key, None)
+            value = _attr(obj, key)
             if value is not None:
                 return value
     return None
@@ -118,9 +151,9 @@ def _set_modality(usage: Usage, modality: str, kind: str, count: int | None) -> 
 
 
 def _has_any(obj: Any, *keys: str) -> bool:
-    if isinstance(obj, Mapping):
+    if type(obj) is dict or isinstance(obj, Mapping):
         return any(key in obj for key in keys)
-    return any(key.isidentifier() and getattr(obj, key, None) is not None for key in keys)
+    return any(key.isidentifier() and _attr(obj, key) is not None for key in keys)
 
 
 # --- shapes ---------------------------------------------------------------------------------------
@@ -327,6 +360,15 @@ def _find(payload: Any, depth: int) -> Usage | None:
     return None
 
 
+def normalize_unsafe(payload: object) -> Usage | None:
+    """:func:`normalize_usage` for callers already inside ``safe`` (it may raise)."""
+    if payload is None or isinstance(payload, (str, bytes, int, float, bool)):
+        return None
+    if isinstance(payload, Usage):
+        return payload
+    return _find(payload, 0)
+
+
 @safe(default=None)
 def normalize_usage(payload: object, provider: str | None = None) -> Usage | None:
     """Normalise a provider or framework usage payload (or a whole response) to :class:`Usage`.
@@ -336,11 +378,7 @@ def normalize_usage(payload: object, provider: str | None = None) -> Usage | Non
     counts. A ready :class:`Usage` is returned as is. Returns ``None`` when no counts are found.
     """
     del provider  # the keys decide; kept in the signature for callers and future shapes
-    if payload is None or isinstance(payload, (str, bytes, int, float, bool)):
-        return None
-    if isinstance(payload, Usage):
-        return payload
-    return _find(payload, 0)
+    return normalize_unsafe(payload)
 
 
 def _sum(a: int | None, b: int | None) -> int | None:
