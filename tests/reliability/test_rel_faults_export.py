@@ -4,8 +4,8 @@ Each test runs a real OTLP/HTTP exporter behind ``GuardedBatchSpanProcessor`` ag
 127.0.0.1 that is down (a closed port), slow (answers after up to 10 s), or answers 500 / 429.
 It then times thousands of start+end pairs on the application's thread. The threshold is on the
 *whole* call (our own work included), at p99: it asserts that nothing on the application's thread
-waits for the network (10 ms, far below any backend round trip here), not how fast our code is. Lost spans are counted by reason, mirrored on a
-metric, and reported by exactly one warning.
+waits for the network (10 ms, far below any backend round trip here), not how fast our code is.
+Lost spans are counted by reason, mirrored on a metric, and reported by exactly one warning.
 """
 
 from __future__ import annotations
