@@ -138,7 +138,10 @@ def test_spans_metrics_and_logs_arrive_at_an_otlp_http_receiver(
         assert providers.force_flush(timeout_millis=10_000)
     finally:
         providers.shutdown()
-    assert [t.name for t in set(threading.enumerate()) - threads_before if t.is_alive()] == []
+    # Our exporters' threads are gone; the receiver's own per-request threads may still be
+    # finishing their reply (they belong to the test's server, not to genai-trace).
+    left = [t for t in set(threading.enumerate()) - threads_before if t.is_alive()]
+    assert [t.name for t in left if "process_request_thread" not in t.name] == []
 
     assert receiver.content_types == {"application/x-protobuf"}
     assert sorted(receiver.received) == ["/v1/logs", "/v1/metrics", "/v1/traces"]
