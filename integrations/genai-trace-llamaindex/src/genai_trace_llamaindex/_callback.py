@@ -18,7 +18,8 @@ from opentelemetry import _logs, metrics, trace
 from genai_trace_core import Outcome, Settings, Telemetry, safe, semconv
 from genai_trace_llamaindex import _mapping as m
 from genai_trace_llamaindex import _state
-from genai_trace_llamaindex._bridge import is_cancellation
+from genai_trace_llamaindex._base import is_cancellation
+from genai_trace_llamaindex._prompts import template_name
 from genai_trace_llamaindex._streaming import reparent_stream
 from genai_trace_llamaindex.version import __version__
 
@@ -28,6 +29,7 @@ _STEPS = {
     CBEventType.SUB_QUESTION: "sub_question",
     CBEventType.TREE: "tree",
 }
+_MAX_TEMPLATES = 1024
 
 
 class OpenTelemetryCallbackHandler(BaseCallbackHandler):
@@ -56,6 +58,9 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         self._llm: dict[str, tuple[bool, str]] = {}
         self._nested: set[str] = set()
         self._texts: dict[str, list[str]] = {}
+        # parent id -> (template name, variables) of a TEMPLATING event, for the next LLM event
+        # under the same parent (``LLM.predict`` logs the template, then calls the model)
+        self._templates: dict[str, tuple[str | None, Any]] = {}
 
     def on_event_start(
         self,
@@ -88,6 +93,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
 
     def shutdown(self) -> None:
         """End every open span (as abandoned)."""
+        self._templates.clear()
         self.telemetry.shutdown()
 
     # --- mapping -----------------------------------------------------------------------------
@@ -107,6 +113,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
                     self._nested.add(event_id)
                     return
             self._llm[event_id] = (chat, parent)
+            name, variables = self._templates.pop(parent, (None, None))
             op = m.llm_operation(
                 chat=chat,
                 model_dict=p.get(EventPayload.SERIALIZED),
@@ -115,8 +122,19 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
                 prompt=p.get(EventPayload.PROMPT),
                 additional_kwargs=p.get(EventPayload.ADDITIONAL_KWARGS),
                 stream=False,
+                prompt_name=name,
+                prompt_variables=variables if isinstance(variables, dict) else None,
             )
             tel.start(event_id, op, parent_run_id=parent_id)
+        elif event_type is CBEventType.TEMPLATING:
+            # merged into the next LLM span: no span of its own
+            if len(self._templates) >= _MAX_TEMPLATES:
+                self._templates.clear()
+            self._templates[parent] = (
+                template_name(p.get(EventPayload.TEMPLATE)),
+                p.get(EventPayload.TEMPLATE_VARS),
+            )
+            tel.link(event_id, parent_run_id=parent_id)
         elif event_type is CBEventType.EMBEDDING:
             texts: list[str] = []
             self._texts[event_id] = texts

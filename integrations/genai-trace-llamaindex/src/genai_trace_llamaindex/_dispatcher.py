@@ -94,7 +94,7 @@ class GenAISpanHandler(BaseSpanHandler[SimpleSpan]):
         from llama_index.core.instrumentation.span import active_span_id
 
         span_id = active_span_id.get()
-        ctx = self._bridge.telemetry.context_of(span_id) if span_id else None
+        ctx = self._bridge.context_of(span_id) if span_id else None
         carrier: dict[str, str] = {}
         propagate.inject(carrier, context=ctx)
         return {_PROPAGATION_KEY: carrier} if carrier else {}
@@ -141,6 +141,7 @@ def _event_table(bridge: Bridge) -> dict[type[Any], Callable[[Any], None]]:
     from llama_index.core.instrumentation.events import embedding, exception, llm, rerank
 
     return {
+        llm.LLMStructuredPredictStartEvent: bridge.structured_start,
         llm.LLMChatStartEvent: lambda e: bridge.llm_start(e, True),
         llm.LLMCompletionStartEvent: lambda e: bridge.llm_start(e, False),
         llm.LLMChatInProgressEvent: bridge.llm_chunk,

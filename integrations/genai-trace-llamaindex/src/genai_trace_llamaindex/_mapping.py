@@ -21,6 +21,7 @@ from genai_trace_core import (
     Part,
     RequestParams,
     TextPart,
+    normalize_usage,
     semconv,
 )
 from genai_trace_core._providers import resolve_provider
@@ -38,6 +39,7 @@ FRAMEWORK = "llama_index"
 # A step that returned a stream whose model call runs when the caller reads it, after the step
 # ended (the console waits for that call before printing the trace).
 DEFERRED_STREAM = Outcome(attributes={semconv.STREAM_DEFERRED: True})
+OUTPUT_JSON = "json"  # gen_ai.output.type of a structured predict
 
 
 @functools.lru_cache(maxsize=128)
@@ -57,7 +59,9 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _request(kwargs: Mapping[str, Any], instance: Any, stream: bool) -> RequestParams:
+def _request(
+    kwargs: Mapping[str, Any], instance: Any, stream: bool, output_type: str | None
+) -> RequestParams:
     def pick(name: str) -> Any:
         value = kwargs.get(name)
         return value if value is not None else getattr(instance, name, None)
@@ -76,6 +80,7 @@ def _request(kwargs: Mapping[str, Any], instance: Any, stream: bool) -> RequestP
         if isinstance(stop, list)
         else None,
         stream=stream,
+        output_type=output_type,
         reasoning_level=kwargs.get("reasoning_effort")
         or getattr(instance, "reasoning_effort", None),
     )
@@ -90,6 +95,9 @@ def llm_operation(
     prompt: str | None,
     additional_kwargs: Mapping[str, Any] | None,
     stream: bool,
+    output_type: str | None = None,
+    prompt_name: str | None = None,
+    prompt_variables: Mapping[str, Any] | None = None,
 ) -> Operation:
     """A ``chat``/``text_completion`` operation from an LLM start event (or legacy payload)."""
     md = model_dict or {}
@@ -111,7 +119,9 @@ def llm_operation(
             provider=provider,
             request_model=model,
             framework=FRAMEWORK,
-            request=_request(kwargs, instance, stream),
+            request=_request(kwargs, instance, stream, output_type),
+            prompt_name=prompt_name,
+            prompt_variables=prompt_variables,
             server_address=host,
             server_port=port,
             input_messages=lambda: to_messages(msgs),
@@ -124,7 +134,9 @@ def llm_operation(
         provider=provider,
         request_model=model,
         framework=FRAMEWORK,
-        request=_request(kwargs, instance, stream),
+        request=_request(kwargs, instance, stream, output_type),
+        prompt_name=prompt_name,
+        prompt_variables=prompt_variables,
         server_address=host,
         server_port=port,
         input_messages=lambda: prompt_messages(text),
@@ -154,9 +166,13 @@ def llm_outcome(response: Any) -> Outcome:
     else:
         text = getattr(response, "text", "")
         output = lambda: [Message(role="assistant", parts=[TextPart(content=str(text or ""))])]  # noqa: E731
+    # The provider payload first (raw.usage, raw.usage_metadata, raw["_raw_response"]): a
+    # small search; the whole response (additional_kwargs, ...) only when it holds no usage.
+    usage = normalize_usage(raw) if raw is not None else None
+    if usage is None:
+        usage = normalize_usage(response)
     return Outcome(
-        # core looks into raw.usage, raw.usage_metadata, raw["_raw_response"], additional_kwargs
-        raw_usage=response,
+        raw_usage=usage,
         response_model=model if isinstance(model, str) else None,
         response_id=response_id if isinstance(response_id, str) else None,
         finish_reasons=_finish_reasons(raw),
