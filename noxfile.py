@@ -74,23 +74,25 @@ def tests(session: nox.Session, deps: str) -> None:
         "uv", "pip", "list", "--python", session.virtualenv.location, silent=False, external=True
     )
     paths = [f"{p}/tests" for p in PACKAGES] + ["tests"]
-    cov = []
+    pytest_args = [*paths, "-m", "not slow", "--ignore=tests/benchmarks", "-p", "no:cacheprovider"]
     if deps == "latest" and session.python == PYTHONS[-1]:
-        cov = ["--cov=genai_trace_core", "--cov-report=term", "--cov-fail-under=90"]
-    session.run(
-        "python",
-        "-m",
-        "pytest",
-        *paths,
-        "-m",
-        "not slow",
-        "--ignore=tests/benchmarks",
-        "-p",
-        "no:cacheprovider",
-        *cov,
-        *session.posargs,
-        env=_env(),
-    )
+        # coverage run (not pytest-cov): our pytest plugin is imported before pytest-cov starts,
+        # which would leave core's import-time lines unmeasured.
+        session.run("python", "-m", "coverage", "erase", env=_env())
+        session.run(
+            "python",
+            "-m",
+            "coverage",
+            "run",
+            "-m",
+            "pytest",
+            *pytest_args,
+            *session.posargs,
+            env=_env(),
+        )
+        session.run("python", "-m", "coverage", "report", "--fail-under=90", env=_env())
+    else:
+        session.run("python", "-m", "pytest", *pytest_args, *session.posargs, env=_env())
 
 
 @nox.session(python=PYTHONS[-1])
