@@ -1,7 +1,7 @@
 """Shared by the examples: collect this run's finished spans and print its cost summary.
 
 The per-trace trees come from ``genai_trace_core.configure()`` (printed on stderr as each trace
-ends); this adds one table for the whole run, per model, with core's own totals and renderer.
+ends); this adds one table for the whole run, per model (``genai_trace_core.cost_summary``).
 Any framework works: it reads finished spans only.
 """
 
@@ -13,11 +13,7 @@ from typing import TextIO
 
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
-from genai_trace_core import Providers
-from genai_trace_core._render import render_totals
-from genai_trace_core._spanview import SpanView
-from genai_trace_core._totals import aggregate, by_model
-from genai_trace_core._tree import walk
+from genai_trace_core import Providers, cost_summary
 
 
 class SpanCollector(SpanProcessor):
@@ -25,12 +21,11 @@ class SpanCollector(SpanProcessor):
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.spans: list[SpanView] = []
+        self.spans: list[ReadableSpan] = []
 
     def on_end(self, span: ReadableSpan) -> None:
-        view = SpanView.from_sdk(span)
         with self._lock:
-            self.spans.append(view)
+            self.spans.append(span)
 
     def shutdown(self) -> None:
         return None
@@ -47,10 +42,4 @@ def collect(providers: Providers) -> SpanCollector:
 
 def print_cost_summary(collector: SpanCollector, out: TextIO = sys.stdout) -> None:
     """Tokens and USD per model over every trace of the run."""
-    table = aggregate(walk(collector.spans), by_model)
-    if not table:
-        print("No model calls were traced.", file=out)
-        return
-    traces = len({s.trace_id for s in collector.spans})
-    print(f"Cost summary ({traces} traces, {len(collector.spans)} spans)", file=out)
-    print(render_totals("model", table), file=out)
+    print(cost_summary(collector.spans), file=out)

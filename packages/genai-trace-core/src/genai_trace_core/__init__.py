@@ -46,6 +46,7 @@ from genai_trace_core._settings import (
     set_settings,
     settings_from_env,
 )
+from genai_trace_core._summary import cost_summary
 from genai_trace_core._tokens import count_tokens, encoding_for_model, estimate_usage
 from genai_trace_core._types import (
     BlobPart,
@@ -106,6 +107,7 @@ __all__ = [
     "clear_prices",
     "compute_cost",
     "configure",
+    "cost_summary",
     "count_tokens",
     "current_attribution",
     "encoding_for_model",
