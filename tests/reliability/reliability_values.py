@@ -11,13 +11,9 @@ from typing import Any
 from opentelemetry import context as otel_context
 
 from genai_trace_core import Operation, OperationKind, Telemetry
+from genai_trace_core._context import RUN_KEY  # the context key of an activated run
 from genai_trace_core._run import Run
 from genai_trace_core.testing import OTelHarness
-
-try:  # where core keeps the context key of the active run (moved from _lifecycle to _context)
-    from genai_trace_core._context import RUN_KEY
-except ImportError:  # pragma: no cover - older core layout
-    from genai_trace_core._lifecycle import _RUN_KEY as RUN_KEY  # type: ignore[attr-defined,no-redef,unused-ignore]
 
 
 class BrokenStr(Exception):

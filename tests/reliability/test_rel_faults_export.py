@@ -28,9 +28,16 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from reliability_support import captured_logs
 
-from genai_trace_core import Operation, OperationKind, Outcome, RequestParams, Settings, semconv
+from genai_trace_core import (
+    Operation,
+    OperationKind,
+    Outcome,
+    RequestParams,
+    Settings,
+    Telemetry,
+    semconv,
+)
 from genai_trace_core._export_health import DroppedSpans, GuardedBatchSpanProcessor
-from genai_trace_core._lifecycle import Telemetry
 
 CALLS = 1000
 WARMUP = 100

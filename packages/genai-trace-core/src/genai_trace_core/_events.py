@@ -14,6 +14,9 @@ from opentelemetry._logs import Logger, LogRecord, SeverityNumber
 from opentelemetry.context import Context
 
 from genai_trace_core import semconv
+from genai_trace_core._run import Run
+from genai_trace_core._settings import Settings
+from genai_trace_core._types import Operation
 
 
 def emit_inference_details(
@@ -62,3 +65,25 @@ def emit_exception(
             attributes=attrs,
         )
     )
+
+
+def emit_run_details(
+    logger: Logger,
+    run: Run,
+    op: Operation,
+    end_attrs: Mapping[str, Any],
+    content_attrs: Mapping[str, Any],
+    settings: Settings,
+    end_ns: int,
+) -> None:
+    """The inference-details event of a finished run: its span's attributes plus, in the event
+    capture modes, its content in structured form."""
+    from genai_trace_core import _content
+
+    assert run.span is not None
+    span_attrs = dict(getattr(run.span, "attributes", None) or {})
+    span_attrs.update(end_attrs)
+    structured: dict[str, Any] = {}
+    if run.budget is not None:
+        structured.update(_content.build_event_content(op, content_attrs, settings, run.budget))
+    emit_inference_details(logger, run.ctx, span_attrs, structured, end_ns)

@@ -34,6 +34,7 @@ from genai_trace_core._metrics import Instruments
 from genai_trace_core._registry import BoundedRegistry
 from genai_trace_core._run import Run
 from genai_trace_core._run_metrics import record_run_metrics
+from genai_trace_core._run_usage import usage_of_run
 from genai_trace_core._safe import log_once, safe
 from genai_trace_core._sanitize import clean_attributes, clean_text, valid_ns
 from genai_trace_core._settings import Settings, get_settings
@@ -355,7 +356,7 @@ class Telemetry:
         usage: Usage | None = None
         cost = None
         if kind.is_inference or kind is OperationKind.EMBEDDINGS:
-            usage = self._usage(op, outcome, error)
+            usage = usage_of_run(op, outcome, error)
             if usage is not None:
                 attrs.update(usage_attributes(usage, full=True))
                 from genai_trace_core._cost import compute_cost
@@ -392,52 +393,7 @@ class Telemetry:
             self._instruments, self.settings, run, metric_attrs, duration, usage, cost
         )
         if settings.emits_events and kind.is_inference:
-            self._emit_details(run, op, attrs, content_attrs, end_ns)
+            _events.emit_run_details(self._logger, run, op, attrs, content_attrs, settings, end_ns)
         if error is not None and isinstance(error, BaseException) and settings.emits_events:
             _events.emit_exception(self._logger, run.ctx, error, metric_attrs, end_ns)
         span.end(end_time=end_ns)
-
-    def _usage(
-        self, op: Operation, outcome: Outcome | None, error: BaseException | str | None
-    ) -> Usage | None:
-        from genai_trace_core._usage import normalize_unsafe
-
-        usage = None
-        if outcome is not None and outcome.raw_usage is not None:
-            try:  # inside end's own ``safe``: no second wrapper, same outcome on failure
-                usage = normalize_unsafe(outcome.raw_usage)
-            except Exception:
-                log_once("normalize-usage", "genai-trace: usage normalisation failed")
-        if usage is not None or error is not None:
-            return usage
-        inputs = op.estimate_input
-        outputs = outcome.estimate_output if outcome is not None else None
-        if inputs is None and outputs is None:
-            return None
-        from genai_trace_core._tokens import estimate_usage
-
-        return estimate_usage(
-            op.request_model,
-            inputs() if inputs is not None else (),
-            outputs() if outputs is not None else None,  # None: no output count (embeddings)
-        )
-
-    def _emit_details(
-        self,
-        run: Run,
-        op: Operation,
-        end_attrs: Mapping[str, Any],
-        content_attrs: Mapping[str, Any],
-        end_ns: int,
-    ) -> None:
-        from genai_trace_core import _content
-
-        assert run.span is not None
-        span_attrs = dict(getattr(run.span, "attributes", None) or {})
-        span_attrs.update(end_attrs)
-        structured: dict[str, Any] = {}
-        if run.budget is not None:
-            structured.update(
-                _content.build_event_content(op, content_attrs, self.settings, run.budget)
-            )
-        _events.emit_inference_details(self._logger, run.ctx, span_attrs, structured, end_ns)
