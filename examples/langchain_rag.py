@@ -19,16 +19,13 @@ With ``--real`` and ``OPENAI_API_KEY`` set it uses langchain-openai's ``ChatOpen
 
 from __future__ import annotations
 
-import argparse
-import os
 import re
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from _offline import answer_from_prompt, stem_vector
-from _trace_summary import collect, print_cost_summary
+from _trace_summary import collect, example_args, print_cost_summary
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
@@ -111,21 +108,11 @@ def build_chain(store: InMemoryVectorStore, chat: BaseChatModel) -> Runnable[str
     ).with_config(run_name="support_rag")
 
 
-def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("questions", nargs="*", help="questions to ask (default: three)")
-    parser.add_argument(
-        "--real", action="store_true", help="use OpenAI (needs OPENAI_API_KEY; costs money)"
-    )
-    return parser.parse_args(argv)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parse(argv)
-    if args.real and not os.environ.get("OPENAI_API_KEY"):
-        print("--real needs OPENAI_API_KEY in the environment", file=sys.stderr)
+    parsed = example_args(__doc__, argv, QUESTIONS)
+    if parsed is None:
         return 2
-    questions = list(args.questions) or list(QUESTIONS)
+    questions, real = parsed
     for model in (CHAT_MODEL, EMBED_MODEL):  # tokenizers and prices load before tracing starts
         count_tokens(["warm up"], model)
     preload_prices()
@@ -139,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger_provider=providers.logger_provider,
     )
     try:
-        chat, embeddings = models(args.real)
+        chat, embeddings = models(real)
         store = InMemoryVectorStore(embeddings)
         store.add_documents(load_documents())  # indexing: one embeddings trace of its own
         chain = build_chain(store, chat)

@@ -19,14 +19,11 @@ langchain-openai's ``ChatOpenAI``; that path is present but not run by the test 
 
 from __future__ import annotations
 
-import argparse
-import os
 import re
-import sys
 from collections.abc import Sequence
 from typing import Any
 
-from _trace_summary import collect, print_cost_summary
+from _trace_summary import collect, example_args, print_cost_summary
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
 from langchain_core.tools import tool
@@ -119,21 +116,11 @@ def build_agent(model: BaseChatModel) -> Any:
     return graph.compile(name="travel_agent")
 
 
-def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("questions", nargs="*", help="questions to ask (default: two)")
-    parser.add_argument(
-        "--real", action="store_true", help="use OpenAI (needs OPENAI_API_KEY; costs money)"
-    )
-    return parser.parse_args(argv)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parse(argv)
-    if args.real and not os.environ.get("OPENAI_API_KEY"):
-        print("--real needs OPENAI_API_KEY in the environment", file=sys.stderr)
+    parsed = example_args(__doc__, argv, QUESTIONS)
+    if parsed is None:
         return 2
-    questions = list(args.questions) or list(QUESTIONS)
+    questions, real = parsed
     count_tokens(["warm up"], CHAT_MODEL)  # tokenizer and prices load before tracing starts
     preload_prices()
 
@@ -146,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger_provider=providers.logger_provider,
     )
     try:
-        agent = build_agent(chat_model(args.real))
+        agent = build_agent(chat_model(real))
         for i, question in enumerate(questions):
             config: Any = {
                 "configurable": {"thread_id": f"example-thread-{i}"},  # gen_ai.conversation.id

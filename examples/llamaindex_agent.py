@@ -10,14 +10,11 @@ the answer and the run's cost summary go to stdout.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
-import sys
 from collections.abc import Sequence
 from typing import Any
 
-from _trace_summary import collect, print_cost_summary
+from _trace_summary import collect, example_args, print_cost_summary
 from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.tools import FunctionTool
 
@@ -66,13 +63,10 @@ async def ask(question: str, real: bool) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("question", nargs="?", default="How much does express shipping cost?")
-    parser.add_argument("--real", action="store_true", help="use OpenAI (needs OPENAI_API_KEY)")
-    args = parser.parse_args(argv)
-    if args.real and not os.environ.get("OPENAI_API_KEY"):
-        print("--real needs OPENAI_API_KEY in the environment", file=sys.stderr)
+    parsed = example_args(__doc__, argv, ["How much does express shipping cost?"])
+    if parsed is None:
         return 2
+    questions, real = parsed
     providers = configure(service_name="llamaindex-agent-example")
     collector = collect(providers)
     instrumentor = LlamaIndexInstrumentor()
@@ -82,8 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger_provider=providers.logger_provider,
     )
     try:
-        print(f"Q: {args.question}")
-        print(f"A: {asyncio.run(ask(args.question, args.real))}")
+        for question in questions:
+            print(f"Q: {question}")
+            print(f"A: {asyncio.run(ask(question, real))}")
         providers.tracer_provider.force_flush()
         print_cost_summary(collector)
     finally:

@@ -14,15 +14,12 @@ counted tokens. ``--real`` uses llama-index-llms-openai / llama-index-embeddings
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from _offline import answer_from_prompt, stem_vector
-from _trace_summary import collect, print_cost_summary
+from _trace_summary import collect, example_args, print_cost_summary
 from llama_index.core import Document, Settings, VectorStoreIndex
 
 from genai_trace_core import configure
@@ -76,20 +73,11 @@ def use_models(real: bool) -> None:
         Settings.embed_model = _keyword_embedding()
 
 
-def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("question", nargs="?", help="ask this instead of the built-in questions")
-    parser.add_argument(
-        "--real", action="store_true", help="use OpenAI (needs OPENAI_API_KEY; costs money)"
-    )
-    return parser.parse_args(argv)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parse(argv)
-    if args.real and not os.environ.get("OPENAI_API_KEY"):
-        print("--real needs OPENAI_API_KEY in the environment", file=sys.stderr)
+    parsed = example_args(__doc__, argv, QUESTIONS)
+    if parsed is None:
         return 2
+    questions, real = parsed
     providers = configure(service_name="llamaindex-rag-example")
     collector = collect(providers)
     instrumentor = LlamaIndexInstrumentor()
@@ -99,10 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger_provider=providers.logger_provider,
     )
     try:
-        use_models(args.real)
+        use_models(real)
         index = VectorStoreIndex.from_documents(load_documents())
         index.set_index_id("support-docs")
-        questions = (args.question,) if args.question else QUESTIONS
         for i, question in enumerate(questions):
             streaming = i == len(questions) - 1 and len(questions) > 1
             engine = index.as_query_engine(similarity_top_k=2, streaming=streaming)
