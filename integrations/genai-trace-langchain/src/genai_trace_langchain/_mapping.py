@@ -45,7 +45,6 @@ _GENERIC_NAMES = frozenset(
         "RunnableSerializable",
     }
 )
-_AGENT_METADATA = ("lc_agent_name", "agent_name")
 _CONVERSATION_KEYS = ("thread_id", "session_id", "conversation_id")
 _INTERNAL_TAG_MARKERS = (":step:", ":attempt:", "map:key:", "langsmith:", "__")
 _RUN_ID_PREFIXES = ("run-", "lc_run-", "lc_")
@@ -87,8 +86,33 @@ def user_tags(tags: Sequence[str] | None) -> list[str] | None:
     """Tags the user set; LangChain's own step tags (``seq:step:1``, ``graph:step:2``) dropped."""
     if not tags:
         return None
-    kept = [t for t in tags if not any(m in t for m in _INTERNAL_TAG_MARKERS)]
+    kept = [t for t in tags if _is_user_tag(t)]
     return kept or None
+
+
+# Tag -> "is a user tag", bounded: runs repeat the same few tags (``seq:step:1``, ``graph:step:2``).
+_USER_TAG: dict[str, bool] = {}
+_MAX_CACHED_TAGS = 2048
+
+
+def _is_user_tag(tag: str) -> bool:
+    if type(tag) is not str:
+        return not any(m in tag for m in _INTERNAL_TAG_MARKERS)
+    kept = _USER_TAG.get(tag)
+    if kept is None:
+        kept = not any(m in tag for m in _INTERNAL_TAG_MARKERS)
+        if len(_USER_TAG) < _MAX_CACHED_TAGS:
+            _USER_TAG[tag] = kept
+    return kept
+
+
+def _has_graph_step(tags: Sequence[str] | None) -> bool:
+    """LangGraph tags a node's own run ``graph:step:N``."""
+    if tags:
+        for tag in tags:
+            if tag.startswith("graph:step:"):
+                return True
+    return False
 
 
 def _attribution(op: Operation, metadata: Mapping[str, Any] | None, tags: Any) -> Operation:
@@ -118,36 +142,54 @@ def _model_of(params: Mapping[str, Any], metadata: Mapping[str, Any]) -> str | N
 
 
 def _request(params: Mapping[str, Any], metadata: Mapping[str, Any]) -> RequestParams:
-    stop = params.get("stop") or metadata.get("ls_stop")
+    # Only the fields a call sets are converted; the rest keep RequestParams' defaults.
+    get = params.get
+    req = RequestParams()
+    stop = get("stop") or metadata.get("ls_stop")
     if isinstance(stop, str):
         stop = [stop]
-    max_tokens = params.get("max_tokens")
+    if isinstance(stop, (list, tuple)) and stop:
+        req.stop_sequences = [str(s) for s in stop]
+    max_tokens = get("max_tokens")
     if max_tokens is None:
-        max_tokens = params.get("max_completion_tokens", metadata.get("ls_max_tokens"))
-    temperature = params.get("temperature", metadata.get("ls_temperature"))
-    fmt = params.get("response_format")
-    output_type = None
-    if isinstance(fmt, dict) and str(fmt.get("type", "")).startswith("json"):
-        output_type = "json"
-    elif fmt is not None and not isinstance(fmt, dict):
-        output_type = "json"  # a pydantic/TypedDict schema
-    reasoning = params.get("reasoning_effort")
-    if reasoning is None and isinstance(params.get("reasoning"), dict):
+        max_tokens = get("max_completion_tokens", metadata.get("ls_max_tokens"))
+    if max_tokens is not None:
+        req.max_tokens = _int(max_tokens)
+    temperature = get("temperature", metadata.get("ls_temperature"))
+    if temperature is not None:
+        req.temperature = _float(temperature)
+    value = get("top_p")
+    if value is not None:
+        req.top_p = _float(value)
+    value = get("top_k")
+    if value is not None:
+        req.top_k = _int(value)
+    value = get("frequency_penalty")
+    if value is not None:
+        req.frequency_penalty = _float(value)
+    value = get("presence_penalty")
+    if value is not None:
+        req.presence_penalty = _float(value)
+    value = get("seed")
+    if value is not None:
+        req.seed = _int(value)
+    value = get("n")
+    if value is not None:
+        req.choice_count = _int(value)
+    if get("stream") or get("streaming"):
+        req.stream = True
+    fmt = get("response_format")
+    # A json_* response format, or a pydantic/TypedDict schema.
+    if fmt is not None and (
+        not isinstance(fmt, dict) or str(fmt.get("type", "")).startswith("json")
+    ):
+        req.output_type = "json"
+    reasoning = get("reasoning_effort")
+    if reasoning is None and isinstance(get("reasoning"), dict):
         reasoning = params["reasoning"].get("effort")
-    return RequestParams(
-        max_tokens=_int(max_tokens),
-        temperature=_float(temperature),
-        top_p=_float(params.get("top_p")),
-        top_k=_int(params.get("top_k")),
-        frequency_penalty=_float(params.get("frequency_penalty")),
-        presence_penalty=_float(params.get("presence_penalty")),
-        stop_sequences=[str(s) for s in stop] if isinstance(stop, (list, tuple)) and stop else None,
-        seed=_int(params.get("seed")),
-        choice_count=_int(params.get("n")),
-        stream=bool(params.get("stream") or params.get("streaming")),
-        output_type=output_type,
-        reasoning_level=_str(reasoning),
-    )
+    if reasoning is not None:
+        req.reasoning_level = _str(reasoning)
+    return req
 
 
 def inference_operation(
@@ -229,7 +271,7 @@ def inference_outcome(response: Any) -> Outcome:
 
 
 def _is_agent(name: str | None, metadata: Mapping[str, Any]) -> bool:
-    if any(metadata.get(k) for k in _AGENT_METADATA):
+    if metadata.get("lc_agent_name") or metadata.get("agent_name"):
         return True
     return name is not None and "agent" in name.lower()
 
@@ -240,7 +282,7 @@ def _is_subgraph(metadata: Mapping[str, Any], tags: Sequence[str] | None) -> boo
     node = metadata.get("langgraph_node")
     if not isinstance(ns, str) or not isinstance(node, str):
         return False
-    if tags and any(t.startswith("graph:step:") for t in tags):
+    if _has_graph_step(tags):
         return False
     return ns.rsplit("|", 1)[-1].startswith(node + ":")
 
@@ -285,7 +327,7 @@ def chain_operation(
             )
         return _attribution(op, metadata, tags)
     node = meta.get("langgraph_node")
-    if isinstance(node, str) and tags and any(t.startswith("graph:step:") for t in tags):
+    if isinstance(node, str) and _has_graph_step(tags):
         attrs[semconv.LANGGRAPH_NODE] = node
         step = _int(meta.get("langgraph_step"))
         if step is not None:
