@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -109,3 +111,35 @@ def assert_context_restored_or_only_stale(
     (probe,) = harness.spans()
     assert probe.parent is None
     assert t.open_count() == 0
+
+
+class Hops:
+    """Runs an action here, in another thread, or in another asyncio task; collects escapes."""
+
+    def __init__(self, apply: Callable[[tuple[Any, ...]], None]) -> None:
+        self.apply = apply
+        self.loop = asyncio.new_event_loop()
+        self.escaped: list[BaseException] = []
+
+    def run(self, act: tuple[Any, ...]) -> None:
+        if act[0] == "thread":
+            t = threading.Thread(target=self.guarded, args=(act[1],))
+            t.start()
+            t.join()
+        elif act[0] == "task":
+
+            async def in_task() -> None:
+                self.guarded(act[1])
+
+            self.loop.run_until_complete(self.loop.create_task(in_task()))
+        else:
+            self.guarded(act)
+
+    def guarded(self, act: tuple[Any, ...]) -> None:
+        try:
+            self.apply(act)
+        except BaseException as exc:  # surfaced by the test in the main thread
+            self.escaped.append(exc)
+
+    def close(self) -> None:
+        self.loop.close()

@@ -15,9 +15,7 @@ OpenTelemetry context error is logged; every span and log record encodes as OTLP
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import threading
 import uuid
 from typing import Any
 
@@ -33,6 +31,7 @@ from reliability_values import (
     ERRORS,
     ODD,
     BrokenRepr,
+    Hops,
     assert_context_restored_or_only_stale,
     open_roots,
     survivors,
@@ -204,37 +203,13 @@ action = st.one_of(
 sequences = st.lists(action, max_size=30)
 
 
-class Driver:
+class Driver(Hops):
     """Calls the handler's callbacks for generated actions; records anything that escapes."""
 
     def __init__(self, harness: OTelHarness) -> None:
         telemetry = harness.telemetry(capture_mode="SPAN_AND_EVENT", registry_ttl_seconds=60.0)
         self.handler = OpenTelemetryCallbackHandler(telemetry=telemetry)
-        self.loop = asyncio.new_event_loop()
-        self.escaped: list[BaseException] = []
-
-    def close(self) -> None:
-        self.loop.close()
-
-    def run(self, act: tuple[Any, ...]) -> None:
-        if act[0] == "thread":
-            t = threading.Thread(target=self.guarded, args=(act[1],))
-            t.start()
-            t.join()
-        elif act[0] == "task":
-
-            async def in_task() -> None:
-                self.guarded(act[1])
-
-            self.loop.run_until_complete(self.loop.create_task(in_task()))
-        else:
-            self.guarded(act)
-
-    def guarded(self, act: tuple[Any, ...]) -> None:
-        try:
-            self.apply(act)
-        except BaseException as exc:  # surfaced by the test in the main thread
-            self.escaped.append(exc)
+        super().__init__(self.apply)
 
     def apply(self, act: tuple[Any, ...]) -> None:
         h = self.handler

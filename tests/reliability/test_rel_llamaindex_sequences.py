@@ -21,7 +21,6 @@ import asyncio
 import functools
 import inspect
 import logging
-import threading
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
@@ -45,6 +44,7 @@ from reliability_values import (
     ERRORS,
     ODD,
     BrokenRepr,
+    Hops,
     assert_context_restored_or_only_stale,
     open_roots,
     survivors,
@@ -265,35 +265,6 @@ def _with_hops(local: st.SearchStrategy[Any]) -> st.SearchStrategy[list[Any]]:
     return st.lists(act, max_size=30)
 
 
-class Hops:
-    """Runs an action here, in another thread, or in another asyncio task; collects escapes."""
-
-    def __init__(self, apply: Callable[[tuple[Any, ...]], None]) -> None:
-        self.apply = apply
-        self.loop = asyncio.new_event_loop()
-        self.escaped: list[BaseException] = []
-
-    def run(self, act: tuple[Any, ...]) -> None:
-        if act[0] == "thread":
-            t = threading.Thread(target=self.guarded, args=(act[1],))
-            t.start()
-            t.join()
-        elif act[0] == "task":
-
-            async def in_task() -> None:
-                self.guarded(act[1])
-
-            self.loop.run_until_complete(self.loop.create_task(in_task()))
-        else:
-            self.guarded(act)
-
-    def guarded(self, act: tuple[Any, ...]) -> None:
-        try:
-            self.apply(act)
-        except BaseException as exc:  # surfaced by the test in the main thread
-            self.escaped.append(exc)
-
-
 class DispatcherDriver:
     def __init__(self, harness: OTelHarness) -> None:
         self.bridge = Bridge(harness.telemetry(CAPTURE))
@@ -395,7 +366,7 @@ def check_sequence(make: Callable[[OTelHarness], Any], actions: list[tuple[Any, 
         otlp_bytes(harness.spans(), harness.log_exporter.get_finished_logs())
     finally:
         otel_context.attach(before)
-        hops.loop.close()
+        hops.close()
         harness.shutdown()
 
 
