@@ -32,6 +32,31 @@ from opentelemetry.context import Context
 from genai_trace_core._run import Run
 
 RUN_KEY = otel_context.create_key("genai_trace.run")
+# The key ``trace.set_span_in_context`` stores the span under, learnt once from the public API: a
+# run's contexts are then built with one copy each, and reading a context's span is a dict lookup
+# (the hot path does both for every run).
+SPAN_KEY: str = next(iter(trace.set_span_in_context(trace.INVALID_SPAN, Context())))
+_get_current = otel_context.get_current
+_attach = otel_context.attach
+
+
+def span_context(parent_ctx: Context, span: Any) -> Context:
+    """``parent_ctx`` with ``span`` current (what ``trace.set_span_in_context`` returns)."""
+    values = dict(parent_ctx)
+    values[SPAN_KEY] = span
+    return Context(values)
+
+
+def activation_context(ctx: Context, run: Run, extra: dict[str, Any] | None) -> Context:
+    """``ctx`` marked as ``run``'s activation (plus ``extra`` keys), in one copy. Only contexts
+    made current by :func:`activate` carry :data:`RUN_KEY`: a run's own context (handed out for
+    explicit propagation) does not, so attaching it after the run ended is not mistaken for a
+    leftover activation."""
+    values = dict(ctx)
+    values[RUN_KEY] = run
+    if extra:
+        values.update(extra)
+    return Context(values)
 
 
 # Task.get_context() (3.12+) lets an end in another task undo an activation in the task it was made.
@@ -48,8 +73,8 @@ def current_task() -> asyncio.Task[Any] | None:
 
 def activate(ctx: Context) -> Context:
     """Make ``ctx`` current; return the context that was current before."""
-    prev = live_context(otel_context.get_current())  # never chain runs through ended ones
-    otel_context.attach(ctx)
+    prev = live_context(_get_current())  # never chain runs through ended ones
+    _attach(ctx)
     return prev
 
 
@@ -60,7 +85,7 @@ def deactivate(ctx: Context, prev: Context, is_stale: Callable[[Context], Contex
     ``is_stale(c)`` returns the context to fall back to when ``c`` belongs to an ended span
     (its own previous context), or ``None`` when ``c`` is live; it lets us skip ended ancestors.
     """
-    current = otel_context.get_current()
+    current = _get_current()
     for _ in range(64):  # bounded walk from the current context past ended activations
         if current is ctx:
             break
@@ -76,7 +101,7 @@ def deactivate(ctx: Context, prev: Context, is_stale: Callable[[Context], Contex
         if fallback is None:
             break
         target = fallback
-    otel_context.attach(target)
+    _attach(target)
     return True
 
 
@@ -100,7 +125,7 @@ def parent_context(parent: Run | None) -> Context:
     """The context a new run's span starts in: its parent run's, unless a span that user or
     provider code opened *inside* that parent's activation is current (a user span in a lambda
     around a tool call): then the current context, so the run nests under that span."""
-    current = otel_context.get_current()
+    current = _get_current()
     if parent is None:
         return live_context(current)
     anchor: Run | None = parent
@@ -109,7 +134,7 @@ def parent_context(parent: Run | None) -> Context:
     if (
         anchor is not None
         and current.get(RUN_KEY) is anchor
-        and trace.get_current_span(current) is not anchor.span
+        and current.get(SPAN_KEY) is not anchor.span
     ):
         return current
     return parent.ctx
@@ -120,7 +145,7 @@ def live_context(ctx: Context) -> Context:
     task, which cannot reset this one's context): a new root never nests under an ended span."""
     for _ in range(64):  # bounded walk past ended ancestors
         run = ctx.get(RUN_KEY)
-        if not isinstance(run, Run) or trace.get_current_span(ctx) is not run.span:
+        if not isinstance(run, Run) or ctx.get(SPAN_KEY) is not run.span:
             return ctx
         fallback = stale_fallback(ctx)
         if fallback is None:
@@ -131,6 +156,6 @@ def live_context(ctx: Context) -> Context:
 
 def stale_fallback(ctx: Context) -> Context | None:
     run = ctx.get(RUN_KEY)
-    if isinstance(run, Run) and run.ended and run.prev_ctx is not None:
+    if run is not None and isinstance(run, Run) and run.ended and run.prev_ctx is not None:
         return run.prev_ctx
     return None

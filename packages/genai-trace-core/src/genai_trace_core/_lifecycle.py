@@ -38,7 +38,7 @@ from genai_trace_core._run_usage import usage_of_run
 from genai_trace_core._safe import log_once, safe
 from genai_trace_core._sanitize import clean_attributes, clean_text, valid_ns
 from genai_trace_core._settings import Settings, get_settings
-from genai_trace_core._suppress import with_provider_suppression
+from genai_trace_core._suppress import SUPPRESSION
 from genai_trace_core._types import Operation, OperationKind, Outcome, Usage
 from genai_trace_core.version import __version__
 
@@ -141,7 +141,7 @@ class Telemetry:
         )
         run.span = span
         run.metric_attrs = metric_base(attrs)
-        run.ctx = trace.set_span_in_context(span, parent_ctx)
+        run.ctx = _context.span_context(parent_ctx, span)
         if not registry.put_if_absent(run_id, run, t / 1e9):
             span.end(end_time=t)
             return
@@ -154,9 +154,8 @@ class Telemetry:
             # started in the task its root started in (the caller's own, long-lived task) is not
             # activated; runs in other tasks are (the framework's, gone with the run).
             if task is None or _context.CAN_UNDO_IN_TASK or task is not run.root_task:
-                ctx = otel_context.set_value(_context.RUN_KEY, run, run.ctx)
-                if settings.suppress_provider_spans and kind.is_inference:
-                    ctx = with_provider_suppression(ctx)
+                suppress = settings.suppress_provider_spans and kind.is_inference
+                ctx = _context.activation_context(run.ctx, run, SUPPRESSION if suppress else None)
                 run.active_ctx = ctx
                 run.home_task = task
                 run.prev_ctx = _context.activate(ctx)
@@ -256,6 +255,14 @@ class Telemetry:
     # --- internals --------------------------------------------------------------------------
 
     def _attribution(self, op: Operation, parent: Run | None) -> Attribution | None:
+        if not (
+            op.user_id
+            or op.conversation_id
+            or op.tenant_id
+            or op.feature
+            or (op.metadata and self.settings.metadata_keys)
+        ):
+            return parent.attribution if parent is not None else current_attribution()
         own = from_operation_fields(
             user_id=op.user_id,
             conversation_id=op.conversation_id,
