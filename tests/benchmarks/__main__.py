@@ -1,10 +1,11 @@
 """The overhead benchmark.
 
     python -m tests.benchmarks [--quick] [--out FILE.json] [--workloads ...]
-                               [--instrumentations ...] [--memory]
+                               [--instrumentations ...] [--memory] [--faults]
 
 Overhead of genai-trace against no tracing, a no-op handler, the competitors and the raw-SDK
-floor, on offline deterministic workloads; ``--memory`` runs the 100k-invocation RSS/registry test.
+floor, on offline deterministic workloads; ``--memory`` runs the 100k-invocation RSS/registry test;
+``--faults`` measures what a down, slow or failing OTLP backend adds to an app call (issue 6).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import _report, _runner
+from tests.benchmarks import _faults, _report, _runner
 from tests.benchmarks._instrumentations import INSTRUMENTATIONS
 from tests.benchmarks._measure import PROCESSORS
 from tests.benchmarks._workloads import WORKLOADS
@@ -105,6 +106,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--memory-invocations", type=int, default=100_000)
     ap.add_argument("--memory-workloads", nargs="+", choices=WORKLOADS, default=["lc_tools"])
     ap.add_argument("--memory-instrumentation", choices=INSTRUMENTATIONS, default="genai_trace")
+    ap.add_argument(
+        "--faults",
+        action="store_true",
+        help="latency added by a down/slow/500/429 OTLP backend (issue 6; about 3 minutes)",
+    )
+    ap.add_argument("--faults-calls", type=int, default=_faults.Params.calls)
+    ap.add_argument("--faults-rounds", type=int, default=_faults.Params.rounds)
+    ap.add_argument("--faults-warmup", type=int, default=_faults.Params.warmup)
+    ap.add_argument(
+        "--faults-block",
+        type=int,
+        default=_faults.Params.block,
+        help="calls per pipeline per turn (1: call by call; e.g. 250: each pipeline's export "
+        "thread works during its own calls)",
+    )
+    ap.add_argument(
+        "--faults-backends", nargs="+", choices=_faults.BACKENDS, default=list(_faults.BACKENDS)
+    )
     args = ap.parse_args(argv)
 
     def log(msg: str) -> None:
@@ -112,7 +131,17 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.time()
     result: dict[str, Any] = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    if args.memory:
+    if args.faults:
+        fault_params = _faults.Params(
+            calls=args.faults_calls,
+            rounds=args.faults_rounds,
+            warmup=args.faults_warmup,
+            block=args.faults_block,
+            backends=tuple(args.faults_backends),
+        )
+        result["faults"] = _faults.run(fault_params, log)
+        print(_faults.table(result["faults"]))
+    elif args.memory:
         mem = _runner.run_memory(
             args.memory_workloads, args.memory_invocations, args.memory_instrumentation, log
         )

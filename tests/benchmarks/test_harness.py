@@ -135,3 +135,72 @@ def test_workloads_run_offline_and_deterministically() -> None:
         assert "21 degrees" in agent.run()
     finally:
         agent.close()
+
+
+def test_faults_verdict_needs_the_whole_interval_on_one_side() -> None:
+    from tests.benchmarks._faults import added_p99_ci, verdict
+
+    same = [1_000_000 + (i * 7919) % 500_000 for i in range(2000)]
+    lo, hi = added_p99_ci(same, same)
+    assert lo == hi == 0
+    slower = [v + 2_000_000 for v in same]  # 2 ms on every call
+    assert added_p99_ci(slower, same) == pytest.approx((2.0, 2.0))
+    assert verdict((-0.5, 0.9)) == "PASS"
+    assert verdict((1.1, 3.0)) == "FAIL"
+    assert verdict((-3.0, 4.0)) == "not resolved"
+
+
+def test_faults_pipeline_is_what_configure_builds() -> None:
+    """The faults benchmark's span pipeline: the processor, exporter, endpoint, timeout and batch
+    settings a user gets from ``configure(endpoint=...)``."""
+    from genai_trace_core import configure
+    from genai_trace_core._export_health import GuardedBatchSpanProcessor
+    from tests.benchmarks._faults import build_pipeline
+    from tests.reliability.fake_otlp_backend import closed_port
+
+    def shape(processor: Any) -> tuple[Any, ...]:
+        batch = processor._batch_processor
+        exporter = batch._exporter.inner
+        return (
+            type(processor),
+            type(exporter),
+            exporter._endpoint,
+            exporter._client._timeout,
+            batch._max_queue_size,
+            batch._max_export_batch_size,
+            batch._schedule_delay_millis,
+        )
+
+    url = f"http://127.0.0.1:{closed_port()}"
+    providers = configure(endpoint=url, set_global=False)
+    ours = build_pipeline(url, "bench", with_handler=False)
+    try:
+        theirs = [
+            p
+            for p in providers.tracer_provider._active_span_processor._span_processors
+            if isinstance(p, GuardedBatchSpanProcessor)
+        ]
+        assert len(theirs) == 1
+        assert shape(theirs[0]) == shape(ours.processor)
+    finally:
+        ours.stop_exporters()
+        ours.shutdown()
+        providers.shutdown()
+
+
+def test_faults_benchmark_runs_end_to_end() -> None:
+    """A tiny run against a backend answering 500: every check holds, the table prints."""
+    pytest.importorskip("langgraph")
+    from tests.benchmarks import _faults
+
+    params = _faults.Params(calls=120, rounds=1, warmup=0, backends=("500",))
+    result = _faults.run(params, lambda msg: None)
+    (b,) = result["backends"]
+    assert b["checks"] == []
+    assert b["calls"] == 120
+    assert b["exceptions"] == {"faulty": 0, "healthy": 0}
+    assert b["dropped"]["export_failed"] >= 512
+    assert b["drop_warnings"] == 1
+    assert result["reference_dropped"] == {}
+    assert result["reference_received"]["requests"] >= 1
+    assert "| 500 |" in _faults.table(result)

@@ -11,15 +11,14 @@ Lost spans are counted by reason, mirrored on a metric, and reported by exactly 
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from fake_otlp_backend import closed_port, serve
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
@@ -43,31 +42,9 @@ CALLS = 1000
 WARMUP = 100
 # The guarantee tested here is "the app never waits for the backend" (a slow backend answers after
 # 10 s, a blocking export costs a network round trip per call). 10 ms separates that from noise on
-# a loaded 2-core CI machine; how small the added p99 really is belongs in a benchmark, not in a
-# timed unit test (on an idle machine it is well under 1 ms; a loaded one measured 2-3 ms).
+# a loaded 2-core CI machine; how small the added p99 really is (issue 6: < 1 ms) is measured by a
+# benchmark, not a timed unit test: `python -m tests.benchmarks --faults`.
 P99_LIMIT_S = 0.010
-
-
-class _Backend(BaseHTTPRequestHandler):
-    mode = "500"
-    release = threading.Event()
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length", "0"))
-        self.rfile.read(length)
-        if self.mode == "slow":
-            self.release.wait(10.0)  # the "10 s" backend; the test releases it when done
-            status = 200
-        else:
-            status = int(self.mode)
-        self.send_response(status)
-        if status == 429:
-            self.send_header("Retry-After", "1")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 @dataclass
@@ -76,38 +53,14 @@ class Backend:
     release: threading.Event
 
 
-def _closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port  # closed: nothing listens there now
-
-
-@contextmanager
-def _serve(mode: str, release: threading.Event) -> Iterator[str]:
-    """An OTLP/HTTP stand-in on 127.0.0.1 answering ``mode`` ("200", "500", "429", "slow")."""
-    handler = type("Handler", (_Backend,), {"mode": mode, "release": release})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1/traces"
-    finally:
-        release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
 @pytest.fixture(params=["down", "slow", "500", "429"])
 def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     mode: str = request.param
     release = threading.Event()
     if mode == "down":
-        yield Backend(f"http://127.0.0.1:{_closed_port()}/v1/traces", release)
+        yield Backend(f"http://127.0.0.1:{closed_port()}/v1/traces", release)
         return
-    with _serve(mode, release) as url:
+    with serve(mode, release) as url:
         yield Backend(url, release)
 
 
@@ -185,7 +138,7 @@ def _healthy_pipeline(
     meter_provider: MeterProvider | None = None,
 ) -> Iterator[Telemetry]:
     """The same pipeline (OTLP/HTTP, batch processor) against a backend that answers 200."""
-    with _serve("200", threading.Event()) as url:
+    with serve("200", threading.Event()) as url:
         exporter = OTLPSpanExporter(endpoint=url, timeout=10)
         processor = GuardedBatchSpanProcessor(exporter, schedule_delay_millis=20)
         provider = TracerProvider()
@@ -266,7 +219,7 @@ def test_spans_ended_after_the_processor_shut_down_are_counted_not_logged() -> N
         pass
 
     processor = GuardedBatchSpanProcessor(
-        Sink(endpoint=f"http://127.0.0.1:{_closed_port()}/v1/traces", timeout=1),
+        Sink(endpoint=f"http://127.0.0.1:{closed_port()}/v1/traces", timeout=1),
         dropped=dropped,
     )
     provider = TracerProvider()
