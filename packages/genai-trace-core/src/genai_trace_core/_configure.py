@@ -14,6 +14,8 @@ exporters are imported here only, inside functions (extra ``genai-trace-core[sdk
 from __future__ import annotations
 
 import atexit
+import functools
+import inspect
 import logging
 import os
 import threading
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genai_trace_core import semconv
+from genai_trace_core._bounded import Deadline, run_bounded
 from genai_trace_core._settings import get_settings, parse_capture_mode, set_settings
 
 if TYPE_CHECKING:
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.metrics.export import MetricExporter
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
+
+    from genai_trace_core._export_health import GuardedBatchSpanProcessor
 
 __all__ = ["Providers", "configure"]
 
@@ -46,6 +51,14 @@ PROTOCOL_GRPC = "grpc"
 MODE_EMBEDDED = "embedded"
 _INSTALL_HINT = "pip install 'genai-trace-core[sdk]'"
 _OFF = ("", "off", "none", "0", "false", "no")
+# Spans per OTLP export unless OTEL_BSP_MAX_EXPORT_BATCH_SIZE says otherwise. The SDK's 512 holds
+# the GIL ~24 ms while its pure-Python encoder serialises a batch, which the application sees as
+# tail latency (p99 of a traced RAG call 25 ms at 512, 15 ms at 128, 8 ms untraced; see the
+# backend-faults benchmark in tests/benchmarks/README.md); 128 costs 4x the requests.
+EXPORT_BATCH = 128
+ENV_BSP_BATCH = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"
+# How long shutdown (and so interpreter exit) may wait for the backend.
+SHUTDOWN_TIMEOUT_MS = 5_000
 
 
 @dataclass(eq=False)
@@ -58,6 +71,7 @@ class Providers:
     logger_provider: LoggerProvider
     mode: str
     jsonl_path: Path | None = None
+    span_processor: GuardedBatchSpanProcessor | None = None
     _is_shutdown: bool = field(default=False, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -66,23 +80,45 @@ class Providers:
         return self._is_shutdown
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        """Export everything buffered; ``True`` if every provider flushed in time."""
+        """Export everything buffered; ``True`` if every provider flushed in time. Returns within
+        ``timeout_millis`` even when the backend is down (the SDK alone would retry past it)."""
         if self._is_shutdown:
             return False
-        ok = self.tracer_provider.force_flush(timeout_millis)
-        ok = self.meter_provider.force_flush(timeout_millis) and ok
-        return bool(self.logger_provider.force_flush(timeout_millis)) and ok
+        deadline = Deadline(timeout_millis / 1000)
+        ok = True
+        for provider in (self.tracer_provider, self.meter_provider, self.logger_provider):
+            left = deadline.left_ms()
+            flushed = run_bounded(functools.partial(_flush, provider, left), left / 1000, "flush")
+            ok = flushed and ok
+        return ok
 
-    def shutdown(self) -> None:
-        """Flush and stop every provider (idempotent; also runs at interpreter exit)."""
+    def shutdown(self, timeout_millis: int = SHUTDOWN_TIMEOUT_MS) -> None:
+        """Flush and stop every provider (idempotent; also runs at interpreter exit). Returns
+        within ``timeout_millis``: a down or slow backend never holds the process at exit; what
+        could not be sent by then is lost (counted in ``genai_trace.export.spans_dropped``)."""
         with self._lock:
             if self._is_shutdown:
                 return
             self._is_shutdown = True
         atexit.unregister(self.shutdown)
-        self.tracer_provider.shutdown()
-        self.meter_provider.shutdown()
-        self.logger_provider.shutdown()
+        deadline = Deadline(timeout_millis / 1000)
+        if self.span_processor is not None:  # it gives up (and counts what it drops) in time
+            self.span_processor.shutdown_timeout_s = deadline.left_s() * 0.8
+        for provider in (self.tracer_provider, self.meter_provider, self.logger_provider):
+            left = deadline.left_ms()
+            run_bounded(functools.partial(_shutdown, provider, left), left / 1000, "shutdown")
+
+
+def _flush(provider: Any, timeout_millis: int) -> bool:
+    return bool(provider.force_flush(timeout_millis))
+
+
+def _shutdown(provider: Any, timeout_millis: int) -> None:
+    # The meter provider takes a timeout (its last export); the others do not.
+    if "timeout_millis" in inspect.signature(provider.shutdown).parameters:
+        provider.shutdown(timeout_millis=timeout_millis)
+    else:
+        provider.shutdown()
 
 
 class _Installed:
@@ -208,19 +244,16 @@ def _build(
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
     readers: list[MetricReader] = []
     exporters = _otlp_exporters(proto, endpoint) if otlp else None
+    guarded: GuardedBatchSpanProcessor | None = None
     if exporters is not None:
         readers.append(PeriodicExportingMetricReader(exporters[1]))
     meter_provider = MeterProvider(
         resource=resource, metric_readers=readers, shutdown_on_exit=False
     )
     if exporters is not None:
-        from genai_trace_core._export_health import GuardedBatchSpanProcessor
-
         span_exporter, _, log_exporter = exporters
-        # Counts spans lost to a down/slow backend and warns once, instead of once per span.
-        tracer_provider.add_span_processor(
-            GuardedBatchSpanProcessor(span_exporter, meter_provider=meter_provider)
-        )
+        guarded = guarded_span_processor(span_exporter, meter_provider)
+        tracer_provider.add_span_processor(guarded)
         logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter))
     if console if console is not None else not otlp:
         from genai_trace_core._console import ConsoleSpanProcessor
@@ -232,7 +265,28 @@ def _build(
 
         tracer_provider.add_span_processor(BatchSpanProcessor(JsonlSpanExporter(jsonl)))
     mode = f"otlp/{proto}" if otlp else MODE_EMBEDDED
-    return Providers(tracer_provider, meter_provider, logger_provider, mode, jsonl)
+    return Providers(
+        tracer_provider,
+        meter_provider,
+        logger_provider,
+        mode,
+        jsonl,
+        span_processor=guarded,
+    )
+
+
+def guarded_span_processor(
+    exporter: SpanExporter, meter_provider: MeterProvider
+) -> GuardedBatchSpanProcessor:
+    """The OTLP span processor: counts spans lost to a down/slow backend and warns once (instead
+    of once per span); :data:`EXPORT_BATCH` spans per export unless the environment says."""
+    from genai_trace_core._export_health import GuardedBatchSpanProcessor
+
+    if os.environ.get(ENV_BSP_BATCH):  # the SDK reads it
+        return GuardedBatchSpanProcessor(exporter, meter_provider=meter_provider)
+    return GuardedBatchSpanProcessor(
+        exporter, meter_provider=meter_provider, max_export_batch_size=EXPORT_BATCH
+    )
 
 
 def _otlp_exporters(

@@ -12,7 +12,8 @@ and a cost on the application's thread) and a failed export (the batch is gone).
 * :class:`CountingSpanExporter`: wraps any exporter; spans of a failed or raising export are
   counted, and an exporter that raises never reaches the processor's thread.
 * :class:`GuardedBatchSpanProcessor`: a ``BatchSpanProcessor`` whose ``on_end`` counts a span it
-  cannot queue (queue full, processor shut down) instead of logging, and returns at once.
+  cannot queue (queue full, processor shut down) instead of logging, and returns at once, and
+  whose ``force_flush``/``shutdown`` return within their time budget when the backend is down.
 
 ``opentelemetry-sdk`` is imported here at module level: import this module only where the SDK is
 installed (``configure()``, the ``[sdk]`` extra).
@@ -23,6 +24,7 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
@@ -32,6 +34,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 from genai_trace_core import semconv
+from genai_trace_core._bounded import run_bounded
 from genai_trace_core._safe import log_once
 from genai_trace_core.version import __version__
 
@@ -40,6 +43,8 @@ __all__ = ["CountingSpanExporter", "DroppedSpans", "GuardedBatchSpanProcessor"]
 logger = logging.getLogger("genai_trace")
 
 _SCOPE = "genai_trace"
+# The longest a span processor's shutdown (so interpreter exit) waits for the backend.
+SHUTDOWN_TIMEOUT_S = 5.0
 
 
 class DroppedSpans:
@@ -97,18 +102,36 @@ class CountingSpanExporter(SpanExporter):
     def __init__(self, inner: SpanExporter, dropped: DroppedSpans) -> None:
         self.inner = inner
         self.dropped = dropped
+        self._last_failed = False
+        self._in_flight_since: float | None = None
+        self._stopped = False
+        self._stop_lock = threading.Lock()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self._in_flight_since = time.monotonic()
         try:
             result = self.inner.export(spans)
         except Exception:  # a raising exporter loses the batch, nothing more
             log_once("export-health.raised", "genai-trace: the span exporter raised")
             result = SpanExportResult.FAILURE
-        if result is not SpanExportResult.SUCCESS:
+        finally:
+            self._in_flight_since = None
+        self._last_failed = result is not SpanExportResult.SUCCESS
+        if self._last_failed:
             self.dropped.add(len(spans), semconv.EXPORT_DROP_FAILED)
         return result
 
+    def unhealthy(self, stuck_after_s: float = 1.0) -> bool:
+        """The last export failed, or one has been waiting on the backend for ``stuck_after_s``."""
+        since = self._in_flight_since
+        return self._last_failed or (since is not None and time.monotonic() - since > stuck_after_s)
+
     def shutdown(self) -> None:
+        """Once: the processor may stop us early (a failing backend), then again at its end."""
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
         self.inner.shutdown()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
@@ -137,8 +160,10 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
         self.dropped = dropped if dropped is not None else DroppedSpans(meter_provider)
         if meter_provider is not None and _SDK_TAKES_METER_PROVIDER:
             batch_options["meter_provider"] = meter_provider  # SDK self-metrics (newer SDKs)
-        super().__init__(CountingSpanExporter(exporter, self.dropped), **batch_options)
+        self._counting = CountingSpanExporter(exporter, self.dropped)
+        super().__init__(self._counting, **batch_options)
         self._closed = False
+        self.shutdown_timeout_s = SHUTDOWN_TIMEOUT_S
         queue = getattr(getattr(self, "_batch_processor", None), "_queue", None)
         # The SDK's bounded deque; without it (a future SDK) the SDK's own handling applies.
         self._queue: deque[Any] | None = queue if isinstance(queue, deque) else None
@@ -156,6 +181,36 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
             return
         super().on_end(span)
 
+    def force_flush(self, timeout_millis: int | None = None) -> bool:
+        """The SDK's flush, but never longer than ``timeout_millis`` (the SDK's exports on the
+        caller's thread and retries a failing backend past the timeout)."""
+        timeout = 30_000 if timeout_millis is None else timeout_millis
+        flush = super().force_flush
+        return run_bounded(lambda: flush(timeout), timeout / 1000, "span-flush")
+
     def shutdown(self) -> None:
+        """Stop within :attr:`shutdown_timeout_s`. With the backend failing or stuck, queued spans
+        are counted as lost (``already_shutdown``) and the exporter is stopped first, which ends
+        its retry back-off, instead of being retried for tens of seconds at interpreter exit; what
+        is still queued when the budget runs out is counted the same way."""
         self._closed = True
-        super().shutdown()  # type: ignore[no-untyped-call]
+        counting = self._counting
+        if counting.unhealthy():
+            self._drop_queued()
+            self._stop_exporter()
+        if not run_bounded(super().shutdown, self.shutdown_timeout_s, "span-shutdown"):
+            self._drop_queued()
+            self._stop_exporter()  # the SDK's shutdown goes on in the background, briefly
+
+    def _drop_queued(self) -> None:
+        queue = self._queue
+        if queue is not None:
+            lost = len(queue)
+            queue.clear()
+            self.dropped.add(lost, semconv.EXPORT_DROP_SHUTDOWN)
+
+    def _stop_exporter(self) -> None:
+        try:
+            self._counting.shutdown()  # ends the OTLP exporters' retry back-off
+        except Exception:
+            log_once("export-health.shutdown", "genai-trace: exporter shutdown failed")
