@@ -10,13 +10,16 @@ seconds, so they separate "waits for the backend" from "does not", not fast from
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
 from fake_otlp_backend import closed_port, serve
 from opentelemetry.sdk.trace import TracerProvider
+from reliability_support import captured_logs
 
 from genai_trace_core import (
     Operation,
@@ -27,7 +30,7 @@ from genai_trace_core import (
     configure,
     semconv,
 )
-from genai_trace_core._export_health import GuardedBatchSpanProcessor
+from genai_trace_core._export_health import GuardedBatchSpanProcessor, _quiet
 
 SLACK_S = 2.0
 
@@ -106,3 +109,21 @@ def test_shutdown_returns_within_its_budget_and_counts_what_it_drops(base_url: s
 
 def _release_quickly(providers: Providers) -> None:
     providers.shutdown(timeout_millis=1000)
+
+
+def test_a_failing_backend_gets_one_exporter_log_line_per_kind_not_one_per_batch() -> None:
+    _quiet._seen.clear()  # earlier tests in this process may have logged these kinds already
+    release = threading.Event()
+    with serve("500", release) as url, captured_logs("opentelemetry", logging.WARNING) as sdk:
+        providers = configure(endpoint=url.removesuffix("/v1/traces"), set_global=False)
+        try:
+            _spans(providers.tracer_provider, 400)  # 800 spans: 7 batches, every one rejected
+            providers.force_flush(5000)
+            counts = _guarded(providers).dropped.counts()
+        finally:
+            _release_quickly(providers)
+    assert counts.get(semconv.EXPORT_DROP_FAILED, 0) >= 7 * 100  # the batches really failed
+    exporter = [r for r in sdk if r.name.startswith("opentelemetry.exporter.otlp")]
+    exporter_lines = Counter((r.name, r.msg) for r in exporter)
+    assert exporter_lines, "the first failure is still logged"
+    assert max(exporter_lines.values()) == 1, exporter_lines

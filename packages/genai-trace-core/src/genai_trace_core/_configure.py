@@ -251,7 +251,10 @@ def _build(
         resource=resource, metric_readers=readers, shutdown_on_exit=False
     )
     if exporters is not None:
+        from genai_trace_core._export_health import quiet_exporter_logs
+
         span_exporter, _, log_exporter = exporters
+        quiet_exporter_logs()  # one line per kind of export failure, not one per batch
         guarded = guarded_span_processor(span_exporter, meter_provider)
         tracer_provider.add_span_processor(guarded)
         logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter))

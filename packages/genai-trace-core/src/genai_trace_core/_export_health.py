@@ -38,7 +38,12 @@ from genai_trace_core._bounded import run_bounded
 from genai_trace_core._safe import log_once
 from genai_trace_core.version import __version__
 
-__all__ = ["CountingSpanExporter", "DroppedSpans", "GuardedBatchSpanProcessor"]
+__all__ = [
+    "CountingSpanExporter",
+    "DroppedSpans",
+    "GuardedBatchSpanProcessor",
+    "quiet_exporter_logs",
+]
 
 logger = logging.getLogger("genai_trace")
 
@@ -214,3 +219,40 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
             self._counting.shutdown()  # ends the OTLP exporters' retry back-off
         except Exception:
             log_once("export-health.shutdown", "genai-trace: exporter shutdown failed")
+
+
+_EXPORTER_LOGGERS = "opentelemetry.exporter.otlp"
+_REPEAT_NOTE = " (genai-trace: further occurrences of this message are not logged)"
+
+
+class _FirstOfEachMessage(logging.Filter):
+    """Lets through the first record of each message template, drops the repeats."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[tuple[str, object]] = set()
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, record.msg)
+        with self._lock:
+            if key in self._seen:
+                return False
+            if len(self._seen) < 256:
+                self._seen.add(key)
+        if isinstance(record.msg, str):
+            record.msg = record.msg + _REPEAT_NOTE
+        return True
+
+
+_quiet = _FirstOfEachMessage()
+
+
+def quiet_exporter_logs() -> None:
+    """The OTLP exporters log every failed or retried batch (hundreds of lines while a backend is
+    down); keep the first of each kind. Applies to the exporter modules imported so far."""
+    for name in list(logging.Logger.manager.loggerDict):
+        if name.startswith(_EXPORTER_LOGGERS):
+            log = logging.getLogger(name)
+            if _quiet not in log.filters:
+                log.addFilter(_quiet)
