@@ -15,11 +15,11 @@ floor), ``down`` (a closed port), ``slow`` (answers after 10 s), ``500``, ``429`
 
 Per backend, three pipelines run the same workload interleaved, so all see the same machine load:
 the faulty one, a healthy reference (one for the whole run) and ``none`` (no handler). By default
-they alternate call by call (the order rotates through all six permutations); ``block``
-(``--faults-block 250``) alternates turns of that many calls instead, so that each pipeline's
-export thread mostly works while its own calls run. Switching is a module-global assignment (the
-instrumentor's hook slot) outside the timed region. Each call is timed with ``perf_counter_ns``
-(wall clock: what the app's user waits).
+they alternate in turns of ``block`` = 100 calls, so that each pipeline's export thread mostly
+works while its own calls run (a fault's effect on background work is attributed to it);
+``--faults-block 1`` alternates call by call (the order rotates through all six permutations).
+Switching is a module-global assignment (the instrumentor's hook slot) outside the timed region.
+Each call is timed with ``perf_counter_ns`` (wall clock: what the app's user waits).
 
 After a warm-up, ``calls`` calls per pipeline are split into ``rounds``; *added p99* is a round's
 p99 of the faulty pipeline minus the same round's p99 of the healthy (or ``none``) pipeline
@@ -61,13 +61,13 @@ _RAISED = object()
 
 @dataclass(frozen=True)
 class Params:
-    calls: int = 2000  # per backend and pipeline, over all rounds
-    rounds: int = 4
+    calls: int = 3000  # per backend and pipeline, over all rounds
+    rounds: int = 6
     warmup: int = 200  # interleaved calls per pipeline before measuring each backend
-    # Calls per pipeline per turn. 1 (default): call by call, background work (export encoding,
-    # retries) hits every pipeline alike and cancels out; e.g. 250: turns of ~1 s, so each
-    # pipeline's export thread mostly works during its own calls (background cost attributed).
-    block: int = 1
+    # Calls per pipeline per turn. 100 (default): turns of ~0.5 s, so each pipeline's export
+    # thread mostly works during its own calls (background cost attributed). 1: call by call,
+    # background work (export encoding, retries) hits every pipeline alike and cancels out.
+    block: int = 100
     backends: tuple[str, ...] = BACKENDS
 
 
@@ -120,9 +120,11 @@ def build_pipeline(base_url: str, service_name: str, *, with_handler: bool = Tru
 
     from genai_trace_core import semconv
     from genai_trace_core._configure import PROTOCOL_HTTP, _otlp_exporters, guarded_span_processor
+    from genai_trace_core._export_health import quiet_exporter_logs
 
     resource = Resource.create({semconv.SERVICE_NAME: service_name})
     span_exporter, metric_exporter, log_exporter = _otlp_exporters(PROTOCOL_HTTP, base_url)
+    quiet_exporter_logs()  # as configure() does
     tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
     meter_provider = MeterProvider(
