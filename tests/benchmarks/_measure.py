@@ -123,10 +123,19 @@ def measure(
 # --- span trees -----------------------------------------------------------------------------
 
 
-def capture_tree(provider: TracerProvider, run: Callable[[], Any]) -> list[dict[str, Any]]:
-    """One invocation's spans (names, kinds, parents, attributes, order) for the floor replay."""
+def tree_recorder(provider: TracerProvider) -> InMemorySpanExporter:
+    """Adds (for good: the SDK cannot remove a processor) an exporter that records every span;
+    call it after all timing in a process, then :func:`capture_tree` once per workload."""
     memory = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(memory))
+    return memory
+
+
+def capture_tree(
+    provider: TracerProvider, run: Callable[[], Any], memory: InMemorySpanExporter
+) -> list[dict[str, Any]]:
+    """One invocation's spans (names, kinds, parents, attributes, order) for the floor replay."""
+    memory.clear()
     run()
     provider.force_flush()
     spans = sorted(memory.get_finished_spans(), key=lambda s: s.start_time or 0)
@@ -187,3 +196,72 @@ def replayer(tree: list[dict[str, Any]], provider: TracerProvider) -> Callable[[
                 spans[i].end()
 
     return replay
+
+
+def sdk_in_place(run: Callable[[], Any], invocations: int) -> float:
+    """CPU µs per invocation spent inside the SDK's span methods while the workload runs.
+
+    The replay floor runs ``start_span``/``end`` back to back (warm caches, little garbage);
+    here the same SDK calls are timed where the instrumentation makes them, between the
+    framework's own work: the SDK's cost *in place*. ``Tracer.start_span`` and the ``Span``
+    methods that record data are wrapped with ``thread_time_ns`` (outermost call only, per
+    thread); the clock's own cost per reading pair is measured and subtracted.
+    """
+    import threading
+
+    from opentelemetry.sdk import trace as sdk_trace
+
+    clock = time.thread_time_ns
+    local = threading.local()
+    spent = [0, 0]  # ns, calls
+    patched: list[tuple[Any, str, Any]] = []
+
+    def wrap(cls: Any, name: str) -> None:
+        orig = getattr(cls, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if getattr(local, "inside", False):
+                return orig(*args, **kwargs)
+            local.inside = True
+            t0 = clock()
+            try:
+                return orig(*args, **kwargs)
+            finally:
+                spent[0] += clock() - t0
+                spent[1] += 1
+                local.inside = False
+
+        setattr(cls, name, timed)
+        patched.append((cls, name, orig))
+
+    wrap(sdk_trace.Tracer, "start_span")
+    for name in _SPAN_METHODS:
+        wrap(sdk_trace.Span, name)
+    try:
+        for _ in range(invocations):
+            run()
+    finally:
+        for cls, name, orig in reversed(patched):
+            setattr(cls, name, orig)
+    pair = min(_clock_pair_ns(clock) for _ in range(5))
+    return max(0.0, (spent[0] - spent[1] * pair) / invocations / 1000)
+
+
+_SPAN_METHODS = (
+    "end",
+    "set_attribute",
+    "set_attributes",
+    "add_event",
+    "add_link",
+    "set_status",
+    "record_exception",
+    "update_name",
+)
+
+
+def _clock_pair_ns(clock: Callable[[], int], n: int = 2000) -> float:
+    total = 0
+    for _ in range(n):
+        a = clock()
+        total += clock() - a
+    return total / n

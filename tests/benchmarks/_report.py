@@ -27,6 +27,7 @@ def summarise(records: list[dict[str, Any]], metric: str) -> list[dict[str, Any]
     key = "cpu_us_per_inv" if metric == "cpu" else "us_per_inv"
     by: dict[tuple[str, str, str], dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     spans: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    in_place: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     errors: dict[tuple[str, str, str], str] = {}
     for r in records:
         k = (r["workload"], r["instrumentation"], r["processor"])
@@ -35,6 +36,8 @@ def summarise(records: list[dict[str, Any]], metric: str) -> list[dict[str, Any]
             continue
         by[k][r["round"]].append(r[key])
         spans[k].append(r.get("spans_per_inv", 0.0))
+        if r.get("sdk_in_place_us") is not None:
+            in_place[k].append(r["sdk_in_place_us"])
     rows: list[dict[str, Any]] = []
     workloads = sorted({k[0] for k in list(by) + list(errors)}, key=_workload_order)
     for w in workloads:
@@ -67,10 +70,14 @@ def summarise(records: list[dict[str, Any]], metric: str) -> list[dict[str, Any]
                 "overhead_over_noop_us": _med(over_noop) if name not in ("none", "noop") else None,
                 "spans_per_inv": _med(spans[k]),
                 "floor_us": _med(floor_runs),
+                "sdk_in_place_us": _med(in_place[k]),
                 "rounds": len(per_round),
             }
             row["overhead_div_floor"] = _ratio(row["overhead_us"], row["floor_us"])
             row["over_noop_div_floor"] = _ratio(row["overhead_over_noop_us"], row["floor_us"])
+            row["over_noop_div_sdk_in_place"] = _ratio(
+                row["overhead_over_noop_us"], row["sdk_in_place_us"]
+            )
             rows.append(row)
     _competitor_ratios(rows)
     return rows
@@ -164,14 +171,14 @@ def table(rows: list[dict[str, Any]], metric: str) -> str:
     head = (
         f"| workload | instrumentation | processor | µs/inv ({metric}, median) | overhead µs "
         "(paired vs none) | over noop µs | floor µs | overhead ÷ floor | over-noop ÷ floor | "
-        "÷ best competitor | spans/inv |"
+        "SDK in place µs | over-noop ÷ SDK in place | ÷ best competitor | spans/inv |"
     )
-    lines = [head, "|" + "---|" * 11]
+    lines = [head, "|" + "---|" * 13]
     for r in rows:
         if r.get("error"):
             lines.append(
                 f"| {r['workload']} | {r['instrumentation']} | {r['processor']} | "
-                f"not run: {r['error']} |  |  |  |  |  |  |  |"
+                f"not run: {r['error']} |  |  |  |  |  |  |  |  |  |"
             )
             continue
         comp = r.get("ratio_to_best_competitor")
@@ -186,6 +193,8 @@ def table(rows: list[dict[str, Any]], metric: str) -> str:
             _f(r["floor_us"]),
             _f(r["overhead_div_floor"], _TIMES),
             _f(r["over_noop_div_floor"], _TIMES),
+            _f(r.get("sdk_in_place_us")),
+            _f(r.get("over_noop_div_sdk_in_place"), _TIMES),
             _f(comp, "{:.2f}") + best,
             _f(r["spans_per_inv"], "{:.1f}"),
         ]

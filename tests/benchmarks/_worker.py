@@ -31,13 +31,20 @@ def _run_spec(spec: dict[str, Any]) -> dict[str, Any]:
 
 def _timing(spec: dict[str, Any]) -> dict[str, Any]:
     from tests.benchmarks._instrumentations import Unavailable, install
-    from tests.benchmarks._measure import Pipeline, capture_tree, measure
-    from tests.benchmarks._workloads import FRAMEWORK, build
+    from tests.benchmarks._measure import (
+        Pipeline,
+        capture_tree,
+        measure,
+        sdk_in_place,
+        tree_recorder,
+    )
+    from tests.benchmarks._workloads import FRAMEWORK, Workload, build
 
     name = spec["instrumentation"]
     pipeline = Pipeline(spec["processor"]) if name != "none" else None
     provider = pipeline.provider if pipeline is not None else None
     out: dict[str, Any] = {}
+    built: dict[str, Workload] = {}
     installed: dict[str, str | None] = {}
     for workload in spec["workloads"]:
         framework = FRAMEWORK[workload]
@@ -63,12 +70,18 @@ def _timing(spec: dict[str, Any]) -> dict[str, Any]:
                 repeats=spec["repeats"],
                 repeat_s=spec["repeat_s"],
             )
-            res: dict[str, Any] = dict(t.__dict__)
-            if spec.get("capture_tree") and pipeline is not None:
-                res["tree"] = capture_tree(pipeline.provider, w.run)
-            out[workload] = res
+            out[workload] = dict(t.__dict__)
+            built[workload] = w
         except Exception as exc:
             out[workload] = {"error": f"{type(exc).__name__}: {exc}", "tb": traceback.format_exc()}
+    # After every workload of this process was timed: the extra passes below must not change the
+    # pipeline the timings saw (the tree recorder stays on the provider for good).
+    if spec.get("capture_tree") and pipeline is not None:
+        for workload, w in built.items():
+            out[workload]["sdk_in_place_us"] = sdk_in_place(w.run, spec.get("sdk_invocations", 50))
+        memory = tree_recorder(pipeline.provider)
+        for workload, w in built.items():
+            out[workload]["tree"] = capture_tree(pipeline.provider, w.run, memory)
     return out
 
 

@@ -12,8 +12,45 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
 
-from tests.benchmarks._measure import Pipeline, capture_tree, measure, replayer
+from tests.benchmarks._measure import (
+    Pipeline,
+    capture_tree,
+    measure,
+    replayer,
+    sdk_in_place,
+    tree_recorder,
+)
 from tests.benchmarks._report import summarise, targets
+
+
+def test_sdk_in_place_counts_only_time_inside_sdk_span_calls() -> None:
+    """Time spent between SDK calls is not counted; time inside them is (a span processor that
+    burns ~1 ms per span end runs inside ``Span.end``), and the patches are undone."""
+    import time as _time
+
+    from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, Tracer
+
+    class Slow(SpanProcessor):
+        def on_end(self, span: ReadableSpan) -> None:
+            t = _time.thread_time_ns()
+            while _time.thread_time_ns() - t < 1_000_000:
+                pass
+
+    provider = TracerProvider()
+    provider.add_span_processor(Slow())
+    tracer = provider.get_tracer("t")
+
+    def run() -> None:
+        t = _time.thread_time_ns()
+        while _time.thread_time_ns() - t < 3_000_000:  # 3 ms of "framework" work
+            pass
+        with tracer.start_as_current_span("a"):
+            tracer.start_span("b").end()
+
+    before = (Tracer.start_span, Span.end)
+    us = sdk_in_place(run, 5)
+    assert (Tracer.start_span, Span.end) == before
+    assert 2000 <= us < 2900  # two span ends at ~1 ms each, not the 3 ms in between
 
 
 def _shape(tree: list[dict[str, Any]]) -> list[tuple[str, str, int, dict[str, Any]]]:
@@ -44,11 +81,13 @@ def _sample_run(provider: TracerProvider) -> Any:
 @pytest.mark.parametrize("processor", ["simple", "batch"])
 def test_floor_replay_recreates_the_same_span_tree(processor: str) -> None:
     source = Pipeline(processor)
-    original = capture_tree(source.provider, _sample_run(source.provider))
+    original = capture_tree(
+        source.provider, _sample_run(source.provider), tree_recorder(source.provider)
+    )
 
     target = Pipeline(processor)
     replay = replayer(original, target.provider)
-    replayed = capture_tree(target.provider, replay)
+    replayed = capture_tree(target.provider, replay, tree_recorder(target.provider))
 
     assert _shape(replayed) == _shape(original)
     assert _shape(original) == [
