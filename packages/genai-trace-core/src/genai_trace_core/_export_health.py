@@ -191,7 +191,9 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
         caller's thread and retries a failing backend past the timeout)."""
         timeout = 30_000 if timeout_millis is None else timeout_millis
         flush = super().force_flush
-        return run_bounded(lambda: flush(timeout), timeout / 1000, "span-flush")
+        flushed = run_bounded(lambda: flush(timeout), timeout / 1000, "span-flush")
+        # Some SDK versions report a flush whose export failed as done: not delivered is False.
+        return flushed and not self._counting.unhealthy()
 
     def shutdown(self) -> None:
         """Stop within :attr:`shutdown_timeout_s`. With the backend failing or stuck, queued spans
@@ -232,11 +234,13 @@ class _FirstOfEachMessage(logging.Filter):
         super().__init__()
         self._seen: set[tuple[str, object]] = set()
         self._lock = threading.Lock()
+        self.suppressed = 0
 
     def filter(self, record: logging.LogRecord) -> bool:
         key = (record.name, record.msg)
         with self._lock:
             if key in self._seen:
+                self.suppressed += 1
                 return False
             if len(self._seen) < 256:
                 self._seen.add(key)
