@@ -22,7 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import _faults, _report, _runner
+from tests.benchmarks import _faults, _faults_report, _report, _runner
 from tests.benchmarks._instrumentations import INSTRUMENTATIONS
 from tests.benchmarks._measure import PROCESSORS
 from tests.benchmarks._workloads import WORKLOADS
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             backends=tuple(args.faults_backends),
         )
         result["faults"] = _faults.run(fault_params, log)
-        print(_faults.table(result["faults"]))
+        print(_faults_report.table(result["faults"]))
     elif args.memory:
         mem = _runner.run_memory(
             args.memory_workloads, args.memory_invocations, args.memory_instrumentation, log

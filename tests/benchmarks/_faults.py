@@ -39,23 +39,32 @@ GIL and cancels out of the differences: the export-thread CPU column bounds it, 
 from __future__ import annotations
 
 import itertools
-import logging
 import os
 import statistics
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.benchmarks._faults_pipeline import (
+    Counting,
+    Pipeline,
+    backend,
+    build_pipeline,
+    capture_logs,
+)
+from tests.benchmarks._faults_report import (
+    TARGET_ADDED_P99_MS,
+    added_p99_ci,
+    overall,
+    percentile,
+    stats,
+    verdict,
+)
+
 WORKLOAD = "lc_rag"
 BACKENDS = ("healthy", "down", "slow", "500", "429")
-TARGET_ADDED_P99_MS = 1.0
-DROP_WARNING = "could not be exported"
-_MODE = {"healthy": "200", "slow": "slow", "500": "500", "429": "429"}  # down: a closed port
 _ORDERS = list(itertools.permutations(range(3)))  # faulty, healthy, none
-_LOGGERS = ("genai_trace", "opentelemetry", "langchain_core")
 _RAISED = object()
 
 
@@ -69,155 +78,6 @@ class Params:
     # background work (export encoding, retries) hits every pipeline alike and cancels out.
     block: int = 100
     backends: tuple[str, ...] = BACKENDS
-
-
-# --- the pipeline a user gets -----------------------------------------------------------------
-
-
-@dataclass
-class Pipeline:
-    """Tracer, meter and logger providers as ``configure(endpoint=base_url)`` builds them over
-    ``http/protobuf``, and a LangChain handler on them."""
-
-    handler: Any
-    tracer_provider: Any
-    meter_provider: Any
-    logger_provider: Any
-    processor: Any  # GuardedBatchSpanProcessor
-    exporters: tuple[Any, ...]
-
-    def dropped(self) -> dict[str, int]:
-        counts: dict[str, int] = self.processor.dropped.counts()
-        return counts
-
-    def export_thread_cpu_s(self) -> float | None:
-        worker = getattr(getattr(self.processor, "_batch_processor", None), "_worker_thread", None)
-        return _thread_cpu_s(getattr(worker, "native_id", None))
-
-    def stop_exporters(self) -> None:
-        """Abort retries and back-off at once (a down backend would hold shutdown for 10 s per
-        queued batch)."""
-        for exporter in self.exporters:
-            exporter.shutdown()
-
-    def shutdown(self) -> None:
-        if self.handler is not None:
-            self.handler.telemetry.shutdown()
-        self.tracer_provider.shutdown()
-        self.meter_provider.shutdown()
-        self.logger_provider.shutdown()
-
-
-def build_pipeline(base_url: str, service_name: str, *, with_handler: bool = True) -> Pipeline:
-    """Mirrors ``genai_trace_core._configure._build`` for an OTLP endpoint over http/protobuf
-    (``test_harness`` checks that the span processor matches what ``configure()`` builds)."""
-    from opentelemetry.sdk._logs import LoggerProvider
-    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
-    from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-
-    from genai_trace_core import semconv
-    from genai_trace_core._configure import PROTOCOL_HTTP, _otlp_exporters, guarded_span_processor
-    from genai_trace_core._export_health import quiet_exporter_logs
-
-    resource = Resource.create({semconv.SERVICE_NAME: service_name})
-    span_exporter, metric_exporter, log_exporter = _otlp_exporters(PROTOCOL_HTTP, base_url)
-    quiet_exporter_logs()  # as configure() does
-    tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
-    logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
-    meter_provider = MeterProvider(
-        resource=resource,
-        metric_readers=[PeriodicExportingMetricReader(metric_exporter)],
-        shutdown_on_exit=False,
-    )
-    processor = guarded_span_processor(span_exporter, meter_provider)
-    tracer_provider.add_span_processor(processor)
-    logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter))
-    handler = None
-    if with_handler:
-        from genai_trace_langchain import OpenTelemetryCallbackHandler
-
-        handler = OpenTelemetryCallbackHandler(tracer_provider, meter_provider, logger_provider)
-    return Pipeline(
-        handler,
-        tracer_provider,
-        meter_provider,
-        logger_provider,
-        processor,
-        (span_exporter, metric_exporter, log_exporter),
-    )
-
-
-def _thread_cpu_s(native_id: int | None) -> float | None:
-    """User + system CPU seconds of one thread of this process (Linux), else ``None``."""
-    if native_id is None:
-        return None
-    try:
-        with open(f"/proc/self/task/{native_id}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-@contextmanager
-def _backend(name: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """``(base_url, received)``; ``received`` is filled when the backend stops."""
-    from tests.reliability.fake_otlp_backend import closed_port, serve_in_subprocess
-
-    if name == "down":
-        yield f"http://127.0.0.1:{closed_port()}", {}
-        return
-    with serve_in_subprocess(_MODE[name]) as backend:
-        received: dict[str, Any] = {}
-        yield backend.base_url, received
-    received.update(backend.received)
-
-
-# --- what was logged ---------------------------------------------------------------------------
-
-
-class _Counting(logging.Handler):
-    """Counts records (WARNING and above) per logger family; keeps one example of each."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.counts: Counter[str] = Counter()
-        self.examples: dict[str, str] = {}
-        self.drop_warnings = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        family = record.name.split(".", 1)[0]
-        self.counts[family] += 1
-        message = record.getMessage()
-        if family == "genai_trace" and DROP_WARNING in message:
-            self.drop_warnings += 1
-        self.examples.setdefault(f"{record.name}: {record.msg}", message[:300])
-
-    def reset(self) -> None:
-        self.acquire()  # emit() runs under the same lock
-        try:
-            self.counts.clear()
-            self.examples.clear()
-            self.drop_warnings = 0
-        finally:
-            self.release()
-
-
-@contextmanager
-def _capture_logs() -> Iterator[_Counting]:
-    """Records go to the counter, not to stderr (the exporter logs a line per failed batch)."""
-    handler = _Counting()
-    loggers = [logging.getLogger(n) for n in _LOGGERS]
-    for lg in loggers:
-        lg.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        for lg in loggers:
-            lg.removeHandler(handler)
 
 
 # --- measurement -------------------------------------------------------------------------------
@@ -284,70 +144,22 @@ def _interleaved(
     set_active(None)
 
 
-def percentile(samples: list[int], q: float) -> float:
-    """Nearest-rank percentile, in ms."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] / 1e6
-
-
-def _stats(samples: list[int]) -> dict[str, float]:
-    return {
-        "p50_ms": percentile(samples, 0.50),
-        "p99_ms": percentile(samples, 0.99),
-        "p999_ms": percentile(samples, 0.999),
-        "mean_ms": statistics.fmean(samples) / 1e6,
-    }
-
-
-def added_p99_ci(
-    a: list[int], b: list[int], block: int = 20, resamples: int = 1000, seed: int = 6
-) -> tuple[float, float]:
-    """95% interval of ``p99(a) - p99(b)`` (ms) by a paired block bootstrap: ``a[i]`` and ``b[i]``
-    ran in the same iteration; blocks of consecutive iterations keep the bursts that hit
-    neighbouring calls (an export, a GC pass) together."""
-    import random
-
-    rng = random.Random(seed)
-    starts = range(0, len(a) - block + 1)
-    nblocks = max(1, len(a) // block)
-    diffs = []
-    for _ in range(resamples):
-        ra: list[int] = []
-        rb: list[int] = []
-        for s0 in rng.choices(starts, k=nblocks):
-            ra.extend(a[s0 : s0 + block])
-            rb.extend(b[s0 : s0 + block])
-        diffs.append(percentile(ra, 0.99) - percentile(rb, 0.99))
-    diffs.sort()
-    return diffs[int(0.025 * resamples)], diffs[int(0.975 * resamples) - 1]
-
-
-def verdict(ci: tuple[float, float], target_ms: float = TARGET_ADDED_P99_MS) -> str:
-    """PASS when the whole 95% interval is under the target, FAIL when it is all above it, else
-    the measurement could not tell on this machine."""
-    if ci[1] < target_ms:
-        return "PASS"
-    if ci[0] > target_ms:
-        return "FAIL"
-    return "not resolved"
-
-
 def _delta(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else a - b
 
 
-def _measure_backend(
+def _measurebackend(
     name: str,
     run: Callable[[], Any],
     expected: Any,
     healthy: Pipeline,
     params: Params,
-    logs: _Counting,
+    logs: Counting,
     log: Callable[[str], None],
 ) -> dict[str, Any]:
     started = time.perf_counter()
     load_before = os.getloadavg()
-    with _backend(name) as (base_url, received):
+    with backend(name) as (base_url, received):
         faulty = build_pipeline(base_url, f"genai-trace-faults-{name}")
         try:
             handlers = (faulty.handler, healthy.handler, None)
@@ -401,8 +213,8 @@ def _measure_backend(
         "backend": name,
         "calls": len(wall[FAULTY]),
         "rounds": rounds,
-        "wall": {n: _stats(wall[k]) for k, n in enumerate(_NAMES)},
-        "app_thread_cpu": {n: _stats(cpu[k]) for k, n in enumerate(_NAMES)},
+        "wall": {n: stats(wall[k]) for k, n in enumerate(_NAMES)},
+        "app_thread_cpu": {n: stats(cpu[k]) for k, n in enumerate(_NAMES)},
         "added_p99_vs_healthy_ms": {
             "median": statistics.median(added),
             "best": min(added),
@@ -493,7 +305,7 @@ def run(params: Params, log: Callable[[str], None]) -> dict[str, Any]:
         "loadavg_at_start": os.getloadavg(),
         "backends": [],
     }
-    with _capture_logs() as logs, _backend("healthy") as (base_url, received):
+    with capture_logs() as logs, backend("healthy") as (base_url, received):
         ref = build_pipeline(base_url, "genai-trace-faults-reference", with_handler=False)
         instrumentor = LangChainInstrumentor()
         instrumentor.instrument(
@@ -511,7 +323,7 @@ def run(params: Params, log: Callable[[str], None]) -> dict[str, Any]:
             for name in params.backends:
                 log(f"faults: backend {name} ({time.perf_counter() - started:.0f}s)")
                 result["backends"].append(
-                    _measure_backend(name, workload.run, expected, ref, params, logs, log)
+                    _measurebackend(name, workload.run, expected, ref, params, logs, log)
                 )
             result["reference_dropped"] = ref.dropped()
         finally:
@@ -523,87 +335,3 @@ def run(params: Params, log: Callable[[str], None]) -> dict[str, Any]:
     result["seconds"] = round(time.perf_counter() - started, 1)
     result["verdict"] = overall(result["backends"])
     return result
-
-
-def overall(backends: list[dict[str, Any]]) -> str:
-    """PASS if every fault passed, every check held and the control saw no difference; FAIL if a
-    fault or a check failed; else not resolved."""
-    faults = [b for b in backends if b["backend"] != "healthy"]
-    if any(b["checks"] for b in backends) or any(b["verdict"] == "FAIL" for b in faults):
-        return "FAIL"
-    calibrated = not any(b["calibration"] for b in backends)
-    if faults and calibrated and all(b["verdict"] == "PASS" for b in faults):
-        return "PASS"
-    return "not resolved"
-
-
-# --- report ------------------------------------------------------------------------------------
-
-
-def _ms(v: float | None, signed: bool = False) -> str:
-    if v is None:
-        return "-"
-    return f"{v:+.2f}" if signed else f"{v:.2f}"
-
-
-def _int(v: float | None) -> str:
-    return "-" if v is None else f"{v:.0f}"
-
-
-def _drops(d: dict[str, int]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in sorted(d.items())) or "0"
-
-
-def table(result: dict[str, Any]) -> str:
-    p = result["params"]
-    lines = [
-        f"Backend faults (issue 6): {result['workload']}, wall-clock ms per call, "
-        f"{p['calls']} calls per pipeline ({p['rounds']} rounds, {p['warmup']} warm-up), "
-        "faulty / healthy / none interleaved "
-        + ("call by call." if p["block"] == 1 else f"in turns of {p['block']} calls."),
-        "added p99 = p99 of the faulty pipeline minus the healthy (none) pipeline's: median of "
-        "the rounds (best round); pooled over all calls [95% paired block-bootstrap interval]. "
-        "Target: added p99 < 1 ms vs healthy (PASS: whole interval below).",
-        "",
-        "| backend | p50 | p99 | p99.9 | p99 healthy / none | added p99 vs healthy "
-        "| pooled [95%] | added p99 vs none | app-thread CPU p99 added | dropped "
-        "| warnings | exceptions | export-thread CPU ms/1k calls (faulty / healthy) | < 1 ms |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for b in result["backends"]:
-        av, an = b["added_p99_vs_healthy_ms"], b["added_p99_vs_none_ms"]
-        w, cpu = b["wall"], b["export_thread_cpu_ms_per_1k_calls"]
-        lo, hi = av["ci95"]
-        lines.append(
-            f"| {b['backend']} | {_ms(w['faulty']['p50_ms'])} | {_ms(w['faulty']['p99_ms'])} "
-            f"| {_ms(w['faulty']['p999_ms'])} "
-            f"| {_ms(w['healthy']['p99_ms'])} / {_ms(w['none']['p99_ms'])} "
-            f"| {_ms(av['median'], True)} ({_ms(av['best'], True)}) "
-            f"| {_ms(av['pooled'], True)} [{_ms(lo, True)}, {_ms(hi, True)}] "
-            f"| {_ms(an['median'], True)} ({_ms(an['best'], True)}) "
-            f"| {_ms(b['added_cpu_p99_vs_healthy_ms'], True)} | {_drops(b['dropped'])} "
-            f"| {b['drop_warnings']} | {sum(b['exceptions'].values())} "
-            f"| {_int(cpu['faulty'])} / {_int(cpu['healthy'])} "
-            f"| {b['verdict']}{' (checks failed)' if b['checks'] else ''} |"
-        )
-    lines.append("")
-    for b in result["backends"]:
-        for c in b["checks"]:
-            lines.append(f"check failed ({b['backend']}): {c}")
-        if b["calibration"]:
-            lines.append(f"measurement noise ({b['backend']}): {b['calibration']}")
-        other = {k: v for k, v in b["log_records"].items() if k != "genai_trace"}
-        if other:
-            lines.append(f"{b['backend']}: other WARNING+ records by logger: {other}")
-    loads = [b["loadavg_before"][0] for b in result["backends"]] + [
-        r["loadavg_1m"] for b in result["backends"] for r in b["rounds"]
-    ]
-    lines.append(
-        f"load average (1 min) while measuring: {min(loads, default=0):.1f}-"
-        f"{max(loads, default=0):.1f} (this process counts for ~1; {os.cpu_count()} CPUs); "
-        f"{result['seconds']} s"
-    )
-    lines.append(
-        f"issue 6, added p99 < {TARGET_ADDED_P99_MS:g} ms vs a healthy backend: {result['verdict']}"
-    )
-    return "\n".join(lines)

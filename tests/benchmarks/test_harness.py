@@ -177,7 +177,7 @@ def test_workloads_run_offline_and_deterministically() -> None:
 
 
 def test_faults_verdict_needs_the_whole_interval_on_one_side() -> None:
-    from tests.benchmarks._faults import added_p99_ci, verdict
+    from tests.benchmarks._faults_report import added_p99_ci, verdict
 
     same = [1_000_000 + (i * 7919) % 500_000 for i in range(2000)]
     lo, hi = added_p99_ci(same, same)
@@ -194,7 +194,7 @@ def test_faults_pipeline_is_what_configure_builds() -> None:
     settings a user gets from ``configure(endpoint=...)``."""
     from genai_trace_core import configure
     from genai_trace_core._export_health import GuardedBatchSpanProcessor
-    from tests.benchmarks._faults import build_pipeline
+    from tests.benchmarks._faults_pipeline import build_pipeline
     from tests.reliability.fake_otlp_backend import closed_port
 
     def shape(processor: Any) -> tuple[Any, ...]:
@@ -230,7 +230,7 @@ def test_faults_pipeline_is_what_configure_builds() -> None:
 def test_faults_benchmark_runs_end_to_end() -> None:
     """A tiny run against a backend answering 500: every check holds, the table prints."""
     pytest.importorskip("langgraph")
-    from tests.benchmarks import _faults
+    from tests.benchmarks import _faults, _faults_report
 
     params = _faults.Params(calls=120, rounds=1, warmup=0, backends=("500",))
     result = _faults.run(params, lambda msg: None)
@@ -242,4 +242,4 @@ def test_faults_benchmark_runs_end_to_end() -> None:
     assert b["drop_warnings"] == 1
     assert result["reference_dropped"] == {}
     assert result["reference_received"]["requests"] >= 1
-    assert "| 500 |" in _faults.table(result)
+    assert "| 500 |" in _faults_report.table(result)

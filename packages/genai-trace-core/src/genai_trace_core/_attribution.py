@@ -10,9 +10,13 @@ import contextvars
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genai_trace_core import semconv
+
+if TYPE_CHECKING:
+    from genai_trace_core._run import Run
+    from genai_trace_core._types import Operation
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,3 +119,28 @@ def from_operation_fields(
         feature=feature,
         metadata=meta,
     )
+
+
+def run_attribution(
+    op: Operation, parent: Run | None, allowed_keys: tuple[str, ...]
+) -> Attribution | None:
+    """A new run's attribution: its operation's own fields merged over what it inherits (its
+    parent run's, else the enclosing :func:`attribution` block's). No merge when it has none."""
+    inherited = parent.attribution if parent is not None else _current.get()
+    if not (
+        op.user_id
+        or op.conversation_id
+        or op.tenant_id
+        or op.feature
+        or (op.metadata and allowed_keys)
+    ):
+        return inherited
+    own = from_operation_fields(
+        user_id=op.user_id,
+        conversation_id=op.conversation_id,
+        tenant_id=op.tenant_id,
+        feature=op.feature,
+        metadata=op.metadata,
+        allowed_keys=allowed_keys,
+    )
+    return inherited if own is None else own.merged_over(inherited)

@@ -32,19 +32,11 @@ from opentelemetry.context import Context
 from genai_trace_core._run import Run
 
 RUN_KEY = otel_context.create_key("genai_trace.run")
-# The key ``trace.set_span_in_context`` stores the span under, learnt once from the public API: a
-# run's contexts are then built with one copy each, and reading a context's span is a dict lookup
-# (the hot path does both for every run).
+# The key ``trace.set_span_in_context`` stores the span under, learnt once from the public API:
+# reading a context's span is then a dict lookup (the hot path does it for every run).
 SPAN_KEY: str = next(iter(trace.set_span_in_context(trace.INVALID_SPAN, Context())))
 _get_current = otel_context.get_current
 _attach = otel_context.attach
-
-
-def span_context(parent_ctx: Context, span: Any) -> Context:
-    """``parent_ctx`` with ``span`` current (what ``trace.set_span_in_context`` returns)."""
-    values = dict(parent_ctx)
-    values[SPAN_KEY] = span
-    return Context(values)
 
 
 def activation_context(ctx: Context, run: Run, extra: dict[str, Any] | None) -> Context:

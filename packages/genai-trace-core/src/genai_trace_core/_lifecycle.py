@@ -28,7 +28,7 @@ from genai_trace_core._attributes import (
     start_attributes,
     usage_attributes,
 )
-from genai_trace_core._attribution import Attribution, current_attribution, from_operation_fields
+from genai_trace_core._attribution import current_attribution, run_attribution
 from genai_trace_core._cost import preload_prices_in_background
 from genai_trace_core._metrics import Instruments
 from genai_trace_core._registry import BoundedRegistry
@@ -121,7 +121,7 @@ class Telemetry:
             self._link(run_id, parent, parent_ctx)
             return
         attrs = start_attributes(op)
-        attribution = self._attribution(op, parent)
+        attribution = run_attribution(op, parent, settings.metadata_keys)
         if attribution is not None:
             attrs.update(attribution.span_attributes())
         run = Run(run_id, parent, op, attribution)
@@ -141,7 +141,7 @@ class Telemetry:
         )
         run.span = span
         run.metric_attrs = metric_base(attrs)
-        run.ctx = _context.span_context(parent_ctx, span)
+        run.ctx = trace.set_span_in_context(span, parent_ctx)
         if not registry.put_if_absent(run_id, run, t / 1e9):
             span.end(end_time=t)
             return
@@ -253,28 +253,6 @@ class Telemetry:
             self._abandon(run)
 
     # --- internals --------------------------------------------------------------------------
-
-    def _attribution(self, op: Operation, parent: Run | None) -> Attribution | None:
-        if not (
-            op.user_id
-            or op.conversation_id
-            or op.tenant_id
-            or op.feature
-            or (op.metadata and self.settings.metadata_keys)
-        ):
-            return parent.attribution if parent is not None else current_attribution()
-        own = from_operation_fields(
-            user_id=op.user_id,
-            conversation_id=op.conversation_id,
-            tenant_id=op.tenant_id,
-            feature=op.feature,
-            metadata=op.metadata,
-            allowed_keys=self.settings.metadata_keys,
-        )
-        inherited = parent.attribution if parent is not None else current_attribution()
-        if own is None:
-            return inherited
-        return own.merged_over(inherited)
 
     def _abandon(self, run: Run) -> None:
         if run.ended:
