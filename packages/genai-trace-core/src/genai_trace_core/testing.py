@@ -179,9 +179,20 @@ def span_tree(
     return [finish(r) for r in roots]
 
 
-def tree_shape(nodes: list[dict[str, Any]], *, kind: bool = True, status: bool = True) -> list[Any]:
+def tree_shape(
+    nodes: list[dict[str, Any]],
+    *,
+    kind: bool = True,
+    status: bool = True,
+    unordered: tuple[str, ...] = (),
+) -> list[Any]:
     """``[name, kind, status, [children...]]`` per node of :func:`span_tree` output, for compact
-    whole-tree assertions (``kind``/``status`` can be left out)."""
+    whole-tree assertions (``kind``/``status`` can be left out).
+
+    ``unordered`` names (prefixes) the nodes whose children run concurrently, e.g. LangChain's
+    ``RunnableParallel`` on its thread pool: their children may start in either order, so they
+    are listed in name order. Every other node keeps its children in start order.
+    """
     out: list[Any] = []
     for n in nodes:
         row: list[Any] = [n["name"]]
@@ -189,7 +200,10 @@ def tree_shape(nodes: list[dict[str, Any]], *, kind: bool = True, status: bool =
             row.append(n["kind"])
         if status:
             row.append(n["status"])
-        row.append(tree_shape(n["children"], kind=kind, status=status))
+        children = tree_shape(n["children"], kind=kind, status=status, unordered=unordered)
+        if unordered and str(n["name"]).startswith(unordered):
+            children.sort(key=str)
+        row.append(children)
         out.append(row)
     return out
 
