@@ -46,6 +46,8 @@ def _env() -> dict[str, str]:
 
 
 def _install_all(session: nox.Session, *, constraints: str | None = None) -> None:
+    """Every package with its extras and the test groups; provider instrumentations only with
+    the latest dependencies (they need a newer opentelemetry-api than our lowest)."""
     args = [
         "-e",
         f"{CORE}[sdk]",
@@ -58,6 +60,8 @@ def _install_all(session: nox.Session, *, constraints: str | None = None) -> Non
     ]
     if constraints:
         args += ["-c", constraints]
+    else:
+        args += _groups()["providers"]
     session.install(*args)
 
 

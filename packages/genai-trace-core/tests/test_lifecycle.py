@@ -241,16 +241,6 @@ def test_out_of_order_activated_ends_never_resurrect_ended_span(otel: OTelHarnes
     assert otel_context.get_current() is base
 
 
-def test_activated_inference_suppresses_provider_spans_only_inside(otel: OTelHarness) -> None:
-    from genai_trace_core._suppress import SUPPRESS_LANGUAGE_MODEL_KEY
-
-    t = otel.telemetry()
-    t.start("c", chat_op(), activate=True)
-    assert otel_context.get_value(SUPPRESS_LANGUAGE_MODEL_KEY) is True
-    t.end("c")
-    assert otel_context.get_value(SUPPRESS_LANGUAGE_MODEL_KEY) is None
-
-
 def test_concurrent_async_runs_make_separate_traces(otel: OTelHarness) -> None:
     t = otel.telemetry()
 

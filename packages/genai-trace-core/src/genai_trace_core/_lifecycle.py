@@ -38,7 +38,7 @@ from genai_trace_core._run_usage import usage_of_run
 from genai_trace_core._safe import log_once, safe
 from genai_trace_core._sanitize import clean_attributes, clean_text, valid_ns
 from genai_trace_core._settings import Settings, get_settings
-from genai_trace_core._suppress import SUPPRESSION
+from genai_trace_core._suppress import SUPPRESSIBLE_KINDS, provider_suppression
 from genai_trace_core._types import Operation, OperationKind, Outcome, Usage
 from genai_trace_core.version import __version__
 
@@ -154,8 +154,10 @@ class Telemetry:
             # started in the task its root started in (the caller's own, long-lived task) is not
             # activated; runs in other tasks are (the framework's, gone with the run).
             if task is None or _context.CAN_UNDO_IN_TASK or task is not run.root_task:
-                suppress = settings.suppress_provider_spans and kind.is_inference
-                ctx = _context.activation_context(run.ctx, run, SUPPRESSION if suppress else None)
+                extra = None
+                if kind in SUPPRESSIBLE_KINDS and settings.suppress_provider_spans:
+                    extra = provider_suppression(kind)
+                ctx = _context.activation_context(run.ctx, run, extra)
                 run.active_ctx = ctx
                 run.home_task = task
                 run.prev_ctx = _context.activate(ctx)

@@ -1,9 +1,74 @@
-"""Context keys that tell provider instrumentations (openai, anthropic, ...) not to create a second
-inference span inside ours, scoped exactly to the activated context of one model call."""
+"""Context entries that tell provider instrumentations (openai, anthropic, ...) not to create a
+second inference or embeddings span inside ours, scoped exactly to the activated context of one
+model call (they go away with it: nothing leaks into later calls).
+
+Two families of provider instrumentation are covered:
+
+- OpenLLMetry's check a plain string key (``suppress_language_model_instrumentation``).
+- Those built on ``opentelemetry-util-genai`` (``opentelemetry-instrumentation-genai-openai``,
+  ``openai-v2`` with ``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``, ...) skip
+  their span when the context holds an outer invocation's data object under their key; they
+  then publish their data into that object instead. util-genai is never imported here: if no
+  module has imported it, no instrumentation built on it is running, and there is nothing to
+  suppress. When it is loaded, each call gets a fresh data object (never shared across calls).
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from genai_trace_core._types import OperationKind
+
 # OpenLLMetry's provider instrumentations check this plain string key.
 SUPPRESS_LANGUAGE_MODEL_KEY = "suppress_language_model_instrumentation"
-# The keys (and values) an inference run's activation adds to its context.
+# The keys (and values) an inference run's activation adds to its context without util-genai.
 SUPPRESSION: dict[str, object] = {SUPPRESS_LANGUAGE_MODEL_KEY: True}
+
+# The runs whose activation may carry suppression entries (checked before calling below).
+SUPPRESSIBLE_KINDS = frozenset(
+    {OperationKind.CHAT, OperationKind.TEXT_COMPLETION, OperationKind.EMBEDDINGS}
+)
+
+# The public module of util-genai that exports its context keys and data classes (1.x).
+UTIL_GENAI_MODULE = "opentelemetry.util.genai.invocation"
+
+_Keys = tuple[tuple[str, Callable[[], object]] | None, tuple[str, Callable[[], object]] | None]
+_cache: tuple[ModuleType, _Keys] | None = None
+
+
+def _util_genai_keys(module: ModuleType) -> _Keys:
+    """(inference key and data class, embeddings key and data class) of a loaded util-genai;
+    ``None`` for what this version does not have (its API has changed in every beta)."""
+
+    def pair(key_name: str, cls_name: str) -> tuple[str, Callable[[], object]] | None:
+        key: Any = getattr(module, key_name, None)
+        cls: Any = getattr(module, cls_name, None)
+        return (key, cls) if isinstance(key, str) and callable(cls) else None
+
+    return (
+        pair("CLIENT_INFERENCE_CONTEXT_KEY", "InferenceData"),
+        pair("CLIENT_EMBEDDING_CONTEXT_KEY", "EmbeddingData"),
+    )
+
+
+def provider_suppression(kind: OperationKind) -> dict[str, object] | None:
+    """The entries to add to the activated context of a run of ``kind``, or ``None``."""
+    global _cache
+    module = sys.modules.get(UTIL_GENAI_MODULE)
+    if module is None:
+        return SUPPRESSION if kind.is_inference else None
+    if _cache is None or _cache[0] is not module:
+        _cache = (module, _util_genai_keys(module))
+    inference, embeddings = _cache[1]
+    if kind.is_inference:
+        if inference is None:
+            return SUPPRESSION
+        key, data = inference
+        return {**SUPPRESSION, key: data()}
+    if kind is OperationKind.EMBEDDINGS and embeddings is not None:
+        key, data = embeddings
+        return {key: data()}
+    return None

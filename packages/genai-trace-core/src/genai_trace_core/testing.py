@@ -7,6 +7,7 @@ Nobody copies these fixtures: import them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -279,6 +280,29 @@ class OTelHarness:
     def clear(self) -> None:
         self.span_exporter.clear()
         self.log_exporter.clear()
+
+    @contextlib.contextmanager
+    def instrumented(self, instrumentor: Any, **kwargs: Any) -> Iterator[Any]:
+        """Any OpenTelemetry ``BaseInstrumentor`` (a provider instrumentation, ours) instrumented
+        on these providers for the ``with`` block, and always uninstrumented after it."""
+        instrumentor.instrument(
+            tracer_provider=self.tracer_provider,
+            meter_provider=self.meter_provider,
+            logger_provider=self.logger_provider,
+            **kwargs,
+        )
+        try:
+            yield instrumentor
+        finally:
+            instrumentor.uninstrument()
+
+    def spans_of_scope(self, scope: str) -> list[ReadableSpan]:
+        """Finished spans whose instrumentation scope is named ``scope``."""
+        return [
+            s
+            for s in self.spans()
+            if s.instrumentation_scope is not None and s.instrumentation_scope.name == scope
+        ]
 
     def shutdown(self) -> None:
         self.tracer_provider.shutdown()

@@ -1,0 +1,117 @@
+"""Provider suppression: what a model call's activated context tells provider instrumentations,
+for OpenLLMetry's key and for util-genai's context entries (faked here: the real
+``opentelemetry-instrumentation-genai-openai`` is exercised by the integrations' tests)."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import types
+from collections.abc import Iterator
+
+import pytest
+from opentelemetry import context as otel_context
+
+from genai_trace_core import Operation, OperationKind
+from genai_trace_core._suppress import SUPPRESS_LANGUAGE_MODEL_KEY, UTIL_GENAI_MODULE
+from genai_trace_core.testing import OTelHarness
+
+INFERENCE_KEY = "fake.inference.context"
+EMBEDDING_KEY = "fake.embedding.context"
+
+
+@dataclasses.dataclass
+class InferenceData:
+    usage_input_tokens: int | None = None
+
+
+@dataclasses.dataclass
+class EmbeddingData:
+    usage_input_tokens: int | None = None
+
+
+@pytest.fixture
+def util_genai(monkeypatch: pytest.MonkeyPatch) -> Iterator[types.ModuleType]:
+    """A loaded util-genai with the names its 1.x ``invocation`` module exports."""
+    module = types.ModuleType(UTIL_GENAI_MODULE)
+    module.CLIENT_INFERENCE_CONTEXT_KEY = INFERENCE_KEY  # type: ignore[attr-defined]
+    module.InferenceData = InferenceData  # type: ignore[attr-defined]
+    module.CLIENT_EMBEDDING_CONTEXT_KEY = EMBEDDING_KEY  # type: ignore[attr-defined]
+    module.EmbeddingData = EmbeddingData  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, UTIL_GENAI_MODULE, module)
+    yield module
+
+
+@pytest.fixture
+def no_util_genai(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, UTIL_GENAI_MODULE, raising=False)
+
+
+def _chat() -> Operation:
+    return Operation(OperationKind.CHAT, provider="openai", request_model="gpt-4o-mini")
+
+
+def _embeddings() -> Operation:
+    return Operation(OperationKind.EMBEDDINGS, provider="openai", request_model="te-3")
+
+
+def _inside(otel: OTelHarness, op: Operation, **settings: object) -> dict[str, object]:
+    """The suppression entries current while a run of ``op`` is active (then it ends)."""
+    t = otel.telemetry(**settings)
+    t.start("run", op, activate=True)
+    seen = {
+        k: otel_context.get_value(k)
+        for k in (SUPPRESS_LANGUAGE_MODEL_KEY, INFERENCE_KEY, EMBEDDING_KEY)
+    }
+    t.end("run")
+    return {k: v for k, v in seen.items() if v is not None}
+
+
+def _after(keys: tuple[str, ...]) -> list[object]:
+    return [otel_context.get_value(k) for k in keys]
+
+
+def test_chat_sets_openllmetry_key_only_inside_the_call_without_util_genai(
+    otel: OTelHarness, no_util_genai: None
+) -> None:
+    assert _inside(otel, _chat()) == {SUPPRESS_LANGUAGE_MODEL_KEY: True}
+    assert _inside(otel, _embeddings()) == {}
+    assert _after((SUPPRESS_LANGUAGE_MODEL_KEY,)) == [None]
+
+
+def test_with_util_genai_loaded_each_call_gets_its_own_fresh_data_object(
+    otel: OTelHarness, util_genai: types.ModuleType
+) -> None:
+    first = _inside(otel, _chat())
+    second = _inside(otel, _chat())
+
+    assert set(first) == {SUPPRESS_LANGUAGE_MODEL_KEY, INFERENCE_KEY}
+    assert first[INFERENCE_KEY] == InferenceData() and second[INFERENCE_KEY] == InferenceData()
+    assert first[INFERENCE_KEY] is not second[INFERENCE_KEY]  # never shared across calls
+    assert _after((SUPPRESS_LANGUAGE_MODEL_KEY, INFERENCE_KEY, EMBEDDING_KEY)) == [None] * 3
+
+
+def test_embeddings_get_util_genais_embedding_entry_and_steps_get_nothing(
+    otel: OTelHarness, util_genai: types.ModuleType
+) -> None:
+    emb = _inside(otel, _embeddings())
+    assert list(emb) == [EMBEDDING_KEY] and emb[EMBEDDING_KEY] == EmbeddingData()
+    assert _inside(otel, Operation(OperationKind.STEP, name="step")) == {}
+    assert _inside(otel, Operation(OperationKind.RETRIEVAL, name="vs")) == {}
+
+
+def test_switched_off_nothing_is_set(otel: OTelHarness, util_genai: types.ModuleType) -> None:
+    assert _inside(otel, _chat(), suppress_provider_spans=False) == {}
+    assert _inside(otel, _embeddings(), suppress_provider_spans=False) == {}
+
+
+def test_a_util_genai_without_these_names_falls_back_to_the_openllmetry_key(
+    otel: OTelHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changed = types.ModuleType(UTIL_GENAI_MODULE)
+    changed.CLIENT_INFERENCE_CONTEXT_KEY = 42  # type: ignore[attr-defined]  # not a key
+    monkeypatch.setitem(sys.modules, UTIL_GENAI_MODULE, changed)
+
+    assert _inside(otel, _chat()) == {SUPPRESS_LANGUAGE_MODEL_KEY: True}
+    assert _inside(otel, _embeddings()) == {}
+    assert len(otel.spans()) == 2  # the runs themselves are traced as usual
