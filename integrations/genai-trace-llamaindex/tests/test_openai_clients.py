@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
-import httpx
 import pytest
+from li_openai_wire import API_KEY, WORDS, openai_clients
 from li_support import Instrument, shape
 from llama_index.core import Document, VectorStoreIndex
 from llama_index.core import Settings as LISettings
@@ -18,102 +17,10 @@ from llama_index.llms.openai import OpenAI
 from genai_trace_core import semconv as s
 from genai_trace_core.testing import OTelHarness
 
-API_KEY = "sk-test-secret-key-0123456789abcdef"
-WORDS = ["Paris", " is", " the", " capital", "."]
-
-
-def _completion(body: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-abc123",
-        "object": "chat.completion",
-        "created": 1700000000,
-        "model": "gpt-4o-mini-2024-07-18",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": "".join(WORDS)},
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {
-            "prompt_tokens": 42,
-            "completion_tokens": 5,
-            "total_tokens": 47,
-            "prompt_tokens_details": {"cached_tokens": 10},
-            "completion_tokens_details": {"reasoning_tokens": 0},
-        },
-    }
-
-
-def _chunk(delta: dict[str, Any], finish: str | None = None, usage: Any = None) -> str:
-    payload: dict[str, Any] = {
-        "id": "chatcmpl-abc123",
-        "object": "chat.completion.chunk",
-        "created": 1700000000,
-        "model": "gpt-4o-mini-2024-07-18",
-        "choices": [] if usage else [{"index": 0, "delta": delta, "finish_reason": finish}],
-    }
-    if usage:
-        payload["usage"] = usage
-    return f"data: {json.dumps(payload)}\n\n"
-
-
-def _stream(body: dict[str, Any]) -> str:
-    events = [_chunk({"role": "assistant", "content": ""})]
-    events += [_chunk({"content": w}) for w in WORDS]
-    events.append(_chunk({}, finish="stop"))
-    if (body.get("stream_options") or {}).get("include_usage"):
-        events.append(
-            _chunk({}, usage={"prompt_tokens": 42, "completion_tokens": 5, "total_tokens": 47})
-        )
-    events.append("data: [DONE]\n\n")
-    return "".join(events)
-
-
-def _embeddings(body: dict[str, Any]) -> dict[str, Any]:
-    inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
-    return {
-        "object": "list",
-        "data": [
-            {"object": "embedding", "index": i, "embedding": [0.1 * (i + 1)] * 16}
-            for i in range(len(inputs))
-        ],
-        "model": "text-embedding-3-small",
-        "usage": {"prompt_tokens": 3 * len(inputs), "total_tokens": 3 * len(inputs)},
-    }
-
-
-def _handler(request: httpx.Request) -> httpx.Response:
-    assert request.headers["authorization"] == f"Bearer {API_KEY}"
-    body = json.loads(request.content)
-    if request.url.path.endswith("/embeddings"):
-        return httpx.Response(200, json=_embeddings(body))
-    if body.get("stream"):
-        return httpx.Response(
-            200, text=_stream(body), headers={"content-type": "text/event-stream"}
-        )
-    return httpx.Response(200, json=_completion(body))
-
 
 @pytest.fixture
 def clients() -> tuple[OpenAI, OpenAIEmbedding]:
-    transport = httpx.MockTransport(_handler)
-    llm = OpenAI(
-        model="gpt-4o-mini",
-        api_key=API_KEY,
-        temperature=0.2,
-        http_client=httpx.Client(transport=transport),
-        async_http_client=httpx.AsyncClient(transport=transport),
-        max_retries=0,
-    )
-    embed = OpenAIEmbedding(
-        model="text-embedding-3-small",
-        api_key=API_KEY,
-        http_client=httpx.Client(transport=transport),
-        async_http_client=httpx.AsyncClient(transport=transport),
-        max_retries=0,
-    )
-    return llm, embed
+    return openai_clients()
 
 
 def _no_secret(otel: OTelHarness) -> None:

@@ -6,7 +6,9 @@
   the payload LlamaIndex already built: ``model_dict``, messages, so we never serialise the
   model); ended by the end event (streams: after the last chunk, whatever the order of span exit
   and end event), failed by the span drop or an ``ExceptionEvent``; ``GeneratorExit`` and
-  cancellation end it without error.
+  cancellation end it without error. It is current from start to end, streams included: their
+  request runs when the caller first reads the stream, so provider spans nest under ours (and
+  see its provider suppression); core undoes the activation at the end, close or collection.
 * embeddings/rerank: keyed by ``(span id, tag, n)``, parented by the (hidden) method span.
 """
 
@@ -79,7 +81,7 @@ class ModelEvents(BridgeState):
             span_id,
             op,
             parent_run_id=self.parent(info.parent_id) if info is not None else None,
-            activate=not stream,
+            activate=True,
         )
 
     def llm_chunk(self, event: Any) -> None:
