@@ -81,7 +81,11 @@ def _langchain(otel: OTelHarness, stream: bool) -> None:
         | StrOutputParser()
     )
     instrumentor = LangChainInstrumentor()
-    instrumentor.instrument(telemetry=otel.telemetry())
+    instrumentor.instrument(
+        tracer_provider=otel.tracer_provider,
+        meter_provider=otel.meter_provider,
+        logger_provider=otel.logger_provider,
+    )
     try:
         if stream:
             assert "".join(chain.stream(QUESTION)) == ANSWER
@@ -253,3 +257,22 @@ def test_same_provider_usage_gives_the_same_usage_and_cost(run_both: Any, stream
     }
     assert totals["langchain"] == totals["llamaindex"]
     assert totals["llamaindex"][2] > 0
+
+
+def test_each_framework_names_its_instrumentation_scope_after_its_package(
+    otel: OTelHarness,
+) -> None:
+    spans: dict[str, set[str]] = {}
+    for name, runner in RUNNERS.items():
+        otel.clear()
+        runner(otel, False)
+        spans[name] = {sp.instrumentation_scope.name for sp in otel.spans()}  # type: ignore[union-attr]
+    data = otel.metric_reader.get_metrics_data()
+    assert data is not None
+    metric_scopes = {sm.scope.name for rm in data.resource_metrics for sm in rm.scope_metrics}
+
+    assert spans == {
+        "langchain": {"genai_trace_langchain"},
+        "llamaindex": {"genai_trace_llamaindex"},
+    }
+    assert metric_scopes == {"genai_trace_langchain", "genai_trace_llamaindex"}

@@ -21,9 +21,8 @@ from opentelemetry import _logs, metrics, trace
 from genai_trace_core import Operation, OperationKind, Outcome, Settings, Telemetry, safe, semconv
 from genai_trace_langchain import _mapping
 from genai_trace_langchain._prompts import PendingPrompts, pending_prompt
-from genai_trace_langchain.version import __version__
+from genai_trace_langchain.version import SCOPE_NAME, __version__
 
-_SCOPE = "genai_trace_langchain"
 # Control-flow exceptions of LangGraph (interrupt, Command(goto=..., graph=PARENT)): not errors.
 _CONTROL_FLOW = frozenset({"GraphBubbleUp", "GraphInterrupt", "NodeInterrupt", "ParentCommand"})
 
@@ -67,7 +66,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
             meter_provider=meter_provider,
             logger_provider=logger_provider,
             settings=settings,
-            scope_name=_SCOPE,
+            scope_name=SCOPE_NAME,
             scope_version=__version__,
         )
         self._prompts = PendingPrompts()

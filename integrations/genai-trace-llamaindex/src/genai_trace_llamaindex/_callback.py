@@ -21,7 +21,7 @@ from genai_trace_llamaindex import _state
 from genai_trace_llamaindex._base import is_cancellation
 from genai_trace_llamaindex._prompts import template_name
 from genai_trace_llamaindex._streaming import reparent_stream
-from genai_trace_llamaindex.version import __version__
+from genai_trace_llamaindex.version import SCOPE_NAME, __version__
 
 _STEPS = {
     CBEventType.QUERY: "query",
@@ -50,7 +50,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
             meter_provider=meter_provider,
             logger_provider=logger_provider,
             settings=settings,
-            scope_name="genai_trace.llama_index",
+            scope_name=SCOPE_NAME,
             scope_version=__version__,
         )
         self.verbose = verbose

@@ -13,7 +13,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 from genai_trace_core import Settings, Telemetry
 from genai_trace_llamaindex import _state
 from genai_trace_llamaindex.package import _instruments
-from genai_trace_llamaindex.version import __version__
+from genai_trace_llamaindex.version import SCOPE_NAME, __version__
 
 VERBOSE_ENV = "GENAI_TRACE_LLAMAINDEX_VERBOSE"
 
@@ -48,7 +48,7 @@ class LlamaIndexInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             logger_provider=kwargs.get("logger_provider"),
             settings=settings,
             clock=kwargs.get("clock"),  # tests: a deterministic nanosecond clock
-            scope_name="genai_trace.llama_index",
+            scope_name=SCOPE_NAME,
             scope_version=__version__,
         )
         bridge = Bridge(telemetry, verbose=bool(verbose))
