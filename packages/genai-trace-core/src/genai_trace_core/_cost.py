@@ -14,12 +14,11 @@ Resolution, once per (provider, model), then cached (bounded) so later calls are
 A provider we know but genai-prices does not price (local Ollama, IBM...) or an unknown model
 gives ``None`` (logged once per model at debug): never a guessed number.
 
-The arithmetic (in ``_price``) is genai-prices' own: each priced unit is charged on its "leaf" count (its count
-minus the counts of its more specific priced units: cache reads are taken out of input only when
-the model has a cache-read price, reasoning out of output only when it has a reasoning price...),
-with tiered prices chosen by total input tokens. ``Cost`` parts follow the price: a part is
-``None`` when the price has no such component (those tokens are then charged, and counted, in
-``input_usd``/``output_usd``). Per-request fees count in ``total_usd`` only.
+The arithmetic (in ``_price``) is genai-prices' own: each priced unit is charged on its "leaf"
+count (its count minus the counts of its more specific priced units), with tiered prices chosen
+by total input tokens. ``Cost`` parts follow the price: a part is ``None`` when the price has no
+such component (those tokens are then charged, and counted, in ``input_usd``/``output_usd``).
+Per-request fees count in ``total_usd`` only.
 """
 
 from __future__ import annotations

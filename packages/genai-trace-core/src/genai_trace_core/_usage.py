@@ -33,19 +33,27 @@ a partial :class:`Usage`, never an exception.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from genai_trace_core import semconv
 from genai_trace_core._safe import safe
 from genai_trace_core._types import Usage
+from genai_trace_core._usage_fields import (
+    CACHE_IN,
+    IN,
+    OUT,
+    add_counts,
+    as_count,
+    as_count_str,
+    count_at,
+    get_field,
+    has_any,
+    set_modality,
+)
 
 __all__ = ["merge_usage", "normalize_usage"]
 
-_IN = "input_tokens"
-_OUT = "output_tokens"
-_CACHE_IN = "cache_read.input_tokens"
 
 # Where a response object keeps its usage, tried in this order.
 _CONTAINERS = (
@@ -64,167 +72,79 @@ _CONTAINERS = (
     "headers",
 )
 _MAX_DEPTH = 3
-_MAX_COUNT = 2**63 - 1  # OTLP int64: a larger "count" is garbage, not usage
-
-
-# Per type: the names its classes define (None: not a pydantic model, read with getattr).
-_CLASS_NAMES: dict[type, frozenset[str] | None] = {}
-
-
-def _pydantic_names(cls: type) -> frozenset[str] | None:
-    try:
-        return _CLASS_NAMES[cls]
-    except KeyError:
-        pass
-    names: frozenset[str] | None = frozenset(n for c in cls.__mro__ for n in vars(c))
-    if names is not None and not ("__pydantic_validator__" in names and "model_fields" in names):
-        names = None
-    if len(_CLASS_NAMES) < 512:
-        _CLASS_NAMES[cls] = names
-    return names
-
-
-def _attr(obj: Any, key: str) -> Any:
-    """``getattr(obj, key, None)``, without raising and catching AttributeError inside a pydantic
-    model's ``__getattr__`` for each of the many keys probed that a model does not have: fields
-    are read from the instance dict, extras from ``__pydantic_extra__``; class-level names and
-    private (``_``) names still go through ``getattr``."""
-    names = _pydantic_names(type(obj))
-    if names is None or key in names or key.startswith("_"):
-        return getattr(obj, key, None)
-    value = obj.__dict__.get(key)
-    if value is None:
-        extra = getattr(obj, "__pydantic_extra__", None)
-        if extra:
-            value = extra.get(key)
-    return value
-
-
-def _get(obj: Any, *keys: str) -> Any:
-    """First non-None value under any of ``keys`` (mapping key or attribute)."""
-    if type(obj) is dict or isinstance(obj, Mapping):
-        for key in keys:
-            value = obj.get(key)
-            if value is not None:
-                return value
-        return None
-    for key in keys:
-        if key.isidentifier():
-            value = _attr(obj, key)
-            if value is not None:
-                return value
-    return None
-
-
-def _int(value: Any) -> int | None:
-    """A token count, or None for anything that is not a finite non-negative number."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if 0 <= value <= _MAX_COUNT else None
-    if isinstance(value, float) and math.isfinite(value) and 0 <= value <= _MAX_COUNT:
-        return int(value) if value.is_integer() else None
-    return None
-
-
-def _int_str(value: Any) -> int | None:
-    """Like :func:`_int`, also accepting digit strings (HTTP header values)."""
-    if isinstance(value, str):
-        value = value.strip()
-        return int(value) if value.isdigit() else None
-    return _int(value)
-
-
-def _n(obj: Any, *keys: str) -> int | None:
-    return _int(_get(obj, *keys))
-
-
-def _add(*values: int | None) -> int | None:
-    present = [v for v in values if v is not None]
-    return sum(present) if present else None
-
-
-def _set_modality(usage: Usage, modality: str, kind: str, count: int | None) -> None:
-    if count is None:
-        return
-    usage.modalities.setdefault(modality, {})[kind] = count
-
-
-def _has_any(obj: Any, *keys: str) -> bool:
-    if type(obj) is dict or isinstance(obj, Mapping):
-        return any(key in obj for key in keys)
-    return any(key.isidentifier() and _attr(obj, key) is not None for key in keys)
 
 
 # --- shapes ---------------------------------------------------------------------------------------
 
 
 def _langchain(u: Any) -> Usage:
-    usage = Usage(input_tokens=_n(u, _IN), output_tokens=_n(u, _OUT))
-    inp = _get(u, "input_token_details")
-    out = _get(u, "output_token_details")
+    usage = Usage(input_tokens=count_at(u, IN), output_tokens=count_at(u, OUT))
+    inp = get_field(u, "input_token_details")
+    out = get_field(u, "output_token_details")
     if inp is not None:
-        usage.cache_read_input_tokens = _n(inp, "cache_read")
-        usage.cache_write_input_tokens = _n(inp, "cache_creation")
-        _set_modality(usage, "audio", _IN, _n(inp, "audio"))
-        _set_modality(usage, "image", _IN, _n(inp, "image"))
+        usage.cache_read_input_tokens = count_at(inp, "cache_read")
+        usage.cache_write_input_tokens = count_at(inp, "cache_creation")
+        set_modality(usage, "audio", IN, count_at(inp, "audio"))
+        set_modality(usage, "image", IN, count_at(inp, "image"))
     if out is not None:
-        usage.reasoning_output_tokens = _n(out, "reasoning")
-        _set_modality(usage, "audio", _OUT, _n(out, "audio"))
-        _set_modality(usage, "image", _OUT, _n(out, "image"))
+        usage.reasoning_output_tokens = count_at(out, "reasoning")
+        set_modality(usage, "audio", OUT, count_at(out, "audio"))
+        set_modality(usage, "image", OUT, count_at(out, "image"))
     return usage
 
 
 def _openai_responses(u: Any) -> Usage:
-    usage = Usage(input_tokens=_n(u, _IN), output_tokens=_n(u, _OUT))
-    inp = _get(u, "input_tokens_details")
-    out = _get(u, "output_tokens_details")
+    usage = Usage(input_tokens=count_at(u, IN), output_tokens=count_at(u, OUT))
+    inp = get_field(u, "input_tokens_details")
+    out = get_field(u, "output_tokens_details")
     if inp is not None:
-        usage.cache_read_input_tokens = _n(inp, "cached_tokens")
-        usage.cache_write_input_tokens = _n(inp, "cache_write_tokens")
-        _set_modality(usage, "audio", _IN, _n(inp, "audio_tokens"))
-        _set_modality(usage, "image", _IN, _n(inp, "image_tokens"))
-        _set_modality(usage, "text", _IN, _n(inp, "text_tokens"))
+        usage.cache_read_input_tokens = count_at(inp, "cached_tokens")
+        usage.cache_write_input_tokens = count_at(inp, "cache_write_tokens")
+        set_modality(usage, "audio", IN, count_at(inp, "audio_tokens"))
+        set_modality(usage, "image", IN, count_at(inp, "image_tokens"))
+        set_modality(usage, "text", IN, count_at(inp, "text_tokens"))
     if out is not None:
-        usage.reasoning_output_tokens = _n(out, "reasoning_tokens")
-        _set_modality(usage, "audio", _OUT, _n(out, "audio_tokens"))
-        _set_modality(usage, "image", _OUT, _n(out, "image_tokens"))
-        _set_modality(usage, "text", _OUT, _n(out, "text_tokens"))
+        usage.reasoning_output_tokens = count_at(out, "reasoning_tokens")
+        set_modality(usage, "audio", OUT, count_at(out, "audio_tokens"))
+        set_modality(usage, "image", OUT, count_at(out, "image_tokens"))
+        set_modality(usage, "text", OUT, count_at(out, "text_tokens"))
     return usage
 
 
 def _anthropic(u: Any) -> Usage:
-    read = _n(u, "cache_read_input_tokens")
-    write = _n(u, "cache_creation_input_tokens")
-    base = _n(u, _IN)
+    read = count_at(u, "cache_read_input_tokens")
+    write = count_at(u, "cache_creation_input_tokens")
+    base = count_at(u, IN)
     return Usage(
-        input_tokens=None if base is None else _add(base, read, write),
-        output_tokens=_n(u, _OUT),
+        input_tokens=None if base is None else add_counts(base, read, write),
+        output_tokens=count_at(u, OUT),
         cache_read_input_tokens=read,
         cache_write_input_tokens=write,
     )
 
 
 def _openai_chat(u: Any) -> Usage:
-    usage = Usage(input_tokens=_n(u, "prompt_tokens"), output_tokens=_n(u, "completion_tokens"))
-    inp = _get(u, "prompt_tokens_details")
-    out = _get(u, "completion_tokens_details")
+    usage = Usage(
+        input_tokens=count_at(u, "prompt_tokens"), output_tokens=count_at(u, "completion_tokens")
+    )
+    inp = get_field(u, "prompt_tokens_details")
+    out = get_field(u, "completion_tokens_details")
     if inp is not None:
-        usage.cache_read_input_tokens = _n(inp, "cached_tokens")
-        usage.cache_write_input_tokens = _n(inp, "cache_write_tokens")
-        _set_modality(usage, "audio", _IN, _n(inp, "audio_tokens"))
-        _set_modality(usage, "image", _IN, _n(inp, "image_tokens"))
+        usage.cache_read_input_tokens = count_at(inp, "cached_tokens")
+        usage.cache_write_input_tokens = count_at(inp, "cache_write_tokens")
+        set_modality(usage, "audio", IN, count_at(inp, "audio_tokens"))
+        set_modality(usage, "image", IN, count_at(inp, "image_tokens"))
     if usage.cache_read_input_tokens is None:  # DeepSeek
-        usage.cache_read_input_tokens = _n(u, "prompt_cache_hit_tokens")
+        usage.cache_read_input_tokens = count_at(u, "prompt_cache_hit_tokens")
     if out is not None:
-        usage.reasoning_output_tokens = _n(out, "reasoning_tokens")
-        _set_modality(usage, "audio", _OUT, _n(out, "audio_tokens"))
+        usage.reasoning_output_tokens = count_at(out, "reasoning_tokens")
+        set_modality(usage, "audio", OUT, count_at(out, "audio_tokens"))
     return usage
 
 
 def _bedrock(u: Any, parse: Callable[[Any], int | None], names: tuple[str, ...]) -> Usage:
     def n(key: str) -> int | None:
-        return parse(_get(u, key))
+        return parse(get_field(u, key))
 
     k_in, k_out, k_read, k_write, k_total = names
     base, out, read, write, total = n(k_in), n(k_out), n(k_read), n(k_write), n(k_total)
@@ -233,7 +153,7 @@ def _bedrock(u: Any, parse: Callable[[Any], int | None], names: tuple[str, ...])
     already_in = total is not None and base is not None and total == base + (out or 0)
     add = not already_in and (read or write)
     return Usage(
-        input_tokens=_add(base, read, write) if add and base is not None else base,
+        input_tokens=add_counts(base, read, write) if add and base is not None else base,
         output_tokens=out,
         cache_read_input_tokens=read,
         cache_write_input_tokens=write,
@@ -267,8 +187,8 @@ def _gemini_details(usage: Usage, details: Any, kind: str) -> None:
     if not isinstance(details, Iterable) or isinstance(details, (str, bytes, Mapping)):
         return
     for item in details:
-        modality = _get(item, "modality")
-        count = _n(item, "token_count", "tokenCount")
+        modality = get_field(item, "modality")
+        count = count_at(item, "token_count", "tokenCount")
         if modality is None or count is None:
             continue
         name = getattr(modality, "name", modality)
@@ -280,27 +200,31 @@ def _gemini_details(usage: Usage, details: Any, kind: str) -> None:
 
 
 def _gemini(u: Any) -> Usage:
-    prompt = _n(u, "prompt_token_count", "promptTokenCount")
-    tool_prompt = _n(u, "tool_use_prompt_token_count", "toolUsePromptTokenCount")
-    candidates = _n(u, "candidates_token_count", "candidatesTokenCount")
-    thoughts = _n(u, "thoughts_token_count", "thoughtsTokenCount")
+    prompt = count_at(u, "prompt_token_count", "promptTokenCount")
+    tool_prompt = count_at(u, "tool_use_prompt_token_count", "toolUsePromptTokenCount")
+    candidates = count_at(u, "candidates_token_count", "candidatesTokenCount")
+    thoughts = count_at(u, "thoughts_token_count", "thoughtsTokenCount")
     usage = Usage(
-        input_tokens=_add(prompt, tool_prompt) if prompt is not None else None,
-        output_tokens=_add(candidates, thoughts),
-        cache_read_input_tokens=_n(u, "cached_content_token_count", "cachedContentTokenCount"),
+        input_tokens=add_counts(prompt, tool_prompt) if prompt is not None else None,
+        output_tokens=add_counts(candidates, thoughts),
+        cache_read_input_tokens=count_at(
+            u, "cached_content_token_count", "cachedContentTokenCount"
+        ),
         reasoning_output_tokens=thoughts,
     )
-    _gemini_details(usage, _get(u, "prompt_tokens_details", "promptTokensDetails"), _IN)
-    _gemini_details(usage, _get(u, "candidates_tokens_details", "candidatesTokensDetails"), _OUT)
-    _gemini_details(usage, _get(u, "cache_tokens_details", "cacheTokensDetails"), _CACHE_IN)
+    _gemini_details(usage, get_field(u, "prompt_tokens_details", "promptTokensDetails"), IN)
+    _gemini_details(
+        usage, get_field(u, "candidates_tokens_details", "candidatesTokensDetails"), OUT
+    )
+    _gemini_details(usage, get_field(u, "cache_tokens_details", "cacheTokensDetails"), CACHE_IN)
     return usage
 
 
 def _cohere(u: Any) -> Usage | None:
     for key in ("billed_units", "tokens"):
-        part = _get(u, key)
+        part = get_field(u, key)
         if part is not None:
-            usage = Usage(input_tokens=_n(part, _IN), output_tokens=_n(part, _OUT))
+            usage = Usage(input_tokens=count_at(part, IN), output_tokens=count_at(part, OUT))
             if not usage.is_empty:
                 return usage
     return None
@@ -308,24 +232,25 @@ def _cohere(u: Any) -> Usage | None:
 
 def _detect(u: Any) -> Usage | None:
     """The usage in ``u`` itself (not in a container), or None if no known key is there."""
-    if _has_any(u, "input_token_details", "output_token_details"):
+    if has_any(u, "input_token_details", "output_token_details"):
         return _langchain(u)
-    if _has_any(u, "input_tokens_details", "output_tokens_details"):
+    if has_any(u, "input_tokens_details", "output_tokens_details"):
         return _openai_responses(u)
-    if _has_any(u, "cache_creation_input_tokens", "cache_read_input_tokens"):
+    if has_any(u, "cache_creation_input_tokens", "cache_read_input_tokens"):
         return _anthropic(u)
-    if _has_any(u, "billed_units"):
+    if has_any(u, "billed_units"):
         return _cohere(u)
-    if _has_any(u, _IN, _OUT):
+    if has_any(u, IN, OUT):
         # LangChain usage_metadata without details, Anthropic without cache fields, Cohere units.
-        return Usage(input_tokens=_n(u, _IN), output_tokens=_n(u, _OUT))
-    if _has_any(u, "prompt_tokens", "completion_tokens"):
+        return Usage(input_tokens=count_at(u, IN), output_tokens=count_at(u, OUT))
+    if has_any(u, "prompt_tokens", "completion_tokens"):
         return _openai_chat(u)
-    if _has_any(u, "generation_token_count"):  # Bedrock Meta Llama body
+    if has_any(u, "generation_token_count"):  # Bedrock Meta Llama body
         return Usage(
-            input_tokens=_n(u, "prompt_token_count"), output_tokens=_n(u, "generation_token_count")
+            input_tokens=count_at(u, "prompt_token_count"),
+            output_tokens=count_at(u, "generation_token_count"),
         )
-    if _has_any(
+    if has_any(
         u,
         "prompt_token_count",
         "promptTokenCount",
@@ -333,14 +258,16 @@ def _detect(u: Any) -> Usage | None:
         "candidatesTokenCount",
     ):
         return _gemini(u)
-    if _has_any(u, "prompt_eval_count", "eval_count"):
-        return Usage(input_tokens=_n(u, "prompt_eval_count"), output_tokens=_n(u, "eval_count"))
-    if _has_any(u, "inputTokens", "outputTokens"):
-        return _bedrock(u, _int, _CONVERSE)
-    if _has_any(u, "inputTokenCount", "outputTokenCount"):
-        return _bedrock(u, _int, _INVOCATION)
-    if isinstance(u, Mapping) and _has_any(u, _HEADERS[0], _HEADERS[1]):
-        return _bedrock(u, _int_str, _HEADERS)
+    if has_any(u, "prompt_eval_count", "eval_count"):
+        return Usage(
+            input_tokens=count_at(u, "prompt_eval_count"), output_tokens=count_at(u, "eval_count")
+        )
+    if has_any(u, "inputTokens", "outputTokens"):
+        return _bedrock(u, as_count, _CONVERSE)
+    if has_any(u, "inputTokenCount", "outputTokenCount"):
+        return _bedrock(u, as_count, _INVOCATION)
+    if isinstance(u, Mapping) and has_any(u, _HEADERS[0], _HEADERS[1]):
+        return _bedrock(u, as_count_str, _HEADERS)
     return None
 
 
@@ -351,7 +278,7 @@ def _find(payload: Any, depth: int) -> Usage | None:
     if depth >= _MAX_DEPTH:
         return None
     for key in _CONTAINERS:
-        inner = _get(payload, key)
+        inner = get_field(payload, key)
         if inner is None or inner is payload or isinstance(inner, (str, bytes, int, float)):
             continue
         found = _find(inner, depth + 1)
