@@ -19,7 +19,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from opentelemetry import _logs, metrics, trace
 
 from genai_trace_core import Operation, OperationKind, Outcome, Settings, Telemetry, safe, semconv
-from genai_trace_langchain import _mapping
+from genai_trace_langchain import _inference, _mapping
 from genai_trace_langchain._prompts import PendingPrompts, pending_prompt
 from genai_trace_langchain.version import SCOPE_NAME, __version__
 
@@ -85,7 +85,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        op = _mapping.inference_operation(
+        op = _inference.inference_operation(
             OperationKind.CHAT,
             messages[0] if messages else [],
             kwargs.get("invocation_params"),
@@ -107,7 +107,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        op = _mapping.inference_operation(
+        op = _inference.inference_operation(
             OperationKind.TEXT_COMPLETION, prompts, kwargs.get("invocation_params"), metadata, tags
         )
         self._add_prompt(op, parent_run_id)
@@ -118,7 +118,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
 
     @safe()
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self.telemetry.end(run_id, _mapping.inference_outcome(response))
+        self.telemetry.end(run_id, _inference.inference_outcome(response))
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         self._fail(run_id, error)

@@ -1,4 +1,6 @@
-"""Callback arguments -> core ``Operation``/``Outcome`` records. Pure functions, no state.
+"""Callback arguments -> core ``Operation``/``Outcome`` records for chains, tools and retrievers,
+and the conversions and attribution every mapping shares (chat and completion: ``_inference``).
+Pure functions, no state.
 
 Everything content-like is handed to core as a lazy callable; nothing is serialised here.
 """
@@ -13,11 +15,8 @@ from genai_trace_core import (
     Operation,
     OperationKind,
     Outcome,
-    RequestParams,
     semconv,
 )
-from genai_trace_core._providers import resolve_provider
-from genai_trace_langchain import _messages
 
 FRAMEWORK = "langchain"
 # A metadata key our instrumentor adds on vector-store retrievers (their ``search_kwargs["k"]``).
@@ -47,14 +46,14 @@ _GENERIC_NAMES = frozenset(
 )
 _CONVERSATION_KEYS = ("thread_id", "session_id", "conversation_id")
 _INTERNAL_TAG_MARKERS = (":step:", ":attempt:", "map:key:", "langsmith:", "__")
-_RUN_ID_PREFIXES = ("run-", "lc_run-", "lc_")
+RUN_ID_PREFIXES = ("run-", "lc_run-", "lc_")
 
 
-def _str(value: Any) -> str | None:
+def as_str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _int(value: Any) -> int | None:
+def as_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -64,7 +63,7 @@ def _int(value: Any) -> int | None:
     return None
 
 
-def _float(value: Any) -> float | None:
+def as_float(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value)
@@ -115,7 +114,7 @@ def _has_graph_step(tags: Sequence[str] | None) -> bool:
     return False
 
 
-def _attribution(op: Operation, metadata: Mapping[str, Any] | None, tags: Any) -> Operation:
+def with_attribution(op: Operation, metadata: Mapping[str, Any] | None, tags: Any) -> Operation:
     if metadata:
         for key in _CONVERSATION_KEYS:
             value = metadata.get(key)
@@ -128,143 +127,6 @@ def _attribution(op: Operation, metadata: Mapping[str, Any] | None, tags: Any) -
         op.metadata = metadata
     op.tags = user_tags(tags)
     return op
-
-
-# --- inference ---------------------------------------------------------------------------------
-
-
-def _model_of(params: Mapping[str, Any], metadata: Mapping[str, Any]) -> str | None:
-    for key in ("model", "model_name", "model_id", "deployment_name", "azure_deployment"):
-        found = _str(params.get(key))
-        if found:
-            return found
-    return _str(metadata.get("ls_model_name"))
-
-
-def _request(params: Mapping[str, Any], metadata: Mapping[str, Any]) -> RequestParams:
-    # Only the fields a call sets are converted; the rest keep RequestParams' defaults.
-    get = params.get
-    req = RequestParams()
-    stop = get("stop") or metadata.get("ls_stop")
-    if isinstance(stop, str):
-        stop = [stop]
-    if isinstance(stop, (list, tuple)) and stop:
-        req.stop_sequences = [str(s) for s in stop]
-    max_tokens = get("max_tokens")
-    if max_tokens is None:
-        max_tokens = get("max_completion_tokens", metadata.get("ls_max_tokens"))
-    if max_tokens is not None:
-        req.max_tokens = _int(max_tokens)
-    temperature = get("temperature", metadata.get("ls_temperature"))
-    if temperature is not None:
-        req.temperature = _float(temperature)
-    value = get("top_p")
-    if value is not None:
-        req.top_p = _float(value)
-    value = get("top_k")
-    if value is not None:
-        req.top_k = _int(value)
-    value = get("frequency_penalty")
-    if value is not None:
-        req.frequency_penalty = _float(value)
-    value = get("presence_penalty")
-    if value is not None:
-        req.presence_penalty = _float(value)
-    value = get("seed")
-    if value is not None:
-        req.seed = _int(value)
-    value = get("n")
-    if value is not None:
-        req.choice_count = _int(value)
-    if get("stream") or get("streaming"):
-        req.stream = True
-    fmt = get("response_format")
-    # A json_* response format, or a pydantic/TypedDict schema.
-    if fmt is not None and (
-        not isinstance(fmt, dict) or str(fmt.get("type", "")).startswith("json")
-    ):
-        req.output_type = "json"
-    reasoning = get("reasoning_effort")
-    if reasoning is None and isinstance(get("reasoning"), dict):
-        reasoning = params["reasoning"].get("effort")
-    if reasoning is not None:
-        req.reasoning_level = _str(reasoning)
-    return req
-
-
-def inference_operation(
-    kind: OperationKind,
-    inputs: Sequence[Any],
-    params: Mapping[str, Any] | None,
-    metadata: Mapping[str, Any] | None,
-    tags: Sequence[str] | None,
-) -> Operation:
-    """``inputs``: the message lists (chat) or prompt strings (completion) of the first prompt."""
-    params = params or {}
-    meta = metadata or {}
-    model = _model_of(params, meta)
-    op = Operation(
-        kind,
-        provider=resolve_provider(_str(meta.get("ls_provider")), model),
-        request_model=model,
-        framework=FRAMEWORK,
-        request=_request(params, meta),
-    )
-    if kind is OperationKind.CHAT:
-        op.input_messages = lambda: _messages.to_messages(inputs)
-        op.estimate_input = lambda: _messages.message_texts(inputs)
-    else:
-        op.input_messages = lambda: _messages.prompts_to_messages(inputs)
-        op.estimate_input = lambda: [p for p in inputs if isinstance(p, str)]
-    tools = params.get("tools")
-    if tools:
-        op.tool_definitions = lambda: _messages.tool_definitions(tools)
-    return _attribution(op, metadata, tags)
-
-
-def _usage_of(generations: Sequence[Any], llm_output: Any) -> Any:
-    for gen in generations:
-        usage = getattr(getattr(gen, "message", None), "usage_metadata", None)
-        if usage:
-            return usage
-    if isinstance(llm_output, Mapping):
-        for key in ("token_usage", "usage", "usage_metadata"):
-            if llm_output.get(key):
-                return llm_output[key]
-    for gen in generations:
-        info = getattr(gen, "generation_info", None)
-        if info:
-            return info  # core looks into usage / usage_metadata / token counts inside
-    return None
-
-
-def inference_outcome(response: Any) -> Outcome:
-    generations_all = getattr(response, "generations", None) or []
-    generations: Sequence[Any] = generations_all[0] if generations_all else []
-    llm_output = getattr(response, "llm_output", None)
-    out = Outcome(raw_usage=_usage_of(generations, llm_output))
-    finish: list[str] = []
-    for gen in generations:
-        msg = getattr(gen, "message", None)
-        meta = getattr(msg, "response_metadata", None) or {}
-        info = getattr(gen, "generation_info", None) or {}
-        reason = meta.get("finish_reason") or meta.get("stop_reason") or info.get("finish_reason")
-        if reason:
-            finish.append(str(reason))
-        if out.response_model is None:
-            out.response_model = _str(meta.get("model_name")) or _str(meta.get("model"))
-        if out.response_id is None:
-            out.response_id = _str(meta.get("id"))
-            msg_id = _str(getattr(msg, "id", None))
-            if out.response_id is None and msg_id and not msg_id.startswith(_RUN_ID_PREFIXES):
-                out.response_id = msg_id
-    if isinstance(llm_output, Mapping):
-        out.response_model = out.response_model or _str(llm_output.get("model_name"))
-        out.response_id = out.response_id or _str(llm_output.get("id"))
-    out.finish_reasons = finish or None
-    out.output_messages = lambda: _messages.generation_messages(generations)
-    out.estimate_output = lambda: _messages.generation_texts(generations)
-    return out
 
 
 # --- chains, tools, retrievers ------------------------------------------------------------------
@@ -308,7 +170,7 @@ def chain_operation(
     if name:
         attrs[semconv.RUN_NAME] = name
     if top or name == "AgentExecutor":
-        agent_name = _str(meta.get("lc_agent_name")) or _str(meta.get("agent_name"))
+        agent_name = as_str(meta.get("lc_agent_name")) or as_str(meta.get("agent_name"))
         meaningful = None if name is None or name in _GENERIC_NAMES else name
         if _is_agent(name, meta) if top else True:
             op = Operation(
@@ -325,11 +187,11 @@ def chain_operation(
                 framework=FRAMEWORK,
                 attributes=attrs,
             )
-        return _attribution(op, metadata, tags)
+        return with_attribution(op, metadata, tags)
     node = meta.get("langgraph_node")
     if isinstance(node, str) and _has_graph_step(tags):
         attrs[semconv.LANGGRAPH_NODE] = node
-        step = _int(meta.get("langgraph_step"))
+        step = as_int(meta.get("langgraph_step"))
         if step is not None:
             attrs[semconv.LANGGRAPH_STEP] = step
     op = Operation(
@@ -339,7 +201,7 @@ def chain_operation(
         framework=FRAMEWORK,
         attributes=attrs,
     )
-    return _attribution(op, metadata, tags)
+    return with_attribution(op, metadata, tags)
 
 
 def tool_operation(
@@ -355,14 +217,14 @@ def tool_operation(
     ser = serialized or {}
     op = Operation(
         OperationKind.EXECUTE_TOOL,
-        name=name or _str(ser.get("name")),
-        description=_str(ser.get("description")),
+        name=name or as_str(ser.get("name")),
+        description=as_str(ser.get("description")),
         tool_call_id=tool_call_id,
         tool_type="function",
         framework=FRAMEWORK,
         tool_arguments=inputs if inputs is not None else input_str,
     )
-    return _attribution(op, metadata, tags)
+    return with_attribution(op, metadata, tags)
 
 
 def retriever_operation(
@@ -373,18 +235,20 @@ def retriever_operation(
 ) -> Operation:
     meta = metadata or {}
     source = (
-        _str(meta.get("ls_vector_store_provider")) or _str(meta.get("ls_retriever_name")) or name
+        as_str(meta.get("ls_vector_store_provider"))
+        or as_str(meta.get("ls_retriever_name"))
+        or name
     )
     op = Operation(
         OperationKind.RETRIEVAL,
         name=source,
-        top_k=_int(meta.get(SEARCH_K_KEY)),
+        top_k=as_int(meta.get(SEARCH_K_KEY)),
         framework=FRAMEWORK,
         query=query,
-        request_model=_str(meta.get("ls_embedding_model")),
+        request_model=as_str(meta.get("ls_embedding_model")),
         attributes={semconv.RUN_NAME: name} if name else None,
     )
-    return _attribution(op, metadata, tags)
+    return with_attribution(op, metadata, tags)
 
 
 _SCORE_KEYS = ("score", "relevance_score", "_similarity_score", "similarity_score")
@@ -399,7 +263,7 @@ def retriever_outcome(documents: Sequence[Any]) -> Outcome:
         docs.append(
             Document(
                 id=str(doc_id) if doc_id is not None else None,
-                score=_float(score),
+                score=as_float(score),
                 content=getattr(d, "page_content", None),
             )
         )
@@ -413,7 +277,7 @@ def tool_call_id_attributes(tool_call_id: Any) -> dict[str, Any] | None:
     in the ``ToolMessage`` a tool invoked with a tool call returns; the attribute is then set at
     end (the same value as at start on newer releases). A bare ``str`` output has no call id.
     """
-    call_id = _str(tool_call_id)
+    call_id = as_str(tool_call_id)
     return {semconv.GEN_AI_TOOL_CALL_ID: call_id} if call_id is not None else None
 
 

@@ -1,0 +1,150 @@
+"""Chat and completion callbacks -> core ``Operation``/``Outcome``: the model, its request
+parameters, usage, response ids and finish reasons. Pure functions, no state; content goes to
+core as lazy callables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from genai_trace_core import Operation, OperationKind, Outcome, RequestParams
+from genai_trace_core._providers import resolve_provider
+from genai_trace_langchain import _messages
+from genai_trace_langchain._mapping import (
+    FRAMEWORK,
+    RUN_ID_PREFIXES,
+    as_float,
+    as_int,
+    as_str,
+    with_attribution,
+)
+
+# Request parameters copied as they are: (invocation param, RequestParams field, conversion).
+_PLAIN_PARAMS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
+    ("top_p", "top_p", as_float),
+    ("top_k", "top_k", as_int),
+    ("frequency_penalty", "frequency_penalty", as_float),
+    ("presence_penalty", "presence_penalty", as_float),
+    ("seed", "seed", as_int),
+    ("n", "choice_count", as_int),
+)
+
+
+def _model_of(params: Mapping[str, Any], metadata: Mapping[str, Any]) -> str | None:
+    for key in ("model", "model_name", "model_id", "deployment_name", "azure_deployment"):
+        found = as_str(params.get(key))
+        if found:
+            return found
+    return as_str(metadata.get("ls_model_name"))
+
+
+def _request(params: Mapping[str, Any], metadata: Mapping[str, Any]) -> RequestParams:
+    # Only the fields a call sets are converted; the rest keep RequestParams' defaults.
+    get = params.get
+    req = RequestParams()
+    stop = get("stop") or metadata.get("ls_stop")
+    if isinstance(stop, str):
+        stop = [stop]
+    if isinstance(stop, (list, tuple)) and stop:
+        req.stop_sequences = [str(s) for s in stop]
+    max_tokens = get("max_tokens")
+    if max_tokens is None:
+        max_tokens = get("max_completion_tokens", metadata.get("ls_max_tokens"))
+    if max_tokens is not None:
+        req.max_tokens = as_int(max_tokens)
+    temperature = get("temperature", metadata.get("ls_temperature"))
+    if temperature is not None:
+        req.temperature = as_float(temperature)
+    for key, field, convert in _PLAIN_PARAMS:
+        value = get(key)
+        if value is not None:
+            setattr(req, field, convert(value))
+    if get("stream") or get("streaming"):
+        req.stream = True
+    fmt = get("response_format")
+    # A json_* response format, or a pydantic/TypedDict schema.
+    if fmt is not None and (
+        not isinstance(fmt, dict) or str(fmt.get("type", "")).startswith("json")
+    ):
+        req.output_type = "json"
+    reasoning = get("reasoning_effort")
+    if reasoning is None and isinstance(get("reasoning"), dict):
+        reasoning = params["reasoning"].get("effort")
+    if reasoning is not None:
+        req.reasoning_level = as_str(reasoning)
+    return req
+
+
+def inference_operation(
+    kind: OperationKind,
+    inputs: Sequence[Any],
+    params: Mapping[str, Any] | None,
+    metadata: Mapping[str, Any] | None,
+    tags: Sequence[str] | None,
+) -> Operation:
+    """``inputs``: the message lists (chat) or prompt strings (completion) of the first prompt."""
+    params = params or {}
+    meta = metadata or {}
+    model = _model_of(params, meta)
+    op = Operation(
+        kind,
+        provider=resolve_provider(as_str(meta.get("ls_provider")), model),
+        request_model=model,
+        framework=FRAMEWORK,
+        request=_request(params, meta),
+    )
+    if kind is OperationKind.CHAT:
+        op.input_messages = lambda: _messages.to_messages(inputs)
+        op.estimate_input = lambda: _messages.message_texts(inputs)
+    else:
+        op.input_messages = lambda: _messages.prompts_to_messages(inputs)
+        op.estimate_input = lambda: [p for p in inputs if isinstance(p, str)]
+    tools = params.get("tools")
+    if tools:
+        op.tool_definitions = lambda: _messages.tool_definitions(tools)
+    return with_attribution(op, metadata, tags)
+
+
+def _usage_of(generations: Sequence[Any], llm_output: Any) -> Any:
+    for gen in generations:
+        usage = getattr(getattr(gen, "message", None), "usage_metadata", None)
+        if usage:
+            return usage
+    if isinstance(llm_output, Mapping):
+        for key in ("token_usage", "usage", "usage_metadata"):
+            if llm_output.get(key):
+                return llm_output[key]
+    for gen in generations:
+        info = getattr(gen, "generation_info", None)
+        if info:
+            return info  # core looks into usage / usage_metadata / token counts inside
+    return None
+
+
+def inference_outcome(response: Any) -> Outcome:
+    generations_all = getattr(response, "generations", None) or []
+    generations: Sequence[Any] = generations_all[0] if generations_all else []
+    llm_output = getattr(response, "llm_output", None)
+    out = Outcome(raw_usage=_usage_of(generations, llm_output))
+    finish: list[str] = []
+    for gen in generations:
+        msg = getattr(gen, "message", None)
+        meta = getattr(msg, "response_metadata", None) or {}
+        info = getattr(gen, "generation_info", None) or {}
+        reason = meta.get("finish_reason") or meta.get("stop_reason") or info.get("finish_reason")
+        if reason:
+            finish.append(str(reason))
+        if out.response_model is None:
+            out.response_model = as_str(meta.get("model_name")) or as_str(meta.get("model"))
+        if out.response_id is None:
+            out.response_id = as_str(meta.get("id"))
+            msg_id = as_str(getattr(msg, "id", None))
+            if out.response_id is None and msg_id and not msg_id.startswith(RUN_ID_PREFIXES):
+                out.response_id = msg_id
+    if isinstance(llm_output, Mapping):
+        out.response_model = out.response_model or as_str(llm_output.get("model_name"))
+        out.response_id = out.response_id or as_str(llm_output.get("id"))
+    out.finish_reasons = finish or None
+    out.output_messages = lambda: _messages.generation_messages(generations)
+    out.estimate_output = lambda: _messages.generation_texts(generations)
+    return out
