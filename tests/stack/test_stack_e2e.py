@@ -282,7 +282,7 @@ def test_series_from_both_integrations_keep_their_own_labels(
     }
     errors = {s["metric"].get("error_type", "") for s in body["data"]["result"]}
     ops = {"chat", "embeddings", "retrieval", "execute_tool", "invoke_agent", "invoke_workflow"}
-    assert {scope for scope, _ in seen} == {"genai_trace_langchain", "genai_trace.llama_index"}
+    assert {scope for scope, _ in seen} == {"genai_trace_langchain", "genai_trace_llamaindex"}
     assert {op for _, op in seen} == ops
     # load.py's seeded burst times out twice; the shop agent's tool raises KeyError. Exception
     # types outside builtins carry their module (examples/load.py is imported as ``load``).
