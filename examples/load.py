@@ -39,6 +39,7 @@ if str(HERE) not in sys.path:
 import langchain_rag  # noqa: E402
 import langgraph_agent  # noqa: E402
 import llamaindex_rag  # noqa: E402
+from _load_plan import SCENARIOS, Plan, make_plan  # noqa: E402
 from _trace_summary import collect, print_cost_summary  # noqa: E402
 from langchain_core.language_models import LangSmithParams  # noqa: E402
 from langchain_core.messages import BaseMessage  # noqa: E402
@@ -46,7 +47,7 @@ from langchain_core.vectorstores import InMemoryVectorStore  # noqa: E402
 from llama_index.core import VectorStoreIndex  # noqa: E402
 from opentelemetry.trace import Status, StatusCode  # noqa: E402
 
-from genai_trace_core import (  # noqa: E402  # noqa: E402
+from genai_trace_core import (  # noqa: E402
     Providers,
     attribution,
     configure,
@@ -58,25 +59,6 @@ from genai_trace_langchain import LangChainInstrumentor  # noqa: E402
 from genai_trace_langchain.testing import FakeChatOpenAI  # noqa: E402
 from genai_trace_llamaindex import LlamaIndexInstrumentor  # noqa: E402
 from genai_trace_llamaindex.testing import DeterministicEmbedding, DeterministicLLM  # noqa: E402
-
-SCENARIOS = ("mixed", "cost-spike", "latency-spike", "error-burst")
-# (LangChain ls_provider, model, response model, weight in the mixed traffic)
-MODELS = (
-    ("openai", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", 40),
-    ("openai", "gpt-4o", "gpt-4o-2024-08-06", 15),
-    ("openai", "o3-mini", "o3-mini-2025-01-31", 10),
-    ("anthropic", "claude-3-5-haiku-latest", "claude-3-5-haiku-20241022", 15),
-    ("anthropic", "claude-sonnet-4-5", "claude-sonnet-4-5-20250929", 10),
-    ("mistralai", "mistral-large-latest", "mistral-large-2411", 10),
-)
-TENANTS = {"acme": ["u-1", "u-2", "u-3"], "globex": ["u-4", "u-5"], "initech": ["u-6"]}
-PROMPT_VERSIONS = ("v1", "v2")
-FEATURES = {
-    "rag": "support-chat",
-    "rag_llamaindex": "support-chat",  # the same feature, served by the LlamaIndex pipeline
-    "agent": "trip-planner",
-    "chat": "summarise",
-}
 
 
 class RateLimitError(Exception):
@@ -125,25 +107,6 @@ class LoadLLM(DeterministicLLM):
 
 
 @dataclass
-class Plan:
-    """One request, decided up front from the seeded RNG."""
-
-    kind: str  # "rag" | "rag_llamaindex" | "agent" | "chat"
-    provider: str
-    model: str
-    response_model: str
-    stream: bool
-    failure: str | None  # None | "rate_limit_retried" | "rate_limit" | "timeout"
-    tenant: str
-    user: str
-    feature: str
-    prompt_version: str
-    feedback: float | None
-    delay_s: float
-    reasoning_tokens: int = 0
-
-
-@dataclass
 class Stats:
     lock: threading.Lock = field(default_factory=threading.Lock)
     requests: int = 0
@@ -160,37 +123,6 @@ class Stats:
             self.by_kind[plan.kind] = self.by_kind.get(plan.kind, 0) + 1
             if plan.failure:
                 self.by_failure[plan.failure] = self.by_failure.get(plan.failure, 0) + 1
-
-
-def make_plan(rng: random.Random, scenario: str) -> Plan:
-    provider, model, response_model, _ = rng.choices(MODELS, weights=[m[3] for m in MODELS])[0]
-    tenant = rng.choice(sorted(TENANTS))
-    kind = rng.choices(("rag", "rag_llamaindex", "agent", "chat"), weights=(40, 15, 25, 20))[0]
-    roll = rng.random()
-    failure = None
-    error_share = 0.5 if scenario == "error-burst" else 0.06
-    if roll < error_share:
-        failure = rng.choice(("rate_limit_retried", "rate_limit", "timeout"))
-    plan = Plan(
-        kind=kind,
-        provider=provider,
-        model=model,
-        response_model=response_model,
-        stream=kind != "agent" and rng.random() < 0.35,
-        failure=failure,
-        tenant=tenant,
-        user=rng.choice(TENANTS[tenant]),
-        feature=FEATURES[kind],
-        prompt_version=rng.choice(PROMPT_VERSIONS),
-        feedback=None if rng.random() < 0.7 else float(rng.random() < 0.8),
-        delay_s=rng.uniform(0.002, 0.01),
-    )
-    if scenario == "cost-spike":  # the priciest models thinking hard: dollars per call
-        plan.provider, plan.model, plan.response_model = "openai", "o1", "o1-2024-12-17"
-        plan.reasoning_tokens = 20_000
-    elif scenario == "latency-spike":  # ~30 s streamed calls, 6 s to the first chunk
-        plan.stream, plan.delay_s, plan.kind, plan.feature = True, 6.0, "chat", "summarise"
-    return plan
 
 
 def _answer_fn(plan: Plan, base: Callable[[Sequence[BaseMessage]], Any]) -> Any:
