@@ -294,7 +294,8 @@ PENDING_PROMPT_THEN_UNHASHABLE_END: list[tuple[Any, ...]] = [
 ]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=_HEALTH)
+# A fixed set in the default run (reproducible CI); the slow run explores at random.
+@settings(max_examples=200, deadline=None, suppress_health_check=_HEALTH, derandomize=True)
 @given(sequences)
 @example(PENDING_PROMPT_THEN_UNHASHABLE_END)
 def test_random_langchain_callback_sequences_never_raise_and_end_every_span_once(

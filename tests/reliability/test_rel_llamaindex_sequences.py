@@ -371,7 +371,8 @@ def check_sequence(make: Callable[[OTelHarness], Any], actions: list[tuple[Any, 
 
 
 _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large]
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=_HEALTH)
+# A fixed set in the default run (reproducible CI); the slow run explores at random.
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=_HEALTH, derandomize=True)
 SLOW = settings(max_examples=10_000, deadline=None, suppress_health_check=_HEALTH)
 
 

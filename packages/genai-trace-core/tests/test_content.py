@@ -468,7 +468,7 @@ json_values = st.recursive(
 )
 
 
-@hyp_settings(max_examples=75, deadline=None)
+@hyp_settings(max_examples=75, deadline=None, derandomize=True)  # reproducible in CI
 @given(value=json_values, limit=st.integers(min_value=40, max_value=600))
 def test_any_value_serialises_to_exportable_json_within_the_limit(value: Any, limit: int) -> None:
     b = budget(max_attribute_length=limit, redact_builtin=True)
