@@ -1,14 +1,14 @@
-"""One span per model call when a util-genai provider instrumentation runs too.
+"""One span and one token count per model call when a provider instrumentation runs too.
 
-``opentelemetry-instrumentation-genai-openai`` (built on ``opentelemetry-util-genai``) emits its
-own ``chat``/``embeddings`` span and token metrics for every OpenAI SDK call. Inside our chat or
-embeddings run it must emit neither (suppressed for exactly that call), so a request shows one
-span and one token count per model call; outside our runs it keeps working as before.
+Provider instrumentations emit their own span and token metrics for every OpenAI SDK call. Inside
+our chat or embeddings run they must emit neither (suppressed for exactly that call), so a request
+shows one span and one token count per model call; outside our runs they keep working. Checked
+against the two families we suppress: ``opentelemetry-instrumentation-genai-openai`` (built on
+``opentelemetry-util-genai``) and OpenLLMetry's ``opentelemetry-instrumentation-openai``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -18,26 +18,18 @@ from langchain_core.prompts import ChatPromptTemplate
 from openai_wire import OpenAIWire, chat_completion, chat_stream, embeddings, usage
 
 from genai_trace_core import semconv
-from genai_trace_core.testing import OTelHarness, requires_async_root_activation
+from genai_trace_core.testing import (
+    OTelHarness,
+    ProviderInstrumentation,
+    requires_async_root_activation,
+)
 from genai_trace_core.testing import tree_shape as shape
 from genai_trace_langchain import OpenTelemetryCallbackHandler, trace_embeddings
 
 langchain_openai = pytest.importorskip("langchain_openai")
-genai_openai = pytest.importorskip(
-    "opentelemetry.instrumentation.genai.openai",
-    reason="opentelemetry-instrumentation-genai-openai is installed in the latest-deps sessions",
-)
 openai = pytest.importorskip("openai")
 
 API_KEY = "sk-test-Zq9xW2vK7mP4nR8sT1uY6bA3cD5eF0gH"
-PROVIDER_SCOPE = "opentelemetry.instrumentation.genai.openai"
-
-
-@pytest.fixture
-def provider_instrumentation(otel: OTelHarness) -> Iterator[None]:
-    """genai-openai's instrumentor on the same in-memory providers as ours."""
-    with otel.instrumented(genai_openai.OpenAIInstrumentor()):
-        yield
 
 
 def _wire() -> OpenAIWire:
@@ -93,12 +85,14 @@ def _input_tokens_by_scope(otel: OTelHarness) -> dict[str, float]:
     return out
 
 
-def _provider_spans(otel: OTelHarness) -> list[str]:
-    return [s.name for s in otel.spans_of_scope(PROVIDER_SCOPE)]
+def _provider_spans(
+    otel: OTelHarness, provider_instrumentation: ProviderInstrumentation
+) -> list[str]:
+    return [s.name for s in otel.spans_of_scope(provider_instrumentation.scope)]
 
 
 def test_chat_inside_our_run_is_one_span_and_one_token_count_not_two(
-    otel: OTelHarness, make_handler: Any, provider_instrumentation: None
+    otel: OTelHarness, make_handler: Any, provider_instrumentation: ProviderInstrumentation
 ) -> None:
     handler = make_handler(metrics_naming="v1.41")
     wire = _wire()
@@ -110,12 +104,12 @@ def test_chat_inside_our_run_is_one_span_and_one_token_count_not_two(
 
     assert len(wire.requests) == 1
     assert shape(otel.tree()) == [QA_TREE]
-    assert _provider_spans(otel) == []
+    assert _provider_spans(otel, provider_instrumentation) == []
     assert list(_input_tokens_by_scope(otel).values()) == [30]
 
 
 def test_streamed_chat_inside_our_run_is_one_span_and_one_token_count(
-    otel: OTelHarness, make_handler: Any, provider_instrumentation: None
+    otel: OTelHarness, make_handler: Any, provider_instrumentation: ProviderInstrumentation
 ) -> None:
     handler = make_handler(metrics_naming="v1.41")
     wire = OpenAIWire(
@@ -136,20 +130,23 @@ def test_streamed_chat_inside_our_run_is_one_span_and_one_token_count(
 
 
 def test_without_suppression_the_provider_span_nests_under_our_chat_span(
-    otel: OTelHarness, make_handler: Any, provider_instrumentation: None
+    otel: OTelHarness, make_handler: Any, provider_instrumentation: ProviderInstrumentation
 ) -> None:
     handler = make_handler(suppress_provider_spans=False, metrics_naming="v1.41")
 
     _chain(_wire()).invoke({"question": "Capital of France?"}, {"callbacks": [handler]})
 
-    chat = ["chat gpt-4o-mini", "CLIENT", "UNSET", [["chat gpt-4o-mini", "CLIENT", "UNSET", []]]]
+    inner = [provider_instrumentation.chat_span, "CLIENT", "UNSET", []]
+    chat = ["chat gpt-4o-mini", "CLIENT", "UNSET", [inner]]
     assert shape(otel.tree()) == [[*QA_TREE[:3], [QA_TREE[3][0], chat, QA_TREE[3][2]]]]
-    assert _provider_spans(otel) == ["chat gpt-4o-mini"]
+    assert _provider_spans(otel, provider_instrumentation) == [provider_instrumentation.chat_span]
     assert sorted(_input_tokens_by_scope(otel).values()) == [30, 30]  # counted twice
 
 
 def test_provider_calls_outside_our_runs_are_still_traced_by_the_provider_instrumentation(
-    otel: OTelHarness, handler: OpenTelemetryCallbackHandler, provider_instrumentation: None
+    otel: OTelHarness,
+    handler: OpenTelemetryCallbackHandler,
+    provider_instrumentation: ProviderInstrumentation,
 ) -> None:
     wire = _wire()
     _chain(wire).invoke({"question": "first"}, {"callbacks": [handler]})
@@ -159,14 +156,16 @@ def test_provider_calls_outside_our_runs_are_still_traced_by_the_provider_instru
         model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
     )
 
-    assert _provider_spans(otel) == ["chat gpt-4o-mini"]  # the direct call only
-    [direct] = otel.spans_of_scope(PROVIDER_SCOPE)
+    assert _provider_spans(otel, provider_instrumentation) == [
+        provider_instrumentation.chat_span
+    ]  # the direct call only
+    [direct] = otel.spans_of_scope(provider_instrumentation.scope)
     assert direct.parent is None
 
 
 @requires_async_root_activation
 async def test_async_chat_inside_our_run_is_one_span(
-    otel: OTelHarness, make_handler: Any, provider_instrumentation: None
+    otel: OTelHarness, make_handler: Any, provider_instrumentation: ProviderInstrumentation
 ) -> None:
     handler = make_handler(metrics_naming="v1.41")
     wire = _wire()
@@ -179,7 +178,9 @@ async def test_async_chat_inside_our_run_is_one_span(
 
 
 def test_traced_embeddings_are_one_span_not_two(
-    otel: OTelHarness, handler: OpenTelemetryCallbackHandler, provider_instrumentation: None
+    otel: OTelHarness,
+    handler: OpenTelemetryCallbackHandler,
+    provider_instrumentation: ProviderInstrumentation,
 ) -> None:
     wire = OpenAIWire(embeddings(dimensions=8))
     embedder = langchain_openai.OpenAIEmbeddings(

@@ -1,36 +1,25 @@
-"""One span per model call when a util-genai provider instrumentation runs too: inside our LLM
-and embedding spans, ``opentelemetry-instrumentation-genai-openai`` emits no second span (and no
-second token count) for the OpenAI SDK call it wraps."""
+"""One span per model call when a provider instrumentation runs too: inside our LLM and embedding
+spans, ``opentelemetry-instrumentation-genai-openai`` (util-genai) and OpenLLMetry's
+``opentelemetry-instrumentation-openai`` emit no second span for the OpenAI SDK call they wrap."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from li_openai_wire import WORDS, openai_clients
 from li_support import Instrument, shape
 from llama_index.core import Document, VectorStoreIndex
 from llama_index.core import Settings as LISettings
 from llama_index.core.llms import ChatMessage
 
-from genai_trace_core.testing import OTelHarness
-
-genai_openai = pytest.importorskip(
-    "opentelemetry.instrumentation.genai.openai",
-    reason="opentelemetry-instrumentation-genai-openai is installed in the latest-deps sessions",
+from genai_trace_core.testing import (
+    OTelHarness,
+    ProviderInstrumentation,
 )
-PROVIDER_SCOPE = "opentelemetry.instrumentation.genai.openai"
 
 
-@pytest.fixture
-def provider_instrumentation(otel: OTelHarness) -> Iterator[None]:
-    """genai-openai's instrumentor on the same in-memory providers as ours."""
-    with otel.instrumented(genai_openai.OpenAIInstrumentor()):
-        yield
-
-
-def _provider_spans(otel: OTelHarness) -> list[str]:
-    return [s.name for s in otel.spans_of_scope(PROVIDER_SCOPE)]
+def _provider_spans(
+    otel: OTelHarness, provider_instrumentation: ProviderInstrumentation
+) -> list[str]:
+    return [s.name for s in otel.spans_of_scope(provider_instrumentation.scope)]
 
 
 def _rag_query(otel: OTelHarness, instrument: Instrument, **overrides: object) -> str:
@@ -54,16 +43,16 @@ RAG = [
 
 
 def test_rag_query_has_one_embeddings_and_one_chat_span_per_call(
-    otel: OTelHarness, instrument: Instrument, provider_instrumentation: None
+    otel: OTelHarness, instrument: Instrument, provider_instrumentation: ProviderInstrumentation
 ) -> None:
     assert _rag_query(otel, instrument) == "".join(WORDS)
 
     assert shape(otel.tree(attributes=False)) == [RAG]
-    assert _provider_spans(otel) == []
+    assert _provider_spans(otel, provider_instrumentation) == []
 
 
 def test_without_suppression_provider_spans_nest_under_ours(
-    otel: OTelHarness, instrument: Instrument, provider_instrumentation: None
+    otel: OTelHarness, instrument: Instrument, provider_instrumentation: ProviderInstrumentation
 ) -> None:
     _rag_query(otel, instrument, suppress_provider_spans=False)
 
@@ -75,19 +64,25 @@ def test_without_suppression_provider_spans_nest_under_ours(
                 [
                     [
                         "embeddings text-embedding-3-small",
-                        [["embeddings text-embedding-3-small", []]],
+                        [[provider_instrumentation.embeddings_span, []]],
                     ]
                 ],
             ],
-            ["CompactAndRefine.synthesize", [["chat gpt-4o-mini", [["chat gpt-4o-mini", []]]]]],
+            [
+                "CompactAndRefine.synthesize",
+                [["chat gpt-4o-mini", [[provider_instrumentation.chat_span, []]]]],
+            ],
         ],
     ]
     assert shape(otel.tree(attributes=False)) == [nested]
-    assert _provider_spans(otel) == ["embeddings text-embedding-3-small", "chat gpt-4o-mini"]
+    assert _provider_spans(otel, provider_instrumentation) == [
+        provider_instrumentation.embeddings_span,
+        provider_instrumentation.chat_span,
+    ]
 
 
 def test_streamed_chat_is_one_span(
-    otel: OTelHarness, instrument: Instrument, provider_instrumentation: None
+    otel: OTelHarness, instrument: Instrument, provider_instrumentation: ProviderInstrumentation
 ) -> None:
     llm, _ = openai_clients()
     llm.additional_kwargs = {"stream_options": {"include_usage": True}}
@@ -97,4 +92,4 @@ def test_streamed_chat_is_one_span(
 
     assert text == "".join(WORDS)
     assert shape(otel.tree(attributes=False)) == [["chat gpt-4o-mini", []]]
-    assert _provider_spans(otel) == []
+    assert _provider_spans(otel, provider_instrumentation) == []

@@ -71,11 +71,12 @@ def _after(keys: tuple[str, ...]) -> list[object]:
     return [otel_context.get_value(k) for k in keys]
 
 
-def test_chat_sets_openllmetry_key_only_inside_the_call_without_util_genai(
+def test_model_calls_set_openllmetry_key_only_inside_the_call_without_util_genai(
     otel: OTelHarness, no_util_genai: None
 ) -> None:
     assert _inside(otel, _chat()) == {SUPPRESS_LANGUAGE_MODEL_KEY: True}
-    assert _inside(otel, _embeddings()) == {}
+    assert _inside(otel, _embeddings()) == {SUPPRESS_LANGUAGE_MODEL_KEY: True}
+    assert _inside(otel, Operation(OperationKind.EXECUTE_TOOL, name="t")) == {}
     assert _after((SUPPRESS_LANGUAGE_MODEL_KEY,)) == [None]
 
 
@@ -91,11 +92,12 @@ def test_with_util_genai_loaded_each_call_gets_its_own_fresh_data_object(
     assert _after((SUPPRESS_LANGUAGE_MODEL_KEY, INFERENCE_KEY, EMBEDDING_KEY)) == [None] * 3
 
 
-def test_embeddings_get_util_genais_embedding_entry_and_steps_get_nothing(
+def test_embeddings_get_util_genais_embedding_entry_and_other_runs_get_nothing(
     otel: OTelHarness, util_genai: types.ModuleType
 ) -> None:
     emb = _inside(otel, _embeddings())
-    assert list(emb) == [EMBEDDING_KEY] and emb[EMBEDDING_KEY] == EmbeddingData()
+    assert set(emb) == {SUPPRESS_LANGUAGE_MODEL_KEY, EMBEDDING_KEY}
+    assert emb[EMBEDDING_KEY] == EmbeddingData()
     assert _inside(otel, Operation(OperationKind.STEP, name="step")) == {}
     assert _inside(otel, Operation(OperationKind.RETRIEVAL, name="vs")) == {}
 
@@ -113,5 +115,5 @@ def test_a_util_genai_without_these_names_falls_back_to_the_openllmetry_key(
     monkeypatch.setitem(sys.modules, UTIL_GENAI_MODULE, changed)
 
     assert _inside(otel, _chat()) == {SUPPRESS_LANGUAGE_MODEL_KEY: True}
-    assert _inside(otel, _embeddings()) == {}
+    assert _inside(otel, _embeddings()) == {SUPPRESS_LANGUAGE_MODEL_KEY: True}
     assert len(otel.spans()) == 2  # the runs themselves are traced as usual

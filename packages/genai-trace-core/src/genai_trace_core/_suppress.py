@@ -4,7 +4,8 @@ model call (they go away with it: nothing leaks into later calls).
 
 Two families of provider instrumentation are covered:
 
-- OpenLLMetry's check a plain string key (``suppress_language_model_instrumentation``).
+- OpenLLMetry's check a plain string key (``suppress_language_model_instrumentation``), for
+  chat, completion and embeddings calls alike.
 - Those built on ``opentelemetry-util-genai`` (``opentelemetry-instrumentation-genai-openai``,
   ``openai-v2`` with ``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental``, ...) skip
   their span when the context holds an outer invocation's data object under their key; they
@@ -24,7 +25,7 @@ from genai_trace_core._types import OperationKind
 
 # OpenLLMetry's provider instrumentations check this plain string key.
 SUPPRESS_LANGUAGE_MODEL_KEY = "suppress_language_model_instrumentation"
-# The keys (and values) an inference run's activation adds to its context without util-genai.
+# What a model call's activation adds to its context when util-genai is not loaded.
 SUPPRESSION: dict[str, object] = {SUPPRESS_LANGUAGE_MODEL_KEY: True}
 
 # The runs whose activation may carry suppression entries (checked before calling below).
@@ -57,18 +58,16 @@ def _util_genai_keys(module: ModuleType) -> _Keys:
 def provider_suppression(kind: OperationKind) -> dict[str, object] | None:
     """The entries to add to the activated context of a run of ``kind``, or ``None``."""
     global _cache
+    if kind not in SUPPRESSIBLE_KINDS:
+        return None
     module = sys.modules.get(UTIL_GENAI_MODULE)
     if module is None:
-        return SUPPRESSION if kind.is_inference else None
+        return SUPPRESSION
     if _cache is None or _cache[0] is not module:
         _cache = (module, _util_genai_keys(module))
     inference, embeddings = _cache[1]
-    if kind.is_inference:
-        if inference is None:
-            return SUPPRESSION
-        key, data = inference
-        return {**SUPPRESSION, key: data()}
-    if kind is OperationKind.EMBEDDINGS and embeddings is not None:
-        key, data = embeddings
-        return {key: data()}
-    return None
+    entry = inference if kind.is_inference else embeddings
+    if entry is None:
+        return SUPPRESSION
+    key, data = entry
+    return {**SUPPRESSION, key: data()}

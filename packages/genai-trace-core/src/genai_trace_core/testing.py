@@ -38,6 +38,12 @@ from opentelemetry.sdk.trace.id_generator import IdGenerator
 
 from genai_trace_core._context import CAN_UNDO_IN_TASK
 from genai_trace_core._lifecycle import Telemetry
+from genai_trace_core._provider_fixtures import (
+    PROVIDER_INSTRUMENTATIONS,
+    ProviderInstrumentation,
+    provider_instrumentation,
+    provider_instrumented,
+)
 from genai_trace_core._settings import CaptureMode, Settings
 
 __all__ = [
@@ -46,6 +52,10 @@ __all__ = [
     "OTelHarness",
     "context_error_guard",
     "otel",
+    "PROVIDER_INSTRUMENTATIONS",
+    "ProviderInstrumentation",
+    "provider_instrumentation",
+    "provider_instrumented",
     "requires_async_root_activation",
     "span_tree",
     "spans_as_dicts",

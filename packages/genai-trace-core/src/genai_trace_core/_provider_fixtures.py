@@ -1,0 +1,67 @@
+"""Provider instrumentations (OpenAI SDK) that tests run beside ours, to prove one span and one
+token count per model call. Part of :mod:`genai_trace_core.testing`; needs the SDK."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from genai_trace_core.testing import OTelHarness
+
+
+@dataclass(frozen=True)
+class ProviderInstrumentation:
+    """An OpenAI provider instrumentation: where its ``OpenAIInstrumentor`` lives, the scope
+    of what it emits, and the names of its chat and embeddings spans for our test models."""
+
+    module: str
+    scope: str
+    chat_span: str
+    embeddings_span: str
+
+
+PROVIDER_INSTRUMENTATIONS = {
+    # built on opentelemetry-util-genai
+    "genai-openai": ProviderInstrumentation(
+        "opentelemetry.instrumentation.genai.openai",
+        "opentelemetry.instrumentation.genai.openai",
+        "chat gpt-4o-mini",
+        "embeddings text-embedding-3-small",
+    ),
+    # OpenLLMetry's
+    "openllmetry-openai": ProviderInstrumentation(
+        "opentelemetry.instrumentation.openai",
+        "opentelemetry.instrumentation.openai.v1",
+        "openai.chat",
+        "openai.embeddings",
+    ),
+}
+
+
+@contextlib.contextmanager
+def provider_instrumented(otel: OTelHarness, name: str) -> Iterator[ProviderInstrumentation]:
+    """Instrument the named provider instrumentation on ``otel``'s providers for the block
+    (the test is skipped where it is not installed)."""
+    spec = PROVIDER_INSTRUMENTATIONS[name]
+    with contextlib.ExitStack() as stack:
+        with warnings.catch_warnings():
+            # OpenLLMetry's instrument() imports pydantic v1-style config classes: its warning.
+            warnings.filterwarnings("ignore", message="Support for class-based `config`")
+            module = pytest.importorskip(spec.module)
+            stack.enter_context(otel.instrumented(module.OpenAIInstrumentor()))
+        yield spec
+
+
+@pytest.fixture(params=sorted(PROVIDER_INSTRUMENTATIONS))
+def provider_instrumentation(
+    request: pytest.FixtureRequest, otel: OTelHarness
+) -> Iterator[ProviderInstrumentation]:
+    """Each known provider instrumentation in turn, on the ``otel`` harness's providers."""
+    with provider_instrumented(otel, request.param) as spec:
+        yield spec
