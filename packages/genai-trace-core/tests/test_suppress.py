@@ -23,6 +23,7 @@ EMBEDDING_KEY = "fake.embedding.context"
 @dataclasses.dataclass
 class InferenceData:
     usage_input_tokens: int | None = None
+    attributes: dict[str, object] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -88,7 +89,9 @@ def test_with_util_genai_loaded_each_call_gets_its_own_fresh_data_object(
 
     assert set(first) == {SUPPRESS_LANGUAGE_MODEL_KEY, INFERENCE_KEY}
     assert first[INFERENCE_KEY] == InferenceData() and second[INFERENCE_KEY] == InferenceData()
-    assert first[INFERENCE_KEY] is not second[INFERENCE_KEY]  # never shared across calls
+    one, two = first[INFERENCE_KEY], second[INFERENCE_KEY]
+    assert isinstance(one, InferenceData) and isinstance(two, InferenceData)
+    assert one is not two and one.attributes is not two.attributes  # nothing shared across calls
     assert _after((SUPPRESS_LANGUAGE_MODEL_KEY, INFERENCE_KEY, EMBEDDING_KEY)) == [None] * 3
 
 

@@ -16,6 +16,7 @@ Two families of provider instrumentation are covered:
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from types import ModuleType
@@ -40,14 +41,41 @@ _Keys = tuple[tuple[str, Callable[[], object]] | None, tuple[str, Callable[[], o
 _cache: tuple[ModuleType, _Keys] | None = None
 
 
+def _factory(cls: Any) -> Callable[[], object]:
+    """A fast maker of fresh ``cls()`` objects: a dataclass with 50 fields costs ~2.7 µs to
+    construct, a copy of a default instance's ``__dict__`` ~0.7 µs (its factory fields, the
+    mutable ones, still get new values). Plain construction where that shortcut does not apply."""
+    try:
+        fields = dataclasses.fields(cls)
+        defaults = dict(vars(cls()))
+    except (TypeError, ValueError):
+        return cls  # type: ignore[no-any-return]
+    factories = tuple(
+        (f.name, f.default_factory) for f in fields if f.default_factory is not dataclasses.MISSING
+    )
+    if set(defaults) != {f.name for f in fields}:
+        return cls  # type: ignore[no-any-return]  # __post_init__ state: construct for real
+    new = cls.__new__
+
+    def make() -> object:
+        obj = new(cls)
+        values = obj.__dict__
+        values.update(defaults)
+        for name, factory in factories:
+            values[name] = factory()
+        return obj
+
+    return make
+
+
 def _util_genai_keys(module: ModuleType) -> _Keys:
-    """(inference key and data class, embeddings key and data class) of a loaded util-genai;
+    """(inference key and data maker, embeddings key and data maker) of a loaded util-genai;
     ``None`` for what this version does not have (its API has changed in every beta)."""
 
     def pair(key_name: str, cls_name: str) -> tuple[str, Callable[[], object]] | None:
         key: Any = getattr(module, key_name, None)
         cls: Any = getattr(module, cls_name, None)
-        return (key, cls) if isinstance(key, str) and callable(cls) else None
+        return (key, _factory(cls)) if isinstance(key, str) and isinstance(cls, type) else None
 
     return (
         pair("CLIENT_INFERENCE_CONTEXT_KEY", "InferenceData"),
