@@ -177,12 +177,17 @@ async def test_async_chat_inside_our_run_is_one_span(
     assert list(_input_tokens_by_scope(otel).values()) == [30]
 
 
-def test_traced_embeddings_are_one_span_not_two(
+def test_traced_embeddings_are_one_span_with_the_providers_usage_when_published(
     otel: OTelHarness,
     handler: OpenTelemetryCallbackHandler,
     provider_instrumentation: ProviderInstrumentation,
 ) -> None:
-    wire = OpenAIWire(embeddings(dimensions=8))
+    def reply(request: httpx.Request) -> httpx.Response:  # the provider bills 1000 tokens
+        body = embeddings(dimensions=8)(request).json()
+        body["usage"] = {"prompt_tokens": 1000, "total_tokens": 1000}
+        return httpx.Response(200, json=body)
+
+    wire = OpenAIWire(reply)
     embedder = langchain_openai.OpenAIEmbeddings(
         model="text-embedding-3-small",
         api_key=API_KEY,
@@ -193,4 +198,14 @@ def test_traced_embeddings_are_one_span_not_two(
     vectors = trace_embeddings(embedder, handler=handler).embed_documents(["a b c", "d e"])
 
     assert [len(v) for v in vectors] == [8, 8]
-    assert shape(otel.tree()) == [["embeddings text-embedding-3-small", "CLIENT", "UNSET", []]]
+    [span] = otel.tree()
+    assert shape([span]) == [["embeddings text-embedding-3-small", "CLIENT", "UNSET", []]]
+    # LangChain drops the provider's usage; a util-genai instrumentation hands it to our run.
+    usage = (
+        span["attributes"][semconv.GEN_AI_USAGE_INPUT_TOKENS],
+        span["attributes"][semconv.USAGE_SOURCE],
+    )
+    if provider_instrumentation.publishes_usage:
+        assert usage == (1000, semconv.USAGE_SOURCE_PROVIDER)
+    else:
+        assert usage[1] == semconv.USAGE_SOURCE_ESTIMATED and usage[0] < 10

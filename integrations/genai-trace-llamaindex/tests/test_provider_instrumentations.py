@@ -10,6 +10,7 @@ from llama_index.core import Document, VectorStoreIndex
 from llama_index.core import Settings as LISettings
 from llama_index.core.llms import ChatMessage
 
+from genai_trace_core import semconv
 from genai_trace_core.testing import (
     OTelHarness,
     ProviderInstrumentation,
@@ -49,6 +50,14 @@ def test_rag_query_has_one_embeddings_and_one_chat_span_per_call(
 
     assert shape(otel.tree(attributes=False)) == [RAG]
     assert _provider_spans(otel, provider_instrumentation) == []
+    # LlamaIndex reports no embeddings usage; a util-genai instrumentation hands the provider's
+    # (3 tokens on this wire) to our span, else it is a flagged estimate.
+    emb = next(d for d in otel.span_dicts() if d["name"].startswith("embeddings"))["attributes"]
+    if provider_instrumentation.publishes_usage:
+        assert emb[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 3
+        assert emb[semconv.USAGE_SOURCE] == semconv.USAGE_SOURCE_PROVIDER
+    else:
+        assert emb[semconv.USAGE_SOURCE] == semconv.USAGE_SOURCE_ESTIMATED
 
 
 def test_without_suppression_provider_spans_nest_under_ours(

@@ -8,11 +8,12 @@ import dataclasses
 import sys
 import types
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from opentelemetry import context as otel_context
 
-from genai_trace_core import Operation, OperationKind
+from genai_trace_core import Operation, OperationKind, Outcome, semconv
 from genai_trace_core._suppress import SUPPRESS_LANGUAGE_MODEL_KEY, UTIL_GENAI_MODULE
 from genai_trace_core.testing import OTelHarness
 
@@ -120,3 +121,35 @@ def test_a_util_genai_without_these_names_falls_back_to_the_openllmetry_key(
     assert _inside(otel, _chat()) == {SUPPRESS_LANGUAGE_MODEL_KEY: True}
     assert _inside(otel, _embeddings()) == {SUPPRESS_LANGUAGE_MODEL_KEY: True}
     assert len(otel.spans()) == 2  # the runs themselves are traced as usual
+
+
+def _embed_with(
+    otel: OTelHarness, published: int | None, raw_usage: object = None
+) -> dict[str, Any]:
+    """Attributes of an embeddings run whose provider instrumentation published ``published``
+    input tokens into our context data (as a suppressed util-genai instrumentation does)."""
+    t = otel.telemetry()
+    op = _embeddings()
+    op.estimate_input = lambda: ["one two three"]
+    t.start("run", op, activate=True)
+    data = otel_context.get_value(EMBEDDING_KEY)
+    assert isinstance(data, EmbeddingData)
+    data.usage_input_tokens = published
+    t.end("run", Outcome(raw_usage=raw_usage))
+    [span] = otel.span_dicts()
+    otel.clear()
+    return dict(span["attributes"])
+
+
+def test_usage_a_suppressed_provider_published_replaces_the_estimate(
+    otel: OTelHarness, util_genai: types.ModuleType
+) -> None:
+    published = _embed_with(otel, 42)
+    assert published[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 42
+    assert published[semconv.USAGE_SOURCE] == semconv.USAGE_SOURCE_PROVIDER
+
+    nothing_published = _embed_with(otel, None)
+    assert nothing_published[semconv.USAGE_SOURCE] == semconv.USAGE_SOURCE_ESTIMATED
+
+    framework_reported = _embed_with(otel, 42, raw_usage={"prompt_tokens": 7})
+    assert framework_reported[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 7  # the framework's wins

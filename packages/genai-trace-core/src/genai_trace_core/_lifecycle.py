@@ -156,7 +156,7 @@ class Telemetry:
             if task is None or _context.CAN_UNDO_IN_TASK or task is not run.root_task:
                 extra = None
                 if kind in SUPPRESSIBLE_KINDS and settings.suppress_provider_spans:
-                    extra = provider_suppression(kind)
+                    extra, run.provider_data = provider_suppression(kind)
                 ctx = _context.activation_context(run.ctx, run, extra)
                 run.active_ctx = ctx
                 run.home_task = task
@@ -343,7 +343,7 @@ class Telemetry:
         usage: Usage | None = None
         cost = None
         if kind.is_inference or kind is OperationKind.EMBEDDINGS:
-            usage = usage_of_run(op, outcome, error)
+            usage = usage_of_run(op, outcome, error, run.provider_data)
             if usage is not None:
                 attrs.update(usage_attributes(usage, full=True))
                 from genai_trace_core._cost import compute_cost

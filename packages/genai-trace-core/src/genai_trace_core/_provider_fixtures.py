@@ -24,6 +24,7 @@ class ProviderInstrumentation:
     scope: str
     chat_span: str
     embeddings_span: str
+    publishes_usage: bool  # suppressed, it still hands the call's usage to our run (util-genai)
 
 
 PROVIDER_INSTRUMENTATIONS = {
@@ -33,6 +34,7 @@ PROVIDER_INSTRUMENTATIONS = {
         "opentelemetry.instrumentation.genai.openai",
         "chat gpt-4o-mini",
         "embeddings text-embedding-3-small",
+        publishes_usage=True,
     ),
     # OpenLLMetry's
     "openllmetry-openai": ProviderInstrumentation(
@@ -40,6 +42,7 @@ PROVIDER_INSTRUMENTATIONS = {
         "opentelemetry.instrumentation.openai.v1",
         "openai.chat",
         "openai.embeddings",
+        publishes_usage=False,
     ),
 }
 

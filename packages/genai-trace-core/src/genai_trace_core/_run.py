@@ -37,6 +37,7 @@ class Run:
         "op",
         "parent",
         "prev_ctx",
+        "provider_data",
         "root_task",
         "run_id",
         "span",
@@ -71,6 +72,9 @@ class Run:
         self.streaming = bool(op is not None and op.request is not None and op.request.stream)
         self.inference_calls = 0
         self.tool_calls = 0
+        # util-genai's data object in this run's activation: a suppressed provider
+        # instrumentation publishes the call's usage there (see _suppress)
+        self.provider_data: Any = None
 
     def add_child(self, child: Run) -> None:
         if self.children is None:

@@ -83,19 +83,27 @@ def _util_genai_keys(module: ModuleType) -> _Keys:
     )
 
 
-def provider_suppression(kind: OperationKind) -> dict[str, object] | None:
-    """The entries to add to the activated context of a run of ``kind``, or ``None``."""
-    global _cache
+def provider_suppression(kind: OperationKind) -> tuple[dict[str, object] | None, object | None]:
+    """The entries to add to the activated context of a run of ``kind`` (or ``None``), and the
+    util-genai data object among them (or ``None``): a suppressed util-genai instrumentation
+    publishes what it saw of the call (usage, response) into it."""
     if kind not in SUPPRESSIBLE_KINDS:
-        return None
+        return None, None
     module = sys.modules.get(UTIL_GENAI_MODULE)
     if module is None:
-        return SUPPRESSION
-    if _cache is None or _cache[0] is not module:
-        _cache = (module, _util_genai_keys(module))
-    inference, embeddings = _cache[1]
+        return SUPPRESSION, None
+    inference, embeddings = _keys_of(module)
     entry = inference if kind.is_inference else embeddings
     if entry is None:
-        return SUPPRESSION
-    key, data = entry
-    return {**SUPPRESSION, key: data()}
+        return SUPPRESSION, None
+    key, make = entry
+    data = make()
+    return {**SUPPRESSION, key: data}, data
+
+
+def _keys_of(module: ModuleType) -> _Keys:
+    global _cache
+    cache = _cache
+    if cache is None or cache[0] is not module:
+        cache = _cache = (module, _util_genai_keys(module))
+    return cache[1]
