@@ -41,21 +41,25 @@ _Keys = tuple[tuple[str, Callable[[], object]] | None, tuple[str, Callable[[], o
 _cache: tuple[ModuleType, _Keys] | None = None
 
 
-def _factory(cls: Any) -> Callable[[], object]:
-    """A fast maker of fresh ``cls()`` objects: a dataclass with 50 fields costs ~2.7 µs to
-    construct, a copy of a default instance's ``__dict__`` ~0.7 µs (its factory fields, the
-    mutable ones, still get new values). Plain construction where that shortcut does not apply."""
+def _factory(cls: type) -> Callable[[], object] | None:
+    """A fast maker of fresh ``cls()`` objects, or ``None`` if ``cls()`` fails (then util-genai
+    gets no entry, and this is found out once, not on every call). A dataclass with 50 fields
+    costs ~2.7 µs to construct; a copy of a default instance's ``__dict__`` ~0.7 µs (its factory
+    fields, the mutable ones, still get new values). Plain construction where that does not apply.
+    """
     try:
-        fields = dataclasses.fields(cls)
-        defaults = dict(vars(cls()))
-    except (TypeError, ValueError):
-        return cls  # type: ignore[no-any-return]
+        sample = cls()
+    except Exception:
+        return None
+    fields = dataclasses.fields(cls) if dataclasses.is_dataclass(cls) else ()
+    defaults = dict(getattr(sample, "__dict__", {}))
+    own_new = any("__new__" in vars(k) for k in cls.__mro__[:-1])
+    if not fields or own_new or set(defaults) != {f.name for f in fields}:
+        return cls  # not a plain dataclass (own __new__, slots, __post_init__ state): construct
     factories = tuple(
         (f.name, f.default_factory) for f in fields if f.default_factory is not dataclasses.MISSING
     )
-    if set(defaults) != {f.name for f in fields}:
-        return cls  # type: ignore[no-any-return]  # __post_init__ state: construct for real
-    new = cls.__new__
+    new: Callable[[type], object] = object.__new__  # dataclasses define no __new__ of their own
 
     def make() -> object:
         obj = new(cls)
@@ -75,7 +79,10 @@ def _util_genai_keys(module: ModuleType) -> _Keys:
     def pair(key_name: str, cls_name: str) -> tuple[str, Callable[[], object]] | None:
         key: Any = getattr(module, key_name, None)
         cls: Any = getattr(module, cls_name, None)
-        return (key, _factory(cls)) if isinstance(key, str) and isinstance(cls, type) else None
+        if not isinstance(key, str) or not isinstance(cls, type):
+            return None
+        make = _factory(cls)
+        return (key, make) if make is not None else None
 
     return (
         pair("CLIENT_INFERENCE_CONTEXT_KEY", "InferenceData"),
