@@ -153,3 +153,19 @@ def test_usage_a_suppressed_provider_published_replaces_the_estimate(
 
     framework_reported = _embed_with(otel, 42, raw_usage={"prompt_tokens": 7})
     assert framework_reported[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 7  # the framework's wins
+
+
+def test_a_util_genai_data_class_that_cannot_be_built_leaves_only_the_openllmetry_key(
+    otel: OTelHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class NeedsArguments:
+        def __init__(self, required: int) -> None:
+            self.required = required
+
+    module = types.ModuleType(UTIL_GENAI_MODULE)
+    module.CLIENT_INFERENCE_CONTEXT_KEY = INFERENCE_KEY  # type: ignore[attr-defined]
+    module.InferenceData = NeedsArguments  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, UTIL_GENAI_MODULE, module)
+
+    assert _inside(otel, _chat()) == {SUPPRESS_LANGUAGE_MODEL_KEY: True}
+    assert [s.name for s in otel.spans()] == ["chat gpt-4o-mini"]  # the span is not lost
