@@ -15,6 +15,9 @@ from collections.abc import Callable
 
 from genai_trace_core._safe import log_once
 
+# How long shutdown (so interpreter exit) may wait for the tracing backend, in total.
+SHUTDOWN_TIMEOUT_S = 5.0
+
 
 def run_bounded(fn: Callable[[], object], timeout_s: float, name: str) -> bool:
     """Run ``fn`` on a daemon thread; wait at most ``timeout_s``. ``True`` when it finished in

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genai_trace_core import semconv
-from genai_trace_core._bounded import Deadline, run_bounded
+from genai_trace_core._bounded import SHUTDOWN_TIMEOUT_S, Deadline, run_bounded
 from genai_trace_core._settings import get_settings, parse_capture_mode, set_settings
 
 if TYPE_CHECKING:
@@ -57,8 +57,7 @@ _OFF = ("", "off", "none", "0", "false", "no")
 # backend-faults benchmark in tests/benchmarks/README.md); 128 costs 4x the requests.
 EXPORT_BATCH = 128
 ENV_BSP_BATCH = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"
-# How long shutdown (and so interpreter exit) may wait for the backend.
-SHUTDOWN_TIMEOUT_MS = 5_000
+SHUTDOWN_TIMEOUT_MS = int(SHUTDOWN_TIMEOUT_S * 1000)
 
 
 @dataclass(eq=False)

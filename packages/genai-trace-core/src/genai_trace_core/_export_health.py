@@ -34,7 +34,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 from genai_trace_core import semconv
-from genai_trace_core._bounded import run_bounded
+from genai_trace_core._bounded import SHUTDOWN_TIMEOUT_S, run_bounded
 from genai_trace_core._safe import log_once
 from genai_trace_core.version import __version__
 
@@ -48,8 +48,6 @@ __all__ = [
 logger = logging.getLogger("genai_trace")
 
 _SCOPE = "genai_trace"
-# The longest a span processor's shutdown (so interpreter exit) waits for the backend.
-SHUTDOWN_TIMEOUT_S = 5.0
 
 
 class DroppedSpans:
