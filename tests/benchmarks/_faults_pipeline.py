@@ -55,7 +55,7 @@ class Pipeline:
 
 
 def build_pipeline(base_url: str, service_name: str, *, with_handler: bool = True) -> Pipeline:
-    """Mirrors ``genai_trace_core._configure._build`` for an OTLP endpoint over http/protobuf
+    """Mirrors ``genai_trace_core.export._configure._build`` for an OTLP endpoint over http/protobuf
     (``test_harness`` checks that the span processor matches what ``configure()`` builds)."""
     from opentelemetry.sdk._logs import LoggerProvider
     from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
@@ -65,8 +65,8 @@ def build_pipeline(base_url: str, service_name: str, *, with_handler: bool = Tru
     from opentelemetry.sdk.trace import TracerProvider
 
     from genai_trace_core import semconv
-    from genai_trace_core._configure import PROTOCOL_HTTP, _otlp_exporters, guarded_span_processor
-    from genai_trace_core._export_health import quiet_exporter_logs
+    from genai_trace_core.export._configure import PROTOCOL_HTTP, _otlp_exporters, guarded_span_processor
+    from genai_trace_core.export._export_health import quiet_exporter_logs
 
     resource = Resource.create({semconv.SERVICE_NAME: service_name})
     span_exporter, metric_exporter, log_exporter = _otlp_exporters(PROTOCOL_HTTP, base_url)

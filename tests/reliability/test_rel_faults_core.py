@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from reliability_support import otlp_bytes
 
-from genai_trace_core import Operation, OperationKind, Outcome, _tokens, semconv
+from genai_trace_core import Operation, OperationKind, Outcome, semconv
+from genai_trace_core.usage import _tokens
 from genai_trace_core.testing import OTelHarness
 
 

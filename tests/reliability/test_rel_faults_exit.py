@@ -30,7 +30,7 @@ from genai_trace_core import (
     configure,
     semconv,
 )
-from genai_trace_core._export_health import GuardedBatchSpanProcessor, _quiet
+from genai_trace_core.export._export_health import GuardedBatchSpanProcessor, _quiet
 
 SLACK_S = 2.0
 

@@ -36,7 +36,7 @@ from genai_trace_core import (
     Telemetry,
     semconv,
 )
-from genai_trace_core._export_health import DroppedSpans, GuardedBatchSpanProcessor
+from genai_trace_core.export._export_health import DroppedSpans, GuardedBatchSpanProcessor
 
 CALLS = 1000
 WARMUP = 100

@@ -313,7 +313,7 @@ def test_provider_spans_are_suppressed_inside_the_chat_call_only(
     second LLM span inside our chat span; outside the call it does."""
     from opentelemetry import context
 
-    from genai_trace_core._suppress import SUPPRESS_LANGUAGE_MODEL_KEY
+    from genai_trace_core.lifecycle._suppress import SUPPRESS_LANGUAGE_MODEL_KEY
 
     tracer = otel.tracer_provider.get_tracer("provider")
 

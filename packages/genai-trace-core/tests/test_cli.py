@@ -14,8 +14,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import Span, SpanKind, Tracer, set_span_in_context
 
 from genai_trace_core import semconv as S
-from genai_trace_core._cli import main
-from genai_trace_core._jsonl import JsonlSpanExporter
+from genai_trace_core.cli._main import main
+from genai_trace_core.export._jsonl import JsonlSpanExporter
 from genai_trace_core.testing import IncrementalIdGenerator
 
 MS = 1_000_000
@@ -199,21 +199,21 @@ def test_price_of_an_unknown_model_or_inconsistent_counts_fails_with_a_message(
 def test_demo_explains_when_the_demo_module_is_missing(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setitem(sys.modules, "genai_trace_core._demo", None)  # import -> ModuleNotFound
+    monkeypatch.setitem(sys.modules, "genai_trace_core.cli._demo", None)  # import -> ModuleNotFound
     assert main(["demo"]) == 1
-    assert "no module genai_trace_core._demo" in capsys.readouterr().err
+    assert "no module genai_trace_core.cli._demo" in capsys.readouterr().err
 
 
 def test_demo_runs_the_demo_module_and_returns_its_exit_code(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[str] = []
-    fake = types.ModuleType("genai_trace_core._demo")
+    fake = types.ModuleType("genai_trace_core.cli._demo")
 
     def demo_main() -> int:
         calls.append("ran")
         return 3
 
     fake.main = demo_main  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "genai_trace_core._demo", fake)
+    monkeypatch.setitem(sys.modules, "genai_trace_core.cli._demo", fake)
     assert (main(["demo"]), calls) == (3, ["ran"])

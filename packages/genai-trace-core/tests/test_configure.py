@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from genai_trace_core import semconv as S
-from genai_trace_core._configure import Providers, configure
+from genai_trace_core.export._configure import Providers, configure
 from genai_trace_core._settings import CaptureMode, get_settings, set_settings
 
 _OTEL_VARS = (
@@ -192,7 +192,7 @@ def test_configure_twice_keeps_one_global_setup_and_never_overrides(tmp_path: Pa
     script = """
 import io, json, logging
 from opentelemetry import _logs, metrics, trace
-from genai_trace_core._configure import configure
+from genai_trace_core.export._configure import configure
 
 log = io.StringIO()
 logging.basicConfig(stream=log, level=logging.WARNING, format="%(name)s: %(message)s")
@@ -229,7 +229,7 @@ print(json.dumps({
 def test_importing_core_and_the_cli_loads_neither_sdk_nor_exporters(tmp_path: Path) -> None:
     script = """
 import json, sys
-import genai_trace_core, genai_trace_core._cli
+import genai_trace_core, genai_trace_core.cli._main
 print(json.dumps({"loaded": sorted(
     m for m in sys.modules if m.startswith(("opentelemetry.sdk", "opentelemetry.exporter"))
 )}))

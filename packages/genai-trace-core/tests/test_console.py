@@ -16,10 +16,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer, set_span_in_context
 
 from genai_trace_core import semconv as S
-from genai_trace_core._console import ConsoleSpanProcessor
-from genai_trace_core._jsonl import JsonlSpanExporter
-from genai_trace_core._render import render_trace
-from genai_trace_core._spanview import SpanView
+from genai_trace_core.export._console import ConsoleSpanProcessor
+from genai_trace_core.export._jsonl import JsonlSpanExporter
+from genai_trace_core.view._render import render_trace
+from genai_trace_core.view._spanview import SpanView
 from genai_trace_core.testing import IncrementalIdGenerator
 
 MS = 1_000_000

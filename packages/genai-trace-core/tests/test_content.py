@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from genai_trace_core import semconv
-from genai_trace_core._content import (
+from genai_trace_core.content._capture import (
     ContentBudget,
     build_content_attributes,
     build_content_values,
@@ -28,10 +28,10 @@ from genai_trace_core._content import (
     serialize_tool_definitions,
     serialize_value,
 )
-from genai_trace_core._redact import REDACTION_FAILED
+from genai_trace_core.content._redact import REDACTION_FAILED
 from genai_trace_core._settings import CaptureMode, Settings
-from genai_trace_core._truncate import WINDOW_MARGIN
-from genai_trace_core._types import (
+from genai_trace_core.content._truncate import WINDOW_MARGIN
+from genai_trace_core.records import (
     BlobPart,
     Document,
     Message,

@@ -379,7 +379,7 @@ def test_async_end_in_a_shielded_copy_leaves_the_callers_context_as_it_was(
 def test_async_activation_nests_user_spans_where_the_task_context_is_reachable(
     otel: OTelHarness,
 ) -> None:
-    from genai_trace_core import _context
+    from genai_trace_core.lifecycle import _context
 
     t = otel.telemetry()
     tracer = otel.tracer_provider.get_tracer("user")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from genai_trace_core._secrets import (
+from genai_trace_core.content._secrets import (
     MAX_DEPTH_MARKER,
     SECRET_MARKER,
     is_secret_key,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from genai_trace_core import Operation, OperationKind, Outcome, Usage, compute_cost, cost_summary
-from genai_trace_core._spanview import SpanView
+from genai_trace_core.view._spanview import SpanView
 from genai_trace_core.testing import OTelHarness
 
 

@@ -14,7 +14,7 @@ import pytest
 from opentelemetry import context as otel_context
 
 from genai_trace_core import Operation, OperationKind, Outcome, semconv
-from genai_trace_core._suppress import SUPPRESS_LANGUAGE_MODEL_KEY, UTIL_GENAI_MODULE
+from genai_trace_core.lifecycle._suppress import SUPPRESS_LANGUAGE_MODEL_KEY, UTIL_GENAI_MODULE
 from genai_trace_core.testing import OTelHarness
 
 INFERENCE_KEY = "fake.inference.context"

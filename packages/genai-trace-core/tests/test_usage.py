@@ -13,8 +13,8 @@ from openai.types.completion_usage import CompletionTokensDetails, PromptTokensD
 from openai.types.responses import ResponseUsage
 from openai.types.responses.response_usage import InputTokensDetails, OutputTokensDetails
 
-from genai_trace_core._types import Usage
-from genai_trace_core._usage import merge_usage, normalize_usage
+from genai_trace_core.records import Usage
+from genai_trace_core.usage._normalize import merge_usage, normalize_usage
 
 
 class GeminiModality(enum.Enum):  # stands in for google.genai.types.MediaModality

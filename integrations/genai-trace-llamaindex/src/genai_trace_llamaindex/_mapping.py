@@ -24,7 +24,7 @@ from genai_trace_core import (
     normalize_usage,
     semconv,
 )
-from genai_trace_core._providers import resolve_provider
+from genai_trace_core.usage._providers import resolve_provider
 from genai_trace_llamaindex._messages import (
     field,
     message_texts,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from genai_trace_core import semconv
 from genai_trace_core._attribution import Attribution, attribution, current_attribution
 from genai_trace_core._budget import Budget, BudgetExceeded, BudgetTracker
-from genai_trace_core._configure import Providers, configure
-from genai_trace_core._content import (
+from genai_trace_core.export._configure import Providers, configure
+from genai_trace_core.content._capture import (
     ContentBudget,
     build_content_attributes,
     build_outcome_content,
@@ -23,7 +23,7 @@ from genai_trace_core._content import (
     serialize_tool_definitions,
     serialize_value,
 )
-from genai_trace_core._cost import (
+from genai_trace_core.usage._cost import (
     PRICES_FILE_ENV,
     clear_prices,
     compute_cost,
@@ -31,13 +31,13 @@ from genai_trace_core._cost import (
     preload_prices,
     set_price,
 )
-from genai_trace_core._executor import ContextThreadPoolExecutor, with_current_context
+from genai_trace_core.lifecycle._executor import ContextThreadPoolExecutor, with_current_context
 from genai_trace_core._feedback import TraceIds, record_feedback, trace_ids
-from genai_trace_core._lifecycle import Telemetry
-from genai_trace_core._providers import resolve_provider
-from genai_trace_core._redact import builtin_redact, redact
+from genai_trace_core.lifecycle._telemetry import Telemetry
+from genai_trace_core.usage._providers import resolve_provider
+from genai_trace_core.content._redact import builtin_redact, redact
 from genai_trace_core._safe import safe
-from genai_trace_core._secrets import is_secret_key, scrub_secrets
+from genai_trace_core.content._secrets import is_secret_key, scrub_secrets
 from genai_trace_core._settings import (
     CaptureMode,
     Settings,
@@ -46,9 +46,9 @@ from genai_trace_core._settings import (
     set_settings,
     settings_from_env,
 )
-from genai_trace_core._summary import cost_summary
-from genai_trace_core._tokens import count_tokens, encoding_for_model, estimate_usage
-from genai_trace_core._types import (
+from genai_trace_core.view._summary import cost_summary
+from genai_trace_core.usage._tokens import count_tokens, encoding_for_model, estimate_usage
+from genai_trace_core.records import (
     BlobPart,
     Cost,
     Document,
@@ -66,7 +66,7 @@ from genai_trace_core._types import (
     UriPart,
     Usage,
 )
-from genai_trace_core._usage import merge_usage, normalize_usage
+from genai_trace_core.usage._normalize import merge_usage, normalize_usage
 from genai_trace_core.version import __version__
 
 __all__ = [

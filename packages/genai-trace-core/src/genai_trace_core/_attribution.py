@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from genai_trace_core import semconv
 
 if TYPE_CHECKING:
-    from genai_trace_core._run import Run
-    from genai_trace_core._types import Operation
+    from genai_trace_core.lifecycle._run import Run
+    from genai_trace_core.records import Operation
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,51 @@
+"""``gen_ai.prompt.variable.<name>``: the values a prompt template was filled with.
+
+One string attribute per variable (semconv type ``string``): a string value is cut then redacted
+like any other content text; any other value becomes bounded, redacted JSON text. Every value
+spends the span's :class:`ContentBudget`, so the variables never push the span past its content
+limit. Variable names are identifiers, not content: they are not redacted, but they are cut to
+:data:`MAX_NAME_LENGTH` characters and at most :data:`MAX_VARIABLES` of them are recorded (the
+rest are counted as dropped). The caller checks the capture mode.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from typing import Any, Final
+
+from genai_trace_core import semconv
+from genai_trace_core.content._serialize import Built, build_text, build_value
+from genai_trace_core.content._truncate import ContentBudget, sanitize_utf8
+
+__all__ = ["MAX_NAME_LENGTH", "MAX_VARIABLES", "build_prompt_variables"]
+
+MAX_VARIABLES: Final = 32
+MAX_NAME_LENGTH: Final = 128
+
+
+def _name(key: Any) -> str:
+    name = key if isinstance(key, str) else str(key)
+    return sanitize_utf8(name[:MAX_NAME_LENGTH].strip())
+
+
+def build_prompt_variables(variables: Any, budget: ContentBudget) -> dict[str, Built]:
+    """``{"gen_ai.prompt.variable.<name>": Built}`` for a mapping of template variables.
+
+    Anything but a mapping yields ``{}``. Variables whose value is ``None`` or ``""``, or that no
+    longer fit the budget, are left out (the ones that do not fit are counted as dropped)."""
+    if not isinstance(variables, Mapping) or not variables:
+        return {}
+    out: dict[str, Built] = {}
+    items = iter(variables.items())
+    for key, value in itertools.islice(items, MAX_VARIABLES):
+        name = _name(key)
+        if not name:
+            continue
+        built = build_text(value, budget) if isinstance(value, str) else build_value(value, budget)
+        if built is not None:  # a string in events too (semconv type), not the parsed value
+            out[semconv.GEN_AI_PROMPT_VARIABLE_PREFIX + name] = Built(built.text, built.text)
+    extra = len(variables) - MAX_VARIABLES
+    if extra > 0:
+        budget.note(dropped=extra)
+    return out

@@ -1,0 +1,214 @@
+"""Terminal output: print each finished trace as a tree once its local root span has ended and
+every span started in it has ended too (bounded wait).
+
+This module subclasses the SDK's ``SpanProcessor`` (the SDK calls private hooks on processors, so
+duck typing is not safe), hence it imports ``opentelemetry.sdk``. Only :func:`configure` imports it,
+from inside the function; the library paths never do.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections import OrderedDict, deque
+from dataclasses import replace
+from typing import TYPE_CHECKING, TextIO
+
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+
+from genai_trace_core.view._render import render_trace, use_color
+from genai_trace_core._safe import safe
+from genai_trace_core.view._spanview import SpanView
+from genai_trace_core.semconv import STREAM_DEFERRED
+
+if TYPE_CHECKING:
+    from opentelemetry.context import Context
+    from opentelemetry.sdk.trace import Span
+
+__all__ = ["ConsoleSpanProcessor"]
+
+
+class _TraceBuffer:
+    """The ended spans of one trace, the spans started but not ended yet, and whether its local
+    root has ended (then the buffer waits for the open spans, at most ``grace`` seconds)."""
+
+    __slots__ = ("awaiting", "dropped", "open", "root_ended", "spans", "timer")
+
+    def __init__(self, max_spans: int) -> None:
+        self.spans: deque[ReadableSpan] = deque(maxlen=max_spans)
+        self.dropped = 0
+        self.open: dict[int, ReadableSpan] = {}  # span id -> live span (marked when forced)
+        self.root_ended = False
+        # a span ended returning a stream read later (``STREAM_DEFERRED``): its model call has
+        # not started yet, so the trace is not complete even with nothing open
+        self.awaiting = False
+        self.timer: threading.Timer | None = None
+
+    def add(self, span: ReadableSpan) -> None:
+        if len(self.spans) == self.spans.maxlen:
+            self.dropped += 1  # deque drops the oldest
+        self.spans.append(span)
+
+    @property
+    def full(self) -> bool:
+        """No room for another ended span without dropping one."""
+        return len(self.spans) == self.spans.maxlen
+
+    def cancel_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+
+class ConsoleSpanProcessor(SpanProcessor):
+    """Buffer ended spans per trace; render the trace when its local root has ended and every
+    span started in it has ended too.
+
+    A local root is a span without a parent or with a remote parent. A span may end after its
+    local root (a streamed model call read after the query returned; it may even start after,
+    which a span marked ``genai_trace.stream.deferred`` announces): the trace then waits for
+    it, at most ``grace_seconds`` or until the trace's buffer is full, and is printed anyway with
+    the spans still open marked ``(open)``. Buffers are bounded: at most ``max_traces`` traces
+    (the oldest is dropped, or printed when its root has ended) and ``max_spans_per_trace``
+    spans each (the oldest ended spans are dropped and counted in the header).
+    ``stream=None`` means ``sys.stderr`` at render time; ``color=None`` means auto-detect (TTY
+    and no ``NO_COLOR``).
+    """
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        color: bool | None = None,
+        max_traces: int = 256,
+        max_spans_per_trace: int = 1000,
+        grace_seconds: float = 5.0,
+    ) -> None:
+        self._stream = stream
+        self._color = color
+        self._max_traces = max(1, max_traces)
+        self._max_spans = max(1, max_spans_per_trace)
+        self._grace = max(0.0, grace_seconds)
+        self._buffers: OrderedDict[int, _TraceBuffer] = OrderedDict()
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._closed = False
+
+    @safe()
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        ctx = span.context
+        if self._closed or ctx is None:
+            return
+        ready: list[_TraceBuffer] = []
+        with self._lock:
+            buffer = self._buffer(ctx.trace_id, ready)
+            buffer.awaiting = False
+            if len(buffer.open) < self._max_spans:
+                buffer.open[ctx.span_id] = span
+        self._render_all(ready)
+
+    @safe()
+    def on_end(self, span: ReadableSpan) -> None:
+        ctx = span.context
+        if self._closed or ctx is None:
+            return
+        trace_id = ctx.trace_id
+        is_local_root = span.parent is None or span.parent.is_remote
+        ready: list[_TraceBuffer] = []
+        waiting: _TraceBuffer | None = None
+        with self._lock:
+            buffer = self._buffers.get(trace_id)
+            if buffer is None and is_local_root:
+                buffer = _TraceBuffer(self._max_spans)  # its start was evicted: print it alone
+                buffer.add(span)
+                ready.append(buffer)
+            else:
+                if buffer is None:  # a span whose start was evicted
+                    buffer = self._buffer(trace_id, ready)
+                buffer.open.pop(ctx.span_id, None)
+                buffer.add(span)
+                buffer.root_ended = buffer.root_ended or is_local_root
+                if span.attributes and span.attributes.get(STREAM_DEFERRED):
+                    buffer.awaiting = True
+                complete = not buffer.open and not buffer.awaiting
+                if buffer.root_ended and (complete or buffer.full or self._grace == 0):
+                    del self._buffers[trace_id]
+                    ready.append(buffer)
+                elif is_local_root and buffer.timer is None:
+                    waiting = buffer
+        if waiting is not None:
+            self._schedule(trace_id, waiting)
+        self._render_all(ready)
+
+    def _buffer(self, trace_id: int, ready: list[_TraceBuffer]) -> _TraceBuffer:
+        """The trace's buffer, created when missing (the lock is held). Creating one beyond
+        ``max_traces`` evicts the oldest: one whose root has ended goes to ``ready`` to be
+        printed, one still running is lost."""
+        buffer = self._buffers.get(trace_id)
+        if buffer is None:
+            buffer = self._buffers[trace_id] = _TraceBuffer(self._max_spans)
+            while len(self._buffers) > self._max_traces:
+                _, oldest = self._buffers.popitem(last=False)
+                oldest.cancel_timer()
+                if oldest.root_ended:
+                    ready.append(oldest)
+        return buffer
+
+    def _schedule(self, trace_id: int, buffer: _TraceBuffer) -> None:
+        timer = threading.Timer(self._grace, self._expire, args=(trace_id, buffer))
+        timer.daemon = True
+        with self._lock:
+            if self._buffers.get(trace_id) is not buffer or buffer.timer is not None:
+                return
+            buffer.timer = timer
+        timer.start()
+
+    @safe()
+    def _expire(self, trace_id: int, buffer: _TraceBuffer) -> None:
+        """The grace period is over: print the trace with its open spans marked."""
+        with self._lock:
+            if self._closed or self._buffers.get(trace_id) is not buffer:
+                return
+            del self._buffers[trace_id]
+        self._render(buffer)
+
+    def _render_all(self, buffers: list[_TraceBuffer]) -> None:
+        for buffer in buffers:
+            self._render(buffer)
+
+    def _render(self, buffer: _TraceBuffer) -> None:
+        buffer.cancel_timer()
+        stream = self._stream if self._stream is not None else sys.stderr
+        color = self._color if self._color is not None else use_color(stream)
+        views = [SpanView.from_sdk(s) for s in buffer.spans]
+        for live in list(buffer.open.values()):
+            view = SpanView.from_sdk(live)
+            views.append(replace(view, name=f"{view.name} (open)", end_ns=view.start_ns))
+        text = render_trace(views, color=color, dropped=buffer.dropped)
+        with self._write_lock:
+            stream.write(text)
+            stream.flush()
+
+    def pending_traces(self) -> int:
+        """Traces not printed yet: root still running, or waiting for spans that outlive it."""
+        with self._lock:
+            return len(self._buffers)
+
+    def shutdown(self) -> None:
+        """Print the traces whose root has ended (open spans marked), drop the others."""
+        self.force_flush()
+        self._closed = True
+        with self._lock:
+            for buffer in self._buffers.values():
+                buffer.cancel_timer()
+            self._buffers.clear()
+
+    @safe(default=True)
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Print now every trace whose root has ended, its open spans marked."""
+        with self._lock:
+            ready = [tid for tid, b in self._buffers.items() if b.root_ended]
+            buffers = [self._buffers.pop(tid) for tid in ready]
+        for buffer in buffers:
+            self._render(buffer)
+        return True

@@ -1,0 +1,153 @@
+"""Making a span current without ever producing "Failed to detach context".
+
+OpenTelemetry's ``detach(token)`` fails when the token was created in another ``contextvars``
+context (a LangChain callback that starts in one task and ends in another, a copied context per
+step). We never reset tokens. To activate we ``attach`` the span's context and remember what was
+current before; to deactivate we re-``attach`` that previous context, but only if our context is
+still the current one in *this* execution context. If it is not, the context we attached into has
+moved on (or was a copy that is gone) and there is nothing to undo. A re-attached previous context
+that belongs to a span already ended is skipped over, so out-of-order ends never resurrect it.
+
+Async frameworks end runs in a *copy* of the context they started in (LangChain shields its async
+end callbacks with ``asyncio.shield``, which runs them in a new task). An activation made in the
+caller's task would then outlive the run there: the caller's next span would nest under an ended
+span, and every run would keep the previous one alive. So an activation remembers the task it
+was made in, and an end that cannot undo it here undoes it inside that task's own context
+(``Task.get_context()``, Python 3.12+). Where that is not possible (Python 3.10/3.11), runs started
+inside a task as roots (the caller's own long-lived task) are not activated: no leak into the
+caller, at the cost of user spans not nesting under a root run in async code on those Pythons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Callable
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.context import Context
+
+from genai_trace_core.lifecycle._run import Run
+
+RUN_KEY = otel_context.create_key("genai_trace.run")
+# The key ``trace.set_span_in_context`` stores the span under, learnt once from the public API:
+# reading a context's span is then a dict lookup (the hot path does it for every run).
+SPAN_KEY: str = next(iter(trace.set_span_in_context(trace.INVALID_SPAN, Context())))
+_get_current = otel_context.get_current
+_attach = otel_context.attach
+
+
+def activation_context(ctx: Context, run: Run, extra: dict[str, Any] | None) -> Context:
+    """``ctx`` marked as ``run``'s activation (plus ``extra`` keys), in one copy. Only contexts
+    made current by :func:`activate` carry :data:`RUN_KEY`: a run's own context (handed out for
+    explicit propagation) does not, so attaching it after the run ended is not mistaken for a
+    leftover activation."""
+    values = dict(ctx)
+    values[RUN_KEY] = run
+    if extra:
+        values.update(extra)
+    return Context(values)
+
+
+# Task.get_context() (3.12+) lets an end in another task undo an activation in the task it was made.
+CAN_UNDO_IN_TASK = hasattr(asyncio.Task, "get_context")
+_running_loop = asyncio.events._get_running_loop
+
+
+def current_task() -> asyncio.Task[Any] | None:
+    """The asyncio task running this code, or ``None`` outside an event loop (cheap)."""
+    if _running_loop() is None:
+        return None
+    return asyncio.current_task()
+
+
+def activate(ctx: Context) -> Context:
+    """Make ``ctx`` current; return the context that was current before."""
+    prev = live_context(_get_current())  # never chain runs through ended ones
+    _attach(ctx)
+    return prev
+
+
+def deactivate(ctx: Context, prev: Context, is_stale: Callable[[Context], Context | None]) -> bool:
+    """Undo :func:`activate` if ``ctx`` is current here, possibly under activations of runs that
+    already ended (a child that ended in another task); return whether it was undone.
+
+    ``is_stale(c)`` returns the context to fall back to when ``c`` belongs to an ended span
+    (its own previous context), or ``None`` when ``c`` is live; it lets us skip ended ancestors.
+    """
+    current = _get_current()
+    for _ in range(64):  # bounded walk from the current context past ended activations
+        if current is ctx:
+            break
+        fallback = is_stale(current)
+        if fallback is None:
+            return False  # a live context that is not ours: nothing of ours to undo here
+        current = fallback
+    else:
+        return False
+    target = prev
+    for _ in range(64):  # bounded walk past ended ancestors
+        fallback = is_stale(target)
+        if fallback is None:
+            break
+        target = fallback
+    _attach(target)
+    return True
+
+
+def deactivate_in_task(
+    task: asyncio.Task[Any],
+    ctx: Context,
+    prev: Context,
+    is_stale: Callable[[Context], Context | None],
+) -> None:
+    """Undo an activation inside ``task``'s own context (the task is suspended, awaiting us)."""
+    if not CAN_UNDO_IN_TASK or task.done():
+        return
+    try:
+        task_context: contextvars.Context = getattr(task, "get_context")()  # noqa: B009 - 3.12+
+        task_context.run(deactivate, ctx, prev, is_stale)
+    except RuntimeError:  # that context is entered right now (it is this one): nothing to do
+        return
+
+
+def parent_context(parent: Run | None) -> Context:
+    """The context a new run's span starts in: its parent run's, unless a span that user or
+    provider code opened *inside* that parent's activation is current (a user span in a lambda
+    around a tool call): then the current context, so the run nests under that span."""
+    current = _get_current()
+    if parent is None:
+        return live_context(current)
+    anchor: Run | None = parent
+    while anchor is not None and anchor.span is None:  # hidden/linked runs have no span
+        anchor = anchor.parent
+    if (
+        anchor is not None
+        and current.get(RUN_KEY) is anchor
+        and current.get(SPAN_KEY) is not anchor.span
+    ):
+        return current
+    return parent.ctx
+
+
+def live_context(ctx: Context) -> Context:
+    """``ctx`` without the activations of runs that already ended (ended in another thread or
+    task, which cannot reset this one's context): a new root never nests under an ended span."""
+    for _ in range(64):  # bounded walk past ended ancestors
+        run = ctx.get(RUN_KEY)
+        if not isinstance(run, Run) or ctx.get(SPAN_KEY) is not run.span:
+            return ctx
+        fallback = stale_fallback(ctx)
+        if fallback is None:
+            return ctx
+        ctx = fallback
+    return ctx
+
+
+def stale_fallback(ctx: Context) -> Context | None:
+    run = ctx.get(RUN_KEY)
+    if run is not None and isinstance(run, Run) and run.ended and run.prev_ctx is not None:
+        return run.prev_ctx
+    return None

@@ -1,0 +1,89 @@
+"""GenAI log events: ``gen_ai.client.inference.operation.details`` and the exception event.
+
+Emitted only in the EVENT capture modes; they carry the span's trace and span ids so a backend
+(Loki) links them to the trace.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry._logs import Logger, LogRecord, SeverityNumber
+from opentelemetry.context import Context
+
+from genai_trace_core import semconv
+from genai_trace_core.lifecycle._run import Run
+from genai_trace_core._settings import Settings
+from genai_trace_core.records import Operation
+
+
+def emit_inference_details(
+    logger: Logger,
+    ctx: Context,
+    span_attributes: Mapping[str, Any],
+    content: Mapping[str, Any],
+    timestamp_ns: int,
+) -> None:
+    attrs: dict[str, Any] = {
+        k: v
+        for k, v in span_attributes.items()
+        if not k.startswith(("gen_ai.input.", "gen_ai.output."))
+    }
+    attrs.update(content)
+    logger.emit(
+        LogRecord(
+            timestamp=timestamp_ns,
+            context=ctx,
+            severity_number=SeverityNumber.INFO,
+            event_name=semconv.EVENT_INFERENCE_DETAILS,
+            attributes=attrs,
+        )
+    )
+
+
+def emit_exception(
+    logger: Logger,
+    ctx: Context,
+    error: BaseException,
+    base_attributes: Mapping[str, Any],
+    timestamp_ns: int,
+) -> None:
+    attrs: dict[str, Any] = dict(base_attributes)
+    attrs[semconv.EXCEPTION_TYPE] = type(error).__qualname__
+    attrs[semconv.EXCEPTION_MESSAGE] = str(error)[:2048]
+    attrs[semconv.EXCEPTION_STACKTRACE] = "".join(
+        traceback.format_exception(type(error), error, error.__traceback__)
+    )[:8192]
+    logger.emit(
+        LogRecord(
+            timestamp=timestamp_ns,
+            context=ctx,
+            severity_number=SeverityNumber.WARN,
+            event_name=semconv.EVENT_OPERATION_EXCEPTION,
+            attributes=attrs,
+        )
+    )
+
+
+def emit_run_details(
+    logger: Logger,
+    run: Run,
+    op: Operation,
+    end_attrs: Mapping[str, Any],
+    content_attrs: Mapping[str, Any],
+    settings: Settings,
+    end_ns: int,
+) -> None:
+    """The inference-details event of a finished run: its span's attributes plus, in the event
+    capture modes, its content in structured form."""
+    from genai_trace_core.content import _capture as _content
+
+    assert run.span is not None
+    span_attrs = dict(getattr(run.span, "attributes", None) or {})
+    span_attrs.update(end_attrs)
+    structured: dict[str, Any] = {}
+    if run.budget is not None:
+        structured.update(_content.build_event_content(op, content_attrs, settings, run.budget))
+    emit_inference_details(logger, run.ctx, span_attrs, structured, end_ns)

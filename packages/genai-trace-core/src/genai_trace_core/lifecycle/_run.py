@@ -1,0 +1,106 @@
+"""One open run in the registry: its span, its place in the tree and what end needs."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any
+
+from genai_trace_core.records import Operation, OperationKind
+
+if TYPE_CHECKING:
+    from opentelemetry.context import Context
+    from opentelemetry.trace import Span
+
+    from genai_trace_core._attribution import Attribution
+
+_INVOCATIONS = frozenset(
+    {
+        OperationKind.INVOKE_AGENT,
+        OperationKind.INVOKE_WORKFLOW,
+        OperationKind.HANDLE_CONVERSATION_TURN,
+    }
+)
+
+
+class Run:
+    __slots__ = (
+        "active_ctx",
+        "attribution",
+        "budget",
+        "children",
+        "ctx",
+        "ended",
+        "home_task",
+        "inference_calls",
+        "last_chunk_ns",
+        "metric_attrs",
+        "op",
+        "parent",
+        "prev_ctx",
+        "provider_data",
+        "root_task",
+        "run_id",
+        "span",
+        "start_ns",
+        "streaming",
+        "tool_calls",
+    )
+
+    def __init__(
+        self,
+        run_id: Hashable,
+        parent: Run | None,
+        op: Operation | None,
+        attribution: Attribution | None,
+    ) -> None:
+        self.run_id = run_id
+        self.parent = parent
+        self.op = op
+        self.attribution = attribution
+        self.span: Span | None = None
+        self.ctx: Context
+        self.active_ctx: Context | None = None
+        self.prev_ctx: Context | None = None
+        self.home_task: Any = None  # the asyncio task an activation was made in
+        self.root_task: Any = None  # the asyncio task the root of this run started in
+        self.children: set[Run] | None = None
+        self.ended = False
+        self.start_ns = 0
+        self.last_chunk_ns: int | None = None
+        self.metric_attrs: dict[str, Any] = {}
+        self.budget: Any = None
+        self.streaming = bool(op is not None and op.request is not None and op.request.stream)
+        self.inference_calls = 0
+        self.tool_calls = 0
+        # util-genai's data object in this run's activation: a suppressed provider
+        # instrumentation publishes the call's usage there (see _suppress)
+        self.provider_data: Any = None
+
+    def add_child(self, child: Run) -> None:
+        if self.children is None:
+            self.children = set()
+        self.children.add(child)
+
+    def remove_child(self, child: Run) -> None:
+        if self.children is not None:
+            self.children.discard(child)
+
+    def count_in_agent(self, *, tool: bool) -> None:
+        """Count this inference/tool call on the nearest enclosing agent."""
+        p = self.parent
+        while p is not None:
+            if p.op is not None and p.op.kind is OperationKind.INVOKE_AGENT:
+                if tool:
+                    p.tool_calls += 1
+                else:
+                    p.inference_calls += 1
+                return
+            p = p.parent
+
+    def has_invocation_ancestor(self) -> bool:
+        p = self.parent
+        while p is not None:
+            if p.op is not None and p.op.kind in _INVOCATIONS:
+                return True
+            p = p.parent
+        return False

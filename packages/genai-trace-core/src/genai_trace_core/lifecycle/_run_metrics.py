@@ -1,0 +1,83 @@
+"""Which instruments a finished run records, with which low-cardinality attributes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from genai_trace_core import _budget, semconv
+from genai_trace_core.lifecycle._metrics import Instruments
+from genai_trace_core.lifecycle._run import Run
+from genai_trace_core._settings import Settings
+from genai_trace_core.records import Cost, OperationKind, Usage
+
+
+def record_run_metrics(
+    inst: Instruments,
+    settings: Settings,
+    run: Run,
+    metric_attrs: dict[str, Any],
+    duration: float,
+    usage: Usage | None,
+    cost: Cost | None,
+) -> None:
+    """Record the duration, usage and cost metrics of a run that just ended."""
+    op = run.op
+    assert op is not None
+    kind = op.kind
+    attribution = run.attribution
+    keys = settings.metric_attribute_keys
+    if attribution is not None and keys:
+        metric_attrs = {**metric_attrs, **attribution.metric_attributes(keys)}
+    if kind.is_inference:
+        inst.inference(metric_attrs, duration, usage)
+        run.count_in_agent(tool=False)
+    elif kind is OperationKind.EMBEDDINGS:
+        inst.embeddings(metric_attrs, duration, usage)
+    elif kind is OperationKind.RETRIEVAL:
+        inst.client_operation(metric_attrs, duration)
+    elif kind is OperationKind.EXECUTE_TOOL:
+        inst.tool(_tool_metric_attrs(run, metric_attrs), duration)
+        run.count_in_agent(tool=True)
+    elif kind in _INVOCATIONS:
+        attrs = _invocation_metric_attrs(run, metric_attrs)
+        inst.invocation(attrs, duration)
+        if kind is OperationKind.INVOKE_AGENT:
+            inst.agent_calls(attrs, run.inference_calls, run.tool_calls)
+    if cost is not None:
+        inst.add_cost(metric_attrs, cost.total_usd)
+        if _budget.listeners:  # an installed BudgetTracker: spend per user/tenant/feature
+            _budget.notify(cost.total_usd, attribution, run.ctx)
+
+
+_INVOCATIONS = frozenset(
+    {
+        OperationKind.INVOKE_AGENT,
+        OperationKind.INVOKE_WORKFLOW,
+        OperationKind.HANDLE_CONVERSATION_TURN,
+    }
+)
+
+
+def _tool_metric_attrs(run: Run, base: dict[str, Any]) -> dict[str, Any]:
+    op = run.op
+    assert op is not None
+    attrs = dict(base)
+    attrs[semconv.GEN_AI_TOOL_NAME] = op.name or "unknown"
+    attrs[semconv.GEN_AI_TOOL_TYPE] = op.tool_type or "function"
+    if op.agent_name:
+        attrs[semconv.GEN_AI_AGENT_NAME] = op.agent_name
+    return attrs
+
+
+def _invocation_metric_attrs(run: Run, base: dict[str, Any]) -> dict[str, Any]:
+    op = run.op
+    assert op is not None
+    attrs = dict(base)
+    if op.kind is OperationKind.INVOKE_AGENT:
+        name = op.agent_name or op.name
+        if name:
+            attrs[semconv.GEN_AI_AGENT_NAME] = name
+    elif op.name:
+        attrs[semconv.GEN_AI_WORKFLOW_NAME] = op.name
+    attrs[semconv.GEN_AI_INVOCATION_IS_NESTED] = run.has_invocation_ancestor()
+    return attrs

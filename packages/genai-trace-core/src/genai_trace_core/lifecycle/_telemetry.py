@@ -1,0 +1,388 @@
+"""The span lifecycle keyed by run id: start, chunk, end, fail; bounded registry; context hygiene.
+
+Integrations call :class:`Telemetry`. Every public method is wrapped by ``safe``: telemetry never
+raises into the user's program. The hot path at start is: look up the parent, build the start
+attributes, start the span, remember it. Usage normalisation, estimation and cost run once at end;
+content serialisation only when capture is on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
+
+from opentelemetry import _logs, metrics, trace
+from opentelemetry import context as otel_context
+from opentelemetry.context import Context
+from opentelemetry.trace import Span, Status, StatusCode
+
+from genai_trace_core import semconv
+from genai_trace_core.lifecycle import _context
+from genai_trace_core.lifecycle import _events
+from genai_trace_core.lifecycle._attributes import (
+    cost_attributes,
+    error_type_of,
+    metric_base,
+    outcome_attributes,
+    span_kind,
+    span_name,
+    start_attributes,
+    usage_attributes,
+)
+from genai_trace_core._attribution import current_attribution, run_attribution
+from genai_trace_core.usage._cost import preload_prices_in_background
+from genai_trace_core.lifecycle._metrics import Instruments
+from genai_trace_core.lifecycle._registry import BoundedRegistry
+from genai_trace_core.lifecycle._run import Run
+from genai_trace_core.lifecycle._run_metrics import record_run_metrics
+from genai_trace_core.lifecycle._run_usage import usage_of_run
+from genai_trace_core._safe import log_once, safe
+from genai_trace_core.lifecycle._sanitize import clean_attributes, clean_text, valid_ns
+from genai_trace_core._settings import Settings, get_settings
+from genai_trace_core.lifecycle._suppress import SUPPRESSIBLE_KINDS, provider_suppression
+from genai_trace_core.records import Operation, OperationKind, Outcome, Usage
+from genai_trace_core.version import __version__
+
+_SCOPE = "genai_trace"
+_SCHEMA_URL = "https://opentelemetry.io/schemas/1.37.0"
+
+
+class Telemetry:
+    """Span lifecycle, metrics and events for one instrumentation (one per handler/instrumentor)."""
+
+    def __init__(
+        self,
+        *,
+        tracer_provider: trace.TracerProvider | None = None,
+        meter_provider: metrics.MeterProvider | None = None,
+        logger_provider: _logs.LoggerProvider | None = None,
+        settings: Settings | None = None,
+        clock: Callable[[], int] | None = None,
+        scope_name: str = _SCOPE,
+        scope_version: str = __version__,
+    ) -> None:
+        self.settings = settings if settings is not None else get_settings()
+        self._tracer = trace.get_tracer(scope_name, scope_version, tracer_provider, _SCHEMA_URL)
+        meter = metrics.get_meter(scope_name, scope_version, meter_provider, _SCHEMA_URL)
+        self._instruments = Instruments(meter, self.settings.metrics_naming)
+        self._record_gap = self._instruments.tpoc.record  # per streamed chunk: no extra call
+        self._logger = _logs.get_logger(scope_name, scope_version, logger_provider, _SCHEMA_URL)
+        self._clock: Callable[[], int] = clock or time.time_ns
+        preload_prices_in_background()  # genai-prices imports in ~1 s: not on the first span
+        self._registry: BoundedRegistry[Run] = BoundedRegistry(
+            max_size=self.settings.registry_max_size,
+            ttl_s=self.settings.registry_ttl_seconds,
+            clock=lambda: self._clock() / 1e9,
+            on_evict=self._abandon,
+        )
+
+    # --- introspection ----------------------------------------------------------------------
+
+    @property
+    def capture_content(self) -> bool:
+        """True when any content (span or event) is captured: integrations build content then."""
+        return self.settings.capture_mode.any
+
+    def open_count(self) -> int:
+        return len(self._registry)
+
+    def is_open(self, run_id: Hashable) -> bool:
+        return self._registry.get(run_id) is not None
+
+    @safe()
+    def context_of(self, run_id: Hashable) -> Context | None:
+        """The OTel context carrying ``run_id``'s span (for explicit propagation)."""
+        run = self._registry.get(run_id)
+        return None if run is None else run.ctx
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    @safe()
+    def start(
+        self,
+        run_id: Hashable,
+        op: Operation,
+        *,
+        parent_run_id: Hashable | None = None,
+        activate: bool = False,
+        start_time_ns: int | None = None,
+    ) -> None:
+        """Start a span for ``run_id``. The parent is ``parent_run_id``'s span when it is open,
+        else the current OTel context. ``activate`` makes the span current until it ends, so spans
+        created by user or provider code inside the run nest under it."""
+        registry = self._registry
+        if registry.get(run_id) is not None:
+            log_once("dup-start", "genai-trace: duplicate start for an open run ignored")
+            return
+        parent = registry.get(parent_run_id) if parent_run_id is not None else None
+        parent_ctx = _context.parent_context(parent)
+        settings = self.settings
+        kind = op.kind
+        if kind is OperationKind.STEP and settings.hide_internal_spans:
+            self._link(run_id, parent, parent_ctx)
+            return
+        attrs = start_attributes(op)
+        attribution = run_attribution(op, parent, settings.metadata_keys)
+        if attribution is not None:
+            attrs.update(attribution.span_attributes())
+        run = Run(run_id, parent, op, attribution)
+        if settings.capture_mode.on_span:
+            from genai_trace_core.content import _capture as _content
+
+            run.budget = _content.ContentBudget(settings)
+            attrs.update(_content.build_content_attributes(op, settings, run.budget))
+        t = valid_ns(start_time_ns) or self._clock()
+        run.start_ns = t
+        span = self._tracer.start_span(
+            clean_text(span_name(op)),
+            context=parent_ctx,
+            kind=span_kind(kind),
+            attributes=clean_attributes(attrs),
+            start_time=t,
+        )
+        run.span = span
+        run.metric_attrs = metric_base(attrs)
+        run.ctx = trace.set_span_in_context(span, parent_ctx)
+        if not registry.put_if_absent(run_id, run, t / 1e9):
+            span.end(end_time=t)
+            return
+        if parent is not None:
+            parent.add_child(run)
+        if activate:
+            task = _context.current_task()
+            run.root_task = parent.root_task if parent is not None else task
+            # Python < 3.12 cannot undo an activation in another task's context: there, a run
+            # started in the task its root started in (the caller's own, long-lived task) is not
+            # activated; runs in other tasks are (the framework's, gone with the run).
+            if task is None or _context.CAN_UNDO_IN_TASK or task is not run.root_task:
+                extra = None
+                if kind in SUPPRESSIBLE_KINDS and settings.suppress_provider_spans:
+                    extra, run.provider_data = provider_suppression(kind)
+                ctx = _context.activation_context(run.ctx, run, extra)
+                run.active_ctx = ctx
+                run.home_task = task
+                run.prev_ctx = _context.activate(ctx)
+
+    @safe()
+    def link(self, run_id: Hashable, *, parent_run_id: Hashable | None = None) -> None:
+        """Register a run that gets no span: its children nest under its nearest traced ancestor."""
+        if self._registry.get(run_id) is not None:
+            return
+        parent = self._registry.get(parent_run_id) if parent_run_id is not None else None
+        self._link(run_id, parent, parent.ctx if parent is not None else otel_context.get_current())
+
+    def _link(self, run_id: Hashable, parent: Run | None, parent_ctx: Context) -> None:
+        run = Run(
+            run_id,
+            parent,
+            None,
+            parent.attribution if parent is not None else current_attribution(),
+        )
+        run.ctx = parent_ctx
+        if self._registry.put_if_absent(run_id, run) and parent is not None:
+            parent.add_child(run)
+
+    @safe()
+    def chunk(self, run_id: Hashable, *, time_ns: int | None = None) -> None:
+        """A streamed chunk arrived: time to first chunk, then the gap between chunks."""
+        run = self._registry.get(run_id)
+        if run is None or run.span is None:
+            return
+        t = self._clock() if time_ns is None else (valid_ns(time_ns) or self._clock())
+        last = run.last_chunk_ns
+        if last is not None:  # the common case: one histogram record per gap, nothing else
+            self._record_gap((t - last) / 1e9, run.metric_attrs)
+            run.last_chunk_ns = t
+            return
+        run.streaming = True
+        ttfc = (t - run.start_ns) / 1e9
+        # The first chunk proves the call streams, even when the request did not say so.
+        run.span.set_attributes(
+            {
+                semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: ttfc,
+                semconv.GEN_AI_REQUEST_STREAM: True,
+            }
+        )
+        self._instruments.first_chunk(run.metric_attrs, ttfc)
+        run.last_chunk_ns = t
+
+    @safe()
+    def add_event(
+        self, run_id: Hashable, name: str, attributes: Mapping[str, Any] | None = None
+    ) -> None:
+        run = self._registry.get(run_id)
+        if run is not None and run.span is not None:
+            attrs = clean_attributes(attributes) if attributes else attributes
+            run.span.add_event(clean_text(name), attrs, timestamp=self._clock())
+
+    @safe()
+    def set_attributes(self, run_id: Hashable, attributes: Mapping[str, Any]) -> None:
+        run = self._registry.get(run_id)
+        if run is not None and run.span is not None:
+            run.span.set_attributes(clean_attributes(attributes))
+
+    @safe()
+    def end(
+        self, run_id: Hashable, outcome: Outcome | None = None, *, end_time_ns: int | None = None
+    ) -> None:
+        """End ``run_id`` successfully. Unknown or already ended runs are ignored."""
+        run = self._registry.pop(run_id)
+        if run is not None:
+            self._finish(run, outcome, None, end_time_ns)
+
+    @safe()
+    def fail(
+        self,
+        run_id: Hashable,
+        error: BaseException | str,
+        *,
+        outcome: Outcome | None = None,
+        end_time_ns: int | None = None,
+    ) -> None:
+        """End ``run_id`` with status ERROR and ``error.type`` (a string is taken as the type)."""
+        run = self._registry.pop(run_id)
+        if run is not None:
+            self._finish(run, outcome, error, end_time_ns)
+
+    @safe(default=0)
+    def sweep(self) -> int:
+        """End every run older than the TTL as abandoned; return how many."""
+        return self._registry.sweep()
+
+    @safe()
+    def shutdown(self) -> None:
+        """End every open run as abandoned (process exit, uninstrument)."""
+        for run in self._registry.drain():
+            self._abandon(run)
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _abandon(self, run: Run) -> None:
+        if run.ended:
+            return
+        self._registry.pop(run.run_id)
+        if run.span is not None:
+            self._instruments.add_abandoned(run.metric_attrs)
+        self._finish(run, None, semconv.ERROR_TYPE_ABANDONED, None)
+
+    def _finish(
+        self,
+        run: Run,
+        outcome: Outcome | None,
+        error: BaseException | str | None,
+        end_time_ns: int | None,
+    ) -> None:
+        if run.ended:
+            return
+        run.ended = True
+        parent = run.parent
+        if parent is not None:
+            parent.remove_child(run)
+            if run.children:  # open grandchildren stay reachable from the root
+                for child in run.children:
+                    parent.add_child(child)
+        span = run.span
+        if span is not None:
+            try:
+                self._end_span(run, span, outcome, error, end_time_ns)
+            except Exception:
+                log_once("end-span", "genai-trace: enriching a span at end failed")
+                if span.is_recording():
+                    span.end(end_time=valid_ns(end_time_ns))
+            finally:
+                self._deactivate(run)
+        if run.parent is None and run.children:
+            self._end_descendants(run)
+
+    @staticmethod
+    def _deactivate(run: Run) -> None:
+        active, prev, task = run.active_ctx, run.prev_ctx, run.home_task
+        if active is None or prev is None:
+            return
+        run.home_task = None
+        _context.deactivate(active, prev, _context.stale_fallback)
+        if task is not None and task is not _context.current_task():
+            # Ended in a copy of the start context (e.g. a shielded async callback): undo the
+            # activation in the task that made it, or it outlives the run there.
+            _context.deactivate_in_task(task, active, prev, _context.stale_fallback)
+
+    def _end_descendants(self, root: Run) -> None:
+        stack = list(root.children or ())
+        while stack:
+            child = stack.pop()
+            if child.ended:
+                continue
+            if child.children:
+                stack.extend(child.children)
+            if child.op is not None and child.op.kind.is_inference and child.streaming:
+                continue  # a stream consumed after its caller returned ends on its own
+            self._abandon(child)
+
+    def _end_span(
+        self,
+        run: Run,
+        span: Span,
+        outcome: Outcome | None,
+        error: BaseException | str | None,
+        end_time_ns: int | None,
+    ) -> None:
+        op = run.op
+        assert op is not None
+        kind = op.kind
+        settings = self.settings
+        end_ns = valid_ns(end_time_ns) or self._clock()
+        duration = max(0.0, (end_ns - run.start_ns) / 1e9)
+        attrs: dict[str, Any] = {}
+        metric_attrs = run.metric_attrs
+        if outcome is not None:
+            attrs.update(outcome_attributes(kind, outcome))
+            if outcome.response_model:
+                metric_attrs = {
+                    **metric_attrs,
+                    semconv.GEN_AI_RESPONSE_MODEL: outcome.response_model,
+                }
+        usage: Usage | None = None
+        cost = None
+        if kind.is_inference or kind is OperationKind.EMBEDDINGS:
+            usage = usage_of_run(op, outcome, error, run.provider_data)
+            if usage is not None:
+                attrs.update(usage_attributes(usage, full=True))
+                from genai_trace_core.usage._cost import compute_cost
+
+                model = (outcome.response_model if outcome else None) or op.request_model
+                cost = compute_cost(model, op.provider, usage)
+                if cost is not None:
+                    attrs.update(cost_attributes(cost))
+        error_type: str | None = None
+        if error is not None:
+            error_type = error_type_of(error)
+            attrs[semconv.ERROR_TYPE] = error_type
+            metric_attrs = {**metric_attrs, semconv.ERROR_TYPE: error_type}
+            desc = clean_text(str(error) if isinstance(error, BaseException) else error)
+            span.set_status(Status(StatusCode.ERROR, desc[:256] or error_type))
+            if isinstance(error, BaseException):
+                exc_attrs = None if desc.isascii() else {semconv.EXCEPTION_MESSAGE: desc}
+                span.record_exception(error, exc_attrs, timestamp=end_ns)
+        mode = settings.capture_mode
+        content_attrs: dict[str, Any] = {}
+        if mode.any and outcome is not None:
+            from genai_trace_core.content import _capture as _content
+
+            if run.budget is None:
+                run.budget = _content.ContentBudget(settings)
+            content_attrs = _content.build_outcome_content(outcome, settings, run.budget)
+            if mode.on_span:
+                attrs.update(content_attrs)
+        if run.budget is not None:
+            attrs.update(run.budget.flag_attributes())
+        if attrs:
+            span.set_attributes(clean_attributes(attrs))
+        record_run_metrics(
+            self._instruments, self.settings, run, metric_attrs, duration, usage, cost
+        )
+        if settings.emits_events and kind.is_inference:
+            _events.emit_run_details(self._logger, run, op, attrs, content_attrs, settings, end_ns)
+        if error is not None and isinstance(error, BaseException) and settings.emits_events:
+            _events.emit_exception(self._logger, run.ctx, error, metric_attrs, end_ns)
+        span.end(end_time=end_ns)

@@ -1,0 +1,341 @@
+"""Token usage from any provider payload, in one shape: :class:`~genai_trace_core.Usage`.
+
+The conventions define ``input_tokens`` as *including* cache read and cache write tokens, with
+``cache_read``/``cache_write`` as subsets, and ``reasoning`` as a subset of ``output_tokens``.
+Each payload shape is mapped to that; the provider's counts always win over estimates.
+
+Shapes, detected by their keys (dicts, pydantic models, SDK objects and protos alike; read with
+``Mapping.get``/``getattr``, never copied or dumped):
+
+* LangChain ``usage_metadata`` (``input_token_details``/``output_token_details``): input already
+  includes cache, so cache counts are *not* added again.
+* OpenAI Responses (``input_tokens_details``/``output_tokens_details``): input includes cache.
+* Anthropic (``cache_creation_input_tokens``/``cache_read_input_tokens``): ``input_tokens``
+  excludes both, so they are added into input.
+* Bedrock Converse (``inputTokens``...), invocation metrics (``inputTokenCount``...) and the
+  ``x-amzn-bedrock-*-token-count`` headers: input excludes cache like Anthropic, unless a reported
+  total shows it is already included.
+* OpenAI chat completions, Mistral, Groq, DeepSeek, LangChain ``llm_output["token_usage"]``,
+  LlamaIndex ``additional_kwargs`` (``prompt_tokens``/``completion_tokens``, details with
+  ``cached_tokens``, ``cache_write_tokens``, ``reasoning_tokens``, ``audio_tokens``; DeepSeek
+  ``prompt_cache_hit_tokens``).
+* Gemini / Vertex ``usage_metadata`` (snake or camel case). ``thoughts_token_count`` is not in
+  ``candidates_token_count`` but is billed as output, so output = candidates + thoughts and
+  reasoning = thoughts; ``tool_use_prompt_token_count`` is added into input (billed as input).
+  Per-modality ``*_tokens_details`` go into ``Usage.modalities``.
+* Cohere (``billed_units`` preferred over ``tokens``), Ollama (``prompt_eval_count``,
+  ``eval_count``), Bedrock Llama bodies (``prompt_token_count``, ``generation_token_count``).
+
+A whole response is accepted too: ``usage_metadata``, ``usage``, ``token_usage``, ``meta``,
+``raw``... are looked into. Garbage (``None``, strings, negatives, wrong types) gives ``None`` or
+a partial :class:`Usage`, never an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from genai_trace_core import semconv
+from genai_trace_core._safe import safe
+from genai_trace_core.records import Usage
+from genai_trace_core.usage._fields import (
+    CACHE_IN,
+    IN,
+    OUT,
+    add_counts,
+    as_count,
+    as_count_str,
+    count_at,
+    get_field,
+    has_any,
+    set_modality,
+)
+
+__all__ = ["merge_usage", "normalize_usage"]
+
+
+# Where a response object keeps its usage, tried in this order.
+_CONTAINERS = (
+    "usage_metadata",
+    "usage",
+    "token_usage",
+    "usageMetadata",
+    "meta",
+    "amazon-bedrock-invocationMetrics",
+    "x_groq",
+    "response_metadata",
+    "llm_output",
+    "raw",
+    "_raw_response",
+    "additional_kwargs",
+    "headers",
+)
+_MAX_DEPTH = 3
+
+
+# --- shapes ---------------------------------------------------------------------------------------
+
+
+def _langchain(u: Any) -> Usage:
+    usage = Usage(input_tokens=count_at(u, IN), output_tokens=count_at(u, OUT))
+    inp = get_field(u, "input_token_details")
+    out = get_field(u, "output_token_details")
+    if inp is not None:
+        usage.cache_read_input_tokens = count_at(inp, "cache_read")
+        usage.cache_write_input_tokens = count_at(inp, "cache_creation")
+        set_modality(usage, "audio", IN, count_at(inp, "audio"))
+        set_modality(usage, "image", IN, count_at(inp, "image"))
+    if out is not None:
+        usage.reasoning_output_tokens = count_at(out, "reasoning")
+        set_modality(usage, "audio", OUT, count_at(out, "audio"))
+        set_modality(usage, "image", OUT, count_at(out, "image"))
+    return usage
+
+
+def _openai_responses(u: Any) -> Usage:
+    usage = Usage(input_tokens=count_at(u, IN), output_tokens=count_at(u, OUT))
+    inp = get_field(u, "input_tokens_details")
+    out = get_field(u, "output_tokens_details")
+    if inp is not None:
+        usage.cache_read_input_tokens = count_at(inp, "cached_tokens")
+        usage.cache_write_input_tokens = count_at(inp, "cache_write_tokens")
+        set_modality(usage, "audio", IN, count_at(inp, "audio_tokens"))
+        set_modality(usage, "image", IN, count_at(inp, "image_tokens"))
+        set_modality(usage, "text", IN, count_at(inp, "text_tokens"))
+    if out is not None:
+        usage.reasoning_output_tokens = count_at(out, "reasoning_tokens")
+        set_modality(usage, "audio", OUT, count_at(out, "audio_tokens"))
+        set_modality(usage, "image", OUT, count_at(out, "image_tokens"))
+        set_modality(usage, "text", OUT, count_at(out, "text_tokens"))
+    return usage
+
+
+def _anthropic(u: Any) -> Usage:
+    read = count_at(u, "cache_read_input_tokens")
+    write = count_at(u, "cache_creation_input_tokens")
+    base = count_at(u, IN)
+    return Usage(
+        input_tokens=None if base is None else add_counts(base, read, write),
+        output_tokens=count_at(u, OUT),
+        cache_read_input_tokens=read,
+        cache_write_input_tokens=write,
+    )
+
+
+def _openai_chat(u: Any) -> Usage:
+    usage = Usage(
+        input_tokens=count_at(u, "prompt_tokens"), output_tokens=count_at(u, "completion_tokens")
+    )
+    inp = get_field(u, "prompt_tokens_details")
+    out = get_field(u, "completion_tokens_details")
+    if inp is not None:
+        usage.cache_read_input_tokens = count_at(inp, "cached_tokens")
+        usage.cache_write_input_tokens = count_at(inp, "cache_write_tokens")
+        set_modality(usage, "audio", IN, count_at(inp, "audio_tokens"))
+        set_modality(usage, "image", IN, count_at(inp, "image_tokens"))
+    if usage.cache_read_input_tokens is None:  # DeepSeek
+        usage.cache_read_input_tokens = count_at(u, "prompt_cache_hit_tokens")
+    if out is not None:
+        usage.reasoning_output_tokens = count_at(out, "reasoning_tokens")
+        set_modality(usage, "audio", OUT, count_at(out, "audio_tokens"))
+    return usage
+
+
+def _bedrock(u: Any, parse: Callable[[Any], int | None], names: tuple[str, ...]) -> Usage:
+    def n(key: str) -> int | None:
+        return parse(get_field(u, key))
+
+    k_in, k_out, k_read, k_write, k_total = names
+    base, out, read, write, total = n(k_in), n(k_out), n(k_read), n(k_write), n(k_total)
+    # Bedrock reports input without cache tokens (like Anthropic); a total equal to
+    # input + output means this payload already counted them in.
+    already_in = total is not None and base is not None and total == base + (out or 0)
+    add = not already_in and (read or write)
+    return Usage(
+        input_tokens=add_counts(base, read, write) if add and base is not None else base,
+        output_tokens=out,
+        cache_read_input_tokens=read,
+        cache_write_input_tokens=write,
+    )
+
+
+_CONVERSE = (
+    "inputTokens",
+    "outputTokens",
+    "cacheReadInputTokens",
+    "cacheWriteInputTokens",
+    "totalTokens",
+)
+_INVOCATION = (
+    "inputTokenCount",
+    "outputTokenCount",
+    "cacheReadInputTokenCount",
+    "cacheWriteInputTokenCount",
+    "totalTokenCount",
+)
+_HEADERS = (
+    "x-amzn-bedrock-input-token-count",
+    "x-amzn-bedrock-output-token-count",
+    "x-amzn-bedrock-cache-read-input-token-count",
+    "x-amzn-bedrock-cache-write-input-token-count",
+    "x-amzn-bedrock-total-token-count",
+)
+
+
+def _gemini_details(usage: Usage, details: Any, kind: str) -> None:
+    if not isinstance(details, Iterable) or isinstance(details, (str, bytes, Mapping)):
+        return
+    for item in details:
+        modality = get_field(item, "modality")
+        count = count_at(item, "token_count", "tokenCount")
+        if modality is None or count is None:
+            continue
+        name = getattr(modality, "name", modality)
+        if isinstance(name, str) and name:
+            m = name.lower()
+            usage.modalities.setdefault(m, {})[kind] = (
+                usage.modalities.get(m, {}).get(kind, 0) + count
+            )
+
+
+def _gemini(u: Any) -> Usage:
+    prompt = count_at(u, "prompt_token_count", "promptTokenCount")
+    tool_prompt = count_at(u, "tool_use_prompt_token_count", "toolUsePromptTokenCount")
+    candidates = count_at(u, "candidates_token_count", "candidatesTokenCount")
+    thoughts = count_at(u, "thoughts_token_count", "thoughtsTokenCount")
+    usage = Usage(
+        input_tokens=add_counts(prompt, tool_prompt) if prompt is not None else None,
+        output_tokens=add_counts(candidates, thoughts),
+        cache_read_input_tokens=count_at(
+            u, "cached_content_token_count", "cachedContentTokenCount"
+        ),
+        reasoning_output_tokens=thoughts,
+    )
+    _gemini_details(usage, get_field(u, "prompt_tokens_details", "promptTokensDetails"), IN)
+    _gemini_details(
+        usage, get_field(u, "candidates_tokens_details", "candidatesTokensDetails"), OUT
+    )
+    _gemini_details(usage, get_field(u, "cache_tokens_details", "cacheTokensDetails"), CACHE_IN)
+    return usage
+
+
+def _cohere(u: Any) -> Usage | None:
+    for key in ("billed_units", "tokens"):
+        part = get_field(u, key)
+        if part is not None:
+            usage = Usage(input_tokens=count_at(part, IN), output_tokens=count_at(part, OUT))
+            if not usage.is_empty:
+                return usage
+    return None
+
+
+def _detect(u: Any) -> Usage | None:
+    """The usage in ``u`` itself (not in a container), or None if no known key is there."""
+    if has_any(u, "input_token_details", "output_token_details"):
+        return _langchain(u)
+    if has_any(u, "input_tokens_details", "output_tokens_details"):
+        return _openai_responses(u)
+    if has_any(u, "cache_creation_input_tokens", "cache_read_input_tokens"):
+        return _anthropic(u)
+    if has_any(u, "billed_units"):
+        return _cohere(u)
+    if has_any(u, IN, OUT):
+        # LangChain usage_metadata without details, Anthropic without cache fields, Cohere units.
+        return Usage(input_tokens=count_at(u, IN), output_tokens=count_at(u, OUT))
+    if has_any(u, "prompt_tokens", "completion_tokens"):
+        return _openai_chat(u)
+    if has_any(u, "generation_token_count"):  # Bedrock Meta Llama body
+        return Usage(
+            input_tokens=count_at(u, "prompt_token_count"),
+            output_tokens=count_at(u, "generation_token_count"),
+        )
+    if has_any(
+        u,
+        "prompt_token_count",
+        "promptTokenCount",
+        "candidates_token_count",
+        "candidatesTokenCount",
+    ):
+        return _gemini(u)
+    if has_any(u, "prompt_eval_count", "eval_count"):
+        return Usage(
+            input_tokens=count_at(u, "prompt_eval_count"), output_tokens=count_at(u, "eval_count")
+        )
+    if has_any(u, "inputTokens", "outputTokens"):
+        return _bedrock(u, as_count, _CONVERSE)
+    if has_any(u, "inputTokenCount", "outputTokenCount"):
+        return _bedrock(u, as_count, _INVOCATION)
+    if isinstance(u, Mapping) and has_any(u, _HEADERS[0], _HEADERS[1]):
+        return _bedrock(u, as_count_str, _HEADERS)
+    return None
+
+
+def _find(payload: Any, depth: int) -> Usage | None:
+    found = _detect(payload)
+    if found is not None and not found.is_empty:
+        return found
+    if depth >= _MAX_DEPTH:
+        return None
+    for key in _CONTAINERS:
+        inner = get_field(payload, key)
+        if inner is None or inner is payload or isinstance(inner, (str, bytes, int, float)):
+            continue
+        found = _find(inner, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def normalize_unsafe(payload: object) -> Usage | None:
+    """:func:`normalize_usage` for callers already inside ``safe`` (it may raise)."""
+    if payload is None or isinstance(payload, (str, bytes, int, float, bool)):
+        return None
+    if isinstance(payload, Usage):
+        return payload
+    return _find(payload, 0)
+
+
+@safe(default=None)
+def normalize_usage(payload: object, provider: str | None = None) -> Usage | None:
+    """Normalise a provider or framework usage payload (or a whole response) to :class:`Usage`.
+
+    ``provider`` (a ``gen_ai.provider.name``) is accepted for callers that know it; the shape is
+    recognised from the keys, which is what tells apart cache-inclusive and cache-exclusive input
+    counts. A ready :class:`Usage` is returned as is. Returns ``None`` when no counts are found.
+    """
+    del provider  # the keys decide; kept in the signature for callers and future shapes
+    return normalize_unsafe(payload)
+
+
+def _sum(a: int | None, b: int | None) -> int | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
+
+
+def merge_usage(a: Usage | None, b: Usage | None) -> Usage | None:
+    """Sum two usages (for independent parts, such as per-chunk deltas). ``None`` counts as zero;
+    the result is ``estimated`` if either side is."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    modalities: dict[str, dict[str, int]] = {m: dict(kinds) for m, kinds in a.modalities.items()}
+    for modality, kinds in b.modalities.items():
+        target = modalities.setdefault(modality, {})
+        for kind, count in kinds.items():
+            target[kind] = target.get(kind, 0) + count
+    estimated = semconv.USAGE_SOURCE_ESTIMATED
+    return Usage(
+        input_tokens=_sum(a.input_tokens, b.input_tokens),
+        output_tokens=_sum(a.output_tokens, b.output_tokens),
+        cache_read_input_tokens=_sum(a.cache_read_input_tokens, b.cache_read_input_tokens),
+        cache_write_input_tokens=_sum(a.cache_write_input_tokens, b.cache_write_input_tokens),
+        reasoning_output_tokens=_sum(a.reasoning_output_tokens, b.reasoning_output_tokens),
+        modalities=modalities,
+        source=estimated if estimated in (a.source, b.source) else semconv.USAGE_SOURCE_PROVIDER,
+        estimator=a.estimator or b.estimator,
+    )

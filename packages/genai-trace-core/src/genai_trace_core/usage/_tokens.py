@@ -1,0 +1,125 @@
+"""Offline token estimates, used only when the provider reports no usage.
+
+The encoding is chosen by model family: ``o200k_base`` for gpt-4o, gpt-4.1, gpt-4.5, gpt-5*,
+chatgpt-4o and the o-series (o1, o3, o4...); ``cl100k_base`` for gpt-4, gpt-3.5, the
+text-embedding models and, as the default estimator, every other model (an estimate for a
+non-OpenAI model is an approximation whatever the encoding).
+
+Encodings are loaded lazily, once per process, under a lock; tiktoken is not even imported until
+the first estimate. If an encoding cannot be loaded (tiktoken missing, an offline machine without
+``TIKTOKEN_CACHE_DIR``, any tiktoken error) the failure is cached, logged once at debug, and the
+heuristic ``ceil(len(text) / 4)`` per text is used instead, with estimator ``"heuristic"``.
+This module never sets ``TIKTOKEN_CACHE_DIR``.
+
+Counts are of the texts only: no per-message overhead is added.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from genai_trace_core import semconv
+from genai_trace_core._safe import log_once
+from genai_trace_core.records import Usage
+
+__all__ = ["HEURISTIC", "count_tokens", "encoding_for_model", "estimate_usage"]
+
+HEURISTIC = "heuristic"
+O200K = "o200k_base"
+CL100K = "cl100k_base"
+
+_O200K_MODELS = re.compile(r"^(?:gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|chatgpt-4o|o[1-9](?:-|$))")
+
+_lock = threading.Lock()
+# encoding name -> a loaded tiktoken Encoding, or None when loading failed (not retried).
+_encodings: dict[str, Any] = {}
+
+
+def _load(name: str) -> Any:
+    import tiktoken
+
+    return tiktoken.get_encoding(name)
+
+
+# Replaceable in tests; takes an encoding name, returns an object with ``encode_ordinary``.
+_loader: Callable[[str], Any] = _load
+
+
+def encoding_for_model(model: str | None) -> str:
+    """The tiktoken encoding name used to estimate tokens for ``model``."""
+    if not model:
+        return CL100K
+    m = model.strip().lower().rsplit("/", 1)[-1]
+    if _O200K_MODELS.match(m):
+        return O200K
+    return CL100K
+
+
+def _encoding(name: str) -> Any:
+    try:
+        return _encodings[name]
+    except KeyError:
+        pass
+    with _lock:
+        if name not in _encodings:
+            try:
+                _encodings[name] = _loader(name)
+            except Exception:  # any failure means "use the heuristic"
+                log_once(
+                    "tokens.load." + name,
+                    "genai-trace: tiktoken encoding %s unavailable; estimating tokens as "
+                    "ceil(chars/4)",
+                    name,
+                )
+                _encodings[name] = None
+        return _encodings[name]
+
+
+def _heuristic(texts: Iterable[str]) -> int:
+    return sum(-(-len(t) // 4) for t in texts if isinstance(t, str))
+
+
+def count_tokens(texts: Iterable[str], model: str | None) -> tuple[int, str]:
+    """Count the tokens of ``texts`` for ``model``: ``(count, estimator)``, where estimator is
+    the encoding name or ``"heuristic"``. Non-string items are skipped; never raises."""
+    items = [t for t in texts if isinstance(t, str) and t] if texts is not None else []
+    name = encoding_for_model(model)
+    encoding = _encoding(name)
+    if encoding is not None:
+        try:
+            return sum(len(encoding.encode_ordinary(t)) for t in items), name
+        except Exception:  # fall back rather than break the caller
+            log_once("tokens.encode." + name, "genai-trace: tiktoken %s failed to encode", name)
+    return _heuristic(items), HEURISTIC
+
+
+def estimate_usage(
+    model: str | None,
+    input_texts: Iterable[str],
+    output_texts: Iterable[str] | None = None,
+) -> Usage:
+    """An estimated :class:`Usage` (``source="estimated"``, ``estimator`` set).
+
+    ``output_texts=None`` (embeddings) leaves ``output_tokens`` unset.
+    """
+    input_count, estimator = count_tokens(input_texts, model)
+    output_count: int | None = None
+    if output_texts is not None:
+        output_count, out_estimator = count_tokens(output_texts, model)
+        if out_estimator == HEURISTIC:
+            estimator = HEURISTIC
+    return Usage(
+        input_tokens=input_count,
+        output_tokens=output_count,
+        source=semconv.USAGE_SOURCE_ESTIMATED,
+        estimator=estimator,
+    )
+
+
+def _reset_for_tests() -> None:
+    """Forget loaded encodings and cached failures (tests replace ``_loader`` themselves)."""
+    with _lock:
+        _encodings.clear()

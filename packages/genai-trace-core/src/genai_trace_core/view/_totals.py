@@ -1,0 +1,122 @@
+"""Tokens and cost per span and their totals per model, user or tenant (no formatting)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from genai_trace_core import semconv
+from genai_trace_core.view._spanview import SpanView
+from genai_trace_core.view._tree import TreeRow
+
+__all__ = [
+    "UNKNOWN",
+    "Totals",
+    "UsageFigures",
+    "aggregate",
+    "by_inherited",
+    "by_model",
+    "model_of",
+    "usage_of",
+]
+
+UNKNOWN = "(unknown)"
+# Spans that wrap other spans: their usage, if any, is a sum of their children's.
+_AGGREGATE_OPERATIONS = frozenset(
+    {
+        semconv.OP_INVOKE_AGENT,
+        semconv.OP_INVOKE_WORKFLOW,
+        semconv.OP_HANDLE_CONVERSATION_TURN,
+        semconv.OP_EXECUTE_TOOL,
+        semconv.OP_CREATE_AGENT,
+        semconv.OP_PLAN,
+    }
+)
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    return None
+
+
+def _float(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class UsageFigures:
+    input_tokens: int | None
+    output_tokens: int | None
+    cache_read_tokens: int | None
+    cost_usd: float | None
+
+
+def model_of(span: SpanView) -> str | None:
+    model = span.attributes.get(semconv.GEN_AI_RESPONSE_MODEL) or span.attributes.get(
+        semconv.GEN_AI_REQUEST_MODEL
+    )
+    return str(model) if model else None
+
+
+def usage_of(span: SpanView) -> UsageFigures | None:
+    """The span's own tokens and cost, or ``None`` if it has none or only wraps other spans."""
+    attrs = span.attributes
+    if attrs.get(semconv.GEN_AI_OPERATION_NAME) in _AGGREGATE_OPERATIONS:
+        return None
+    tokens_in = _int(attrs.get(semconv.GEN_AI_USAGE_INPUT_TOKENS))
+    tokens_out = _int(attrs.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS))
+    cost = _float(attrs.get(semconv.COST_USD))
+    if tokens_in is None and tokens_out is None and cost is None:
+        return None
+    cache = _int(attrs.get(semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS))
+    return UsageFigures(tokens_in, tokens_out, cache, cost)
+
+
+@dataclass(slots=True)
+class Totals:
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cost_usd: float = 0.0
+    priced: bool = False
+
+    def add(self, usage: UsageFigures) -> None:
+        self.calls += 1
+        self.input_tokens += usage.input_tokens or 0
+        self.output_tokens += usage.output_tokens or 0
+        self.cache_read_tokens += usage.cache_read_tokens or 0
+        if usage.cost_usd is not None:
+            self.cost_usd += usage.cost_usd
+            self.priced = True
+
+
+KeyFn = Callable[[TreeRow], str]
+
+
+def by_model(row: TreeRow) -> str:
+    return model_of(row.span) or UNKNOWN
+
+
+def by_inherited(key: str) -> KeyFn:
+    def fn(row: TreeRow) -> str:
+        value = row.inherited.get(key)
+        return str(value) if value is not None else UNKNOWN
+
+    return fn
+
+
+def aggregate(rows: Iterable[TreeRow], key: KeyFn) -> dict[str, Totals]:
+    table: dict[str, Totals] = {}
+    for row in rows:
+        usage = usage_of(row.span)
+        if usage is not None:
+            table.setdefault(key(row), Totals()).add(usage)
+    return table
