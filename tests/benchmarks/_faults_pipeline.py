@@ -65,7 +65,11 @@ def build_pipeline(base_url: str, service_name: str, *, with_handler: bool = Tru
     from opentelemetry.sdk.trace import TracerProvider
 
     from genai_trace_core import semconv
-    from genai_trace_core.export._configure import PROTOCOL_HTTP, _otlp_exporters, guarded_span_processor
+    from genai_trace_core.export._configure import (
+        PROTOCOL_HTTP,
+        _otlp_exporters,
+        guarded_span_processor,
+    )
     from genai_trace_core.export._export_health import quiet_exporter_logs
 
     resource = Resource.create({semconv.SERVICE_NAME: service_name})

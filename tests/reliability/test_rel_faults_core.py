@@ -9,8 +9,8 @@ import pytest
 from reliability_support import otlp_bytes
 
 from genai_trace_core import Operation, OperationKind, Outcome, semconv
-from genai_trace_core.usage import _tokens
 from genai_trace_core.testing import OTelHarness
+from genai_trace_core.usage import _tokens
 
 
 def _chat(model: str = "gpt-4o-mini", **kw: Any) -> Operation:

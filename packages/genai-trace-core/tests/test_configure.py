@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from genai_trace_core import semconv as S
-from genai_trace_core.export._configure import Providers, configure
 from genai_trace_core._settings import CaptureMode, get_settings, set_settings
+from genai_trace_core.export._configure import Providers, configure
 
 _OTEL_VARS = (
     "OTEL_EXPORTER_OTLP_ENDPOINT",

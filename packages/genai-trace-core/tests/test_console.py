@@ -18,9 +18,9 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer, set_span_i
 from genai_trace_core import semconv as S
 from genai_trace_core.export._console import ConsoleSpanProcessor
 from genai_trace_core.export._jsonl import JsonlSpanExporter
+from genai_trace_core.testing import IncrementalIdGenerator
 from genai_trace_core.view._render import render_trace
 from genai_trace_core.view._spanview import SpanView
-from genai_trace_core.testing import IncrementalIdGenerator
 
 MS = 1_000_000
 T0 = 1_700_000_000_000_000_000

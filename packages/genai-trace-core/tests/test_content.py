@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from genai_trace_core import semconv
+from genai_trace_core._settings import CaptureMode, Settings
 from genai_trace_core.content._capture import (
     ContentBudget,
     build_content_attributes,
@@ -29,7 +30,6 @@ from genai_trace_core.content._capture import (
     serialize_value,
 )
 from genai_trace_core.content._redact import REDACTION_FAILED
-from genai_trace_core._settings import CaptureMode, Settings
 from genai_trace_core.content._truncate import WINDOW_MARGIN
 from genai_trace_core.records import (
     BlobPart,

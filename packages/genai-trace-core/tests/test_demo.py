@@ -12,7 +12,7 @@ from pathlib import Path
 def test_demo_prints_trace_trees_and_writes_jsonl(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_EXPORTER_OTLP")}
     proc = subprocess.run(
-        [sys.executable, "-W", "error", "-m", "genai_trace_core.cli._main", "demo"],
+        [sys.executable, "-W", "error", "-m", "genai_trace_core.cli", "demo"],
         cwd=tmp_path,
         env=env,
         capture_output=True,

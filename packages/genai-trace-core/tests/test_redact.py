@@ -6,8 +6,13 @@ import time
 
 import pytest
 
-from genai_trace_core.content._redact import REDACTION_FAILED, builtin_redact, redact, redact_secret_text
 from genai_trace_core._settings import Settings
+from genai_trace_core.content._redact import (
+    REDACTION_FAILED,
+    builtin_redact,
+    redact,
+    redact_secret_text,
+)
 
 # Key-shaped fixtures are assembled at run time so no scanner mistakes this file for a leak.
 _A40 = "Ab3dEf6hIj" * 4

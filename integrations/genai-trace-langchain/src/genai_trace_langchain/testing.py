@@ -186,6 +186,7 @@ class FakeChatOpenAI(BaseChatModel):
                                 "args": json.dumps(c["args"]),
                                 "id": c["id"],
                                 "index": i,
+                                "type": "tool_call_chunk",
                             }
                             for i, c in enumerate(reply.tool_calls)
                         ],

@@ -10,34 +10,8 @@ from __future__ import annotations
 from genai_trace_core import semconv
 from genai_trace_core._attribution import Attribution, attribution, current_attribution
 from genai_trace_core._budget import Budget, BudgetExceeded, BudgetTracker
-from genai_trace_core.export._configure import Providers, configure
-from genai_trace_core.content._capture import (
-    ContentBudget,
-    build_content_attributes,
-    build_outcome_content,
-    capture_enabled,
-    messages_as_dicts,
-    serialize_documents,
-    serialize_messages,
-    serialize_parts,
-    serialize_tool_definitions,
-    serialize_value,
-)
-from genai_trace_core.usage._cost import (
-    PRICES_FILE_ENV,
-    clear_prices,
-    compute_cost,
-    load_prices,
-    preload_prices,
-    set_price,
-)
-from genai_trace_core.lifecycle._executor import ContextThreadPoolExecutor, with_current_context
 from genai_trace_core._feedback import TraceIds, record_feedback, trace_ids
-from genai_trace_core.lifecycle._telemetry import Telemetry
-from genai_trace_core.usage._providers import resolve_provider
-from genai_trace_core.content._redact import builtin_redact, redact
 from genai_trace_core._safe import safe
-from genai_trace_core.content._secrets import is_secret_key, scrub_secrets
 from genai_trace_core._settings import (
     CaptureMode,
     Settings,
@@ -46,8 +20,24 @@ from genai_trace_core._settings import (
     set_settings,
     settings_from_env,
 )
-from genai_trace_core.view._summary import cost_summary
-from genai_trace_core.usage._tokens import count_tokens, encoding_for_model, estimate_usage
+from genai_trace_core.content import (
+    ContentBudget,
+    build_content_attributes,
+    build_outcome_content,
+    builtin_redact,
+    capture_enabled,
+    is_secret_key,
+    messages_as_dicts,
+    redact,
+    scrub_secrets,
+    serialize_documents,
+    serialize_messages,
+    serialize_parts,
+    serialize_tool_definitions,
+    serialize_value,
+)
+from genai_trace_core.export import Providers, configure
+from genai_trace_core.lifecycle import ContextThreadPoolExecutor, Telemetry, with_current_context
 from genai_trace_core.records import (
     BlobPart,
     Cost,
@@ -66,8 +56,22 @@ from genai_trace_core.records import (
     UriPart,
     Usage,
 )
-from genai_trace_core.usage._normalize import merge_usage, normalize_usage
+from genai_trace_core.usage import (
+    PRICES_FILE_ENV,
+    clear_prices,
+    compute_cost,
+    count_tokens,
+    encoding_for_model,
+    estimate_usage,
+    load_prices,
+    merge_usage,
+    normalize_usage,
+    preload_prices,
+    resolve_provider,
+    set_price,
+)
 from genai_trace_core.version import __version__
+from genai_trace_core.view import cost_summary
 
 __all__ = [
     "Attribution",

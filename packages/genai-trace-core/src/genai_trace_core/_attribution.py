@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from genai_trace_core import semconv
 
 if TYPE_CHECKING:
-    from genai_trace_core.lifecycle._run import Run
     from genai_trace_core.records import Operation
 
 
@@ -122,11 +121,11 @@ def from_operation_fields(
 
 
 def run_attribution(
-    op: Operation, parent: Run | None, allowed_keys: tuple[str, ...]
+    op: Operation, inherited: Attribution | None, allowed_keys: tuple[str, ...]
 ) -> Attribution | None:
-    """A new run's attribution: its operation's own fields merged over what it inherits (its
-    parent run's, else the enclosing :func:`attribution` block's). No merge when it has none."""
-    inherited = parent.attribution if parent is not None else _current.get()
+    """A new run's attribution: its operation's own fields merged over what it inherits
+    (``inherited``: its parent run's, or the enclosing :func:`attribution` block's when it has no
+    parent run). No merge when it has none."""
     if not (
         op.user_id
         or op.conversation_id

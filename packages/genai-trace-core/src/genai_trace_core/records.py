@@ -33,7 +33,29 @@ class OperationKind(str, enum.Enum):
 
     @property
     def is_inference(self) -> bool:
-        return self in (OperationKind.CHAT, OperationKind.TEXT_COMPLETION)
+        """Chat or text completion: a model call that produces output tokens."""
+        return self in _INFERENCE
+
+    @property
+    def is_model_call(self) -> bool:
+        """Inference or embeddings: a call whose usage and cost are computed at end."""
+        return self in _MODEL_CALLS
+
+    @property
+    def is_invocation(self) -> bool:
+        """An agent, workflow or conversation turn: the ``gen_ai.invocation.*`` family."""
+        return self in _INVOCATIONS
+
+
+_INFERENCE = frozenset({OperationKind.CHAT, OperationKind.TEXT_COMPLETION})
+_MODEL_CALLS = _INFERENCE | {OperationKind.EMBEDDINGS}
+_INVOCATIONS = frozenset(
+    {
+        OperationKind.INVOKE_AGENT,
+        OperationKind.INVOKE_WORKFLOW,
+        OperationKind.HANDLE_CONVERSATION_TURN,
+    }
+)
 
 
 # --- content: messages in the semconv shape ------------------------------------------------------

@@ -13,9 +13,8 @@ import sys
 import uuid
 from collections.abc import Sequence
 
-from genai_trace_core.export._configure import configure
-from genai_trace_core.lifecycle._telemetry import Telemetry
-from genai_trace_core.usage._tokens import count_tokens
+from genai_trace_core.export import configure
+from genai_trace_core.lifecycle import Telemetry
 from genai_trace_core.records import (
     Document,
     Message,
@@ -26,6 +25,7 @@ from genai_trace_core.records import (
     TextPart,
     Usage,
 )
+from genai_trace_core.usage import count_tokens
 
 DOCS = (
     ("returns", "Items can be returned within 30 days of delivery with the original receipt."),
@@ -137,7 +137,7 @@ def run_query(t: Telemetry, question: str, *, k: int = 2) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from genai_trace_core.usage._cost import preload_prices
+    from genai_trace_core.usage import preload_prices
 
     for model in (CHAT_MODEL, EMBED_MODEL):  # the fake provider's tokenizers: load before tracing
         count_tokens(["warm up"], model)

@@ -15,11 +15,18 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from genai_trace_core import semconv
-from genai_trace_core.view._render import format_usd, render_totals, render_trace, use_color
-from genai_trace_core.view._spanview import SpanView
-from genai_trace_core.view._totals import aggregate, by_inherited, by_model
-from genai_trace_core.view._tree import walk
 from genai_trace_core.records import Usage
+from genai_trace_core.view import (
+    SpanView,
+    aggregate,
+    by_inherited,
+    by_model,
+    format_usd,
+    render_totals,
+    render_trace,
+    use_color,
+    walk,
+)
 
 __all__ = ["main"]
 
@@ -128,7 +135,7 @@ def _price(
     out: TextIO,
 ) -> int:
     try:
-        from genai_trace_core.usage._cost import compute_cost
+        from genai_trace_core.usage import compute_cost
     except ImportError:
         print("genai-trace price: the cost module is not available", file=sys.stderr)
         return 2
@@ -194,7 +201,7 @@ def _demo() -> int:
             raise
         print(
             "genai-trace demo: the demo is not part of this build of genai-trace-core yet "
-            f"(no module genai_trace_core.cli._demo). Try the examples/ folder instead.{os.linesep}",
+            f"(no demo module). Try the examples/ folder instead.{os.linesep}",
             file=sys.stderr,
             end="",
         )

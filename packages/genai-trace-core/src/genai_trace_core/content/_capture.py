@@ -15,8 +15,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from genai_trace_core import semconv
-from genai_trace_core.content._prompt_variables import build_prompt_variables
 from genai_trace_core._safe import log_once, safe
+from genai_trace_core._settings import Settings, get_settings
+from genai_trace_core.content._prompt_variables import build_prompt_variables
 from genai_trace_core.content._serialize import (
     Built,
     build_documents,
@@ -26,7 +27,6 @@ from genai_trace_core.content._serialize import (
     build_tool_definitions,
     build_value,
 )
-from genai_trace_core._settings import Settings, get_settings
 from genai_trace_core.content._truncate import ContentBudget
 from genai_trace_core.records import Operation, OperationKind, Outcome
 

@@ -15,9 +15,9 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from genai_trace_core._settings import Settings
 from genai_trace_core.content._redact import redact_secret_text
 from genai_trace_core.content._secrets import SECRET_MARKER, is_secret_key, is_secret_value
-from genai_trace_core._settings import Settings
 from genai_trace_core.content._truncate import WINDOW_MARGIN, clip_text
 
 MAX_DEPTH: Final = 10

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Final
 
 from genai_trace_core import semconv
-from genai_trace_core.content._redact import MARKER_PREFIX, redact
 from genai_trace_core._settings import Settings, get_settings
+from genai_trace_core.content._redact import MARKER_PREFIX, redact
 
 WINDOW_MARGIN: Final = 512
 TRUNCATION_MARKER: Final = "…[truncated {} chars]"

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genai_trace_core import semconv
-from genai_trace_core.export._bounded import SHUTDOWN_TIMEOUT_S, Deadline, run_bounded
 from genai_trace_core._settings import get_settings, parse_capture_mode, set_settings
+from genai_trace_core.export._bounded import SHUTDOWN_TIMEOUT_S, Deadline, run_bounded
 
 if TYPE_CHECKING:
     from opentelemetry.sdk._logs import LoggerProvider

@@ -34,8 +34,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 from genai_trace_core import semconv
-from genai_trace_core.export._bounded import SHUTDOWN_TIMEOUT_S, run_bounded
 from genai_trace_core._safe import log_once
+from genai_trace_core.export._bounded import SHUTDOWN_TIMEOUT_S, run_bounded
 from genai_trace_core.version import __version__
 
 __all__ = [

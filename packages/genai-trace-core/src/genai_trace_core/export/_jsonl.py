@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from genai_trace_core._safe import log_once
-from genai_trace_core.view._spanview import SpanView
+from genai_trace_core.view import SpanView
 
 __all__ = ["DEFAULT_JSONL_PATH", "ENV_JSONL", "JsonlSpanExporter"]
 

@@ -1,1 +1,11 @@
-"""lifecycle"""
+"""The hot path: :class:`Telemetry` starts, streams and ends spans keyed by run id, with metrics and
+log events. OpenTelemetry API only (never the SDK); usage and content are computed once at end.
+"""
+
+from __future__ import annotations
+
+from genai_trace_core.lifecycle._context import CAN_UNDO_IN_TASK
+from genai_trace_core.lifecycle._executor import ContextThreadPoolExecutor, with_current_context
+from genai_trace_core.lifecycle._telemetry import Telemetry
+
+__all__ = ["CAN_UNDO_IN_TASK", "ContextThreadPoolExecutor", "Telemetry", "with_current_context"]

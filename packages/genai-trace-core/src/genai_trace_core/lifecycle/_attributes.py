@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry.trace import SpanKind
@@ -33,7 +34,7 @@ def span_name(op: Operation) -> str:
     kind = op.kind
     if kind is OperationKind.STEP:
         return op.name or op.run_type or "step"
-    if kind.is_inference or kind is OperationKind.EMBEDDINGS:
+    if kind.is_model_call:
         target = op.request_model
     elif kind in (OperationKind.INVOKE_AGENT, OperationKind.INVOKE_WORKFLOW):
         target = op.name or op.agent_name
@@ -50,7 +51,7 @@ def start_attributes(op: Operation) -> dict[str, Any]:
         a[semconv.GEN_AI_OPERATION_NAME] = kind.value
     if op.provider and kind not in (OperationKind.INVOKE_WORKFLOW, OperationKind.STEP):
         a[semconv.GEN_AI_PROVIDER_NAME] = op.provider
-    elif kind.is_inference or kind is OperationKind.EMBEDDINGS:
+    elif kind.is_model_call:
         a[semconv.GEN_AI_PROVIDER_NAME] = "unknown"
     if op.request_model and kind is not OperationKind.INVOKE_WORKFLOW:
         a[semconv.GEN_AI_REQUEST_MODEL] = op.request_model
@@ -236,3 +237,36 @@ def error_type_of(error: BaseException | str) -> str:
     if module in ("builtins", "__main__"):
         return cls.__qualname__
     return f"{module}.{cls.__qualname__}"
+
+
+def end_attributes(
+    kind: OperationKind,
+    outcome: Outcome | None,
+    usage: Usage | None,
+    cost: Cost | None,
+    error_type: str | None,
+    content: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """Every attribute a span gets at end, built in one place from what end computed first:
+    the outcome's response fields, usage, cost, ``error.type`` and (span capture) content."""
+    a = outcome_attributes(kind, outcome) if outcome is not None else {}
+    if usage is not None:
+        a.update(usage_attributes(usage, full=True))
+    if cost is not None:
+        a.update(cost_attributes(cost))
+    if error_type is not None:
+        a[semconv.ERROR_TYPE] = error_type
+    if content:
+        a.update(content)
+    return a
+
+
+def end_metric_attributes(
+    base: dict[str, Any], outcome: Outcome | None, error_type: str | None
+) -> dict[str, Any]:
+    """The start's metric attributes plus what only end knows (response model, error type)."""
+    if outcome is not None and outcome.response_model:
+        base = {**base, semconv.GEN_AI_RESPONSE_MODEL: outcome.response_model}
+    if error_type is not None:
+        base = {**base, semconv.ERROR_TYPE: error_type}
+    return base

@@ -13,9 +13,10 @@ from typing import Any
 from opentelemetry._logs import Logger, LogRecord, SeverityNumber
 from opentelemetry.context import Context
 
+from genai_trace_core import content as _content
 from genai_trace_core import semconv
-from genai_trace_core.lifecycle._run import Run
 from genai_trace_core._settings import Settings
+from genai_trace_core.lifecycle._run import Run
 from genai_trace_core.records import Operation
 
 
@@ -78,7 +79,6 @@ def emit_run_details(
 ) -> None:
     """The inference-details event of a finished run: its span's attributes plus, in the event
     capture modes, its content in structured form."""
-    from genai_trace_core.content import _capture as _content
 
     assert run.span is not None
     span_attrs = dict(getattr(run.span, "attributes", None) or {})

@@ -13,14 +13,6 @@ if TYPE_CHECKING:
 
     from genai_trace_core._attribution import Attribution
 
-_INVOCATIONS = frozenset(
-    {
-        OperationKind.INVOKE_AGENT,
-        OperationKind.INVOKE_WORKFLOW,
-        OperationKind.HANDLE_CONVERSATION_TURN,
-    }
-)
-
 
 class Run:
     __slots__ = (
@@ -100,7 +92,7 @@ class Run:
     def has_invocation_ancestor(self) -> bool:
         p = self.parent
         while p is not None:
-            if p.op is not None and p.op.kind in _INVOCATIONS:
+            if p.op is not None and p.op.kind.is_invocation:
                 return True
             p = p.parent
         return False

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from genai_trace_core import _budget, semconv
+from genai_trace_core import semconv
+from genai_trace_core._settings import Settings
 from genai_trace_core.lifecycle._metrics import Instruments
 from genai_trace_core.lifecycle._run import Run
-from genai_trace_core._settings import Settings
 from genai_trace_core.records import Cost, OperationKind, Usage
 
 
@@ -38,24 +38,13 @@ def record_run_metrics(
     elif kind is OperationKind.EXECUTE_TOOL:
         inst.tool(_tool_metric_attrs(run, metric_attrs), duration)
         run.count_in_agent(tool=True)
-    elif kind in _INVOCATIONS:
+    elif kind.is_invocation:
         attrs = _invocation_metric_attrs(run, metric_attrs)
         inst.invocation(attrs, duration)
         if kind is OperationKind.INVOKE_AGENT:
             inst.agent_calls(attrs, run.inference_calls, run.tool_calls)
     if cost is not None:
         inst.add_cost(metric_attrs, cost.total_usd)
-        if _budget.listeners:  # an installed BudgetTracker: spend per user/tenant/feature
-            _budget.notify(cost.total_usd, attribution, run.ctx)
-
-
-_INVOCATIONS = frozenset(
-    {
-        OperationKind.INVOKE_AGENT,
-        OperationKind.INVOKE_WORKFLOW,
-        OperationKind.HANDLE_CONVERSATION_TURN,
-    }
-)
 
 
 def _tool_metric_attrs(run: Run, base: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from genai_trace_core._safe import log_once
 from genai_trace_core.records import Operation, Outcome, Usage
-from genai_trace_core.usage._fields import as_count
+from genai_trace_core.usage import as_count
 
 
 def usage_published(data: Any) -> Usage | None:
@@ -43,7 +43,7 @@ def usage_of_run(
     error: BaseException | str | None,
     provider_data: Any = None,
 ) -> Usage | None:
-    from genai_trace_core.usage._normalize import normalize_unsafe
+    from genai_trace_core.usage import normalize_unsafe
 
     usage = None
     if outcome is not None and outcome.raw_usage is not None:
@@ -59,7 +59,7 @@ def usage_of_run(
     outputs = outcome.estimate_output if outcome is not None else None
     if inputs is None and outputs is None:
         return None
-    from genai_trace_core.usage._tokens import estimate_usage
+    from genai_trace_core.usage import estimate_usage
 
     return estimate_usage(
         op.request_model,

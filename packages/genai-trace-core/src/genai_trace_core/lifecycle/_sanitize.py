@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from genai_trace_core.content._truncate import sanitize_utf8
+from genai_trace_core.content import sanitize_utf8
 
 _INT64_MAX: Final = 2**63 - 1
 _INT64_MIN: Final = -(2**63)

@@ -15,33 +15,27 @@ from typing import Any
 from opentelemetry import _logs, metrics, trace
 from opentelemetry import context as otel_context
 from opentelemetry.context import Context
-from opentelemetry.trace import Span, Status, StatusCode
 
+from genai_trace_core import content as _content
 from genai_trace_core import semconv
+from genai_trace_core._attribution import current_attribution, run_attribution
+from genai_trace_core._safe import log_once, safe
+from genai_trace_core._settings import Settings, get_settings
 from genai_trace_core.lifecycle import _context
-from genai_trace_core.lifecycle import _events
 from genai_trace_core.lifecycle._attributes import (
-    cost_attributes,
-    error_type_of,
     metric_base,
-    outcome_attributes,
     span_kind,
     span_name,
     start_attributes,
-    usage_attributes,
 )
-from genai_trace_core._attribution import current_attribution, run_attribution
-from genai_trace_core.usage._cost import preload_prices_in_background
+from genai_trace_core.lifecycle._finish import finish
 from genai_trace_core.lifecycle._metrics import Instruments
 from genai_trace_core.lifecycle._registry import BoundedRegistry
 from genai_trace_core.lifecycle._run import Run
-from genai_trace_core.lifecycle._run_metrics import record_run_metrics
-from genai_trace_core.lifecycle._run_usage import usage_of_run
-from genai_trace_core._safe import log_once, safe
 from genai_trace_core.lifecycle._sanitize import clean_attributes, clean_text, valid_ns
-from genai_trace_core._settings import Settings, get_settings
 from genai_trace_core.lifecycle._suppress import SUPPRESSIBLE_KINDS, provider_suppression
-from genai_trace_core.records import Operation, OperationKind, Outcome, Usage
+from genai_trace_core.records import Operation, OperationKind, Outcome
+from genai_trace_core.usage import preload_prices_in_background
 from genai_trace_core.version import __version__
 
 _SCOPE = "genai_trace"
@@ -65,16 +59,16 @@ class Telemetry:
         self.settings = settings if settings is not None else get_settings()
         self._tracer = trace.get_tracer(scope_name, scope_version, tracer_provider, _SCHEMA_URL)
         meter = metrics.get_meter(scope_name, scope_version, meter_provider, _SCHEMA_URL)
-        self._instruments = Instruments(meter, self.settings.metrics_naming)
-        self._record_gap = self._instruments.tpoc.record  # per streamed chunk: no extra call
-        self._logger = _logs.get_logger(scope_name, scope_version, logger_provider, _SCHEMA_URL)
+        self.instruments = Instruments(meter, self.settings.metrics_naming)
+        self._record_gap = self.instruments.tpoc.record  # per streamed chunk: no extra call
+        self.logger = _logs.get_logger(scope_name, scope_version, logger_provider, _SCHEMA_URL)
         self._clock: Callable[[], int] = clock or time.time_ns
         preload_prices_in_background()  # genai-prices imports in ~1 s: not on the first span
         self._registry: BoundedRegistry[Run] = BoundedRegistry(
             max_size=self.settings.registry_max_size,
             ttl_s=self.settings.registry_ttl_seconds,
             clock=lambda: self._clock() / 1e9,
-            on_evict=self._abandon,
+            on_evict=self.abandon,
         )
 
     # --- introspection ----------------------------------------------------------------------
@@ -123,13 +117,15 @@ class Telemetry:
             self._link(run_id, parent, parent_ctx)
             return
         attrs = start_attributes(op)
-        attribution = run_attribution(op, parent, settings.metadata_keys)
+        attribution = run_attribution(
+            op,
+            parent.attribution if parent is not None else current_attribution(),
+            settings.metadata_keys,
+        )
         if attribution is not None:
             attrs.update(attribution.span_attributes())
         run = Run(run_id, parent, op, attribution)
         if settings.capture_mode.on_span:
-            from genai_trace_core.content import _capture as _content
-
             run.budget = _content.ContentBudget(settings)
             attrs.update(_content.build_content_attributes(op, settings, run.budget))
         t = valid_ns(start_time_ns) or self._clock()
@@ -204,7 +200,7 @@ class Telemetry:
                 semconv.GEN_AI_REQUEST_STREAM: True,
             }
         )
-        self._instruments.first_chunk(run.metric_attrs, ttfc)
+        self.instruments.first_chunk(run.metric_attrs, ttfc)
         run.last_chunk_ns = t
 
     @safe()
@@ -229,7 +225,7 @@ class Telemetry:
         """End ``run_id`` successfully. Unknown or already ended runs are ignored."""
         run = self._registry.pop(run_id)
         if run is not None:
-            self._finish(run, outcome, None, end_time_ns)
+            finish(self, run, outcome, None, end_time_ns)
 
     @safe()
     def fail(
@@ -243,7 +239,7 @@ class Telemetry:
         """End ``run_id`` with status ERROR and ``error.type`` (a string is taken as the type)."""
         run = self._registry.pop(run_id)
         if run is not None:
-            self._finish(run, outcome, error, end_time_ns)
+            finish(self, run, outcome, error, end_time_ns)
 
     @safe(default=0)
     def sweep(self) -> int:
@@ -254,135 +250,19 @@ class Telemetry:
     def shutdown(self) -> None:
         """End every open run as abandoned (process exit, uninstrument)."""
         for run in self._registry.drain():
-            self._abandon(run)
+            self.abandon(run)
 
     # --- internals --------------------------------------------------------------------------
 
-    def _abandon(self, run: Run) -> None:
+    def abandon(self, run: Run) -> None:
+        """End ``run`` as ``error.type=abandoned`` (evicted, or still open when its root ended)."""
         if run.ended:
             return
         self._registry.pop(run.run_id)
         if run.span is not None:
-            self._instruments.add_abandoned(run.metric_attrs)
-        self._finish(run, None, semconv.ERROR_TYPE_ABANDONED, None)
+            self.instruments.add_abandoned(run.metric_attrs)
+        finish(self, run, None, semconv.ERROR_TYPE_ABANDONED, None)
 
-    def _finish(
-        self,
-        run: Run,
-        outcome: Outcome | None,
-        error: BaseException | str | None,
-        end_time_ns: int | None,
-    ) -> None:
-        if run.ended:
-            return
-        run.ended = True
-        parent = run.parent
-        if parent is not None:
-            parent.remove_child(run)
-            if run.children:  # open grandchildren stay reachable from the root
-                for child in run.children:
-                    parent.add_child(child)
-        span = run.span
-        if span is not None:
-            try:
-                self._end_span(run, span, outcome, error, end_time_ns)
-            except Exception:
-                log_once("end-span", "genai-trace: enriching a span at end failed")
-                if span.is_recording():
-                    span.end(end_time=valid_ns(end_time_ns))
-            finally:
-                self._deactivate(run)
-        if run.parent is None and run.children:
-            self._end_descendants(run)
-
-    @staticmethod
-    def _deactivate(run: Run) -> None:
-        active, prev, task = run.active_ctx, run.prev_ctx, run.home_task
-        if active is None or prev is None:
-            return
-        run.home_task = None
-        _context.deactivate(active, prev, _context.stale_fallback)
-        if task is not None and task is not _context.current_task():
-            # Ended in a copy of the start context (e.g. a shielded async callback): undo the
-            # activation in the task that made it, or it outlives the run there.
-            _context.deactivate_in_task(task, active, prev, _context.stale_fallback)
-
-    def _end_descendants(self, root: Run) -> None:
-        stack = list(root.children or ())
-        while stack:
-            child = stack.pop()
-            if child.ended:
-                continue
-            if child.children:
-                stack.extend(child.children)
-            if child.op is not None and child.op.kind.is_inference and child.streaming:
-                continue  # a stream consumed after its caller returned ends on its own
-            self._abandon(child)
-
-    def _end_span(
-        self,
-        run: Run,
-        span: Span,
-        outcome: Outcome | None,
-        error: BaseException | str | None,
-        end_time_ns: int | None,
-    ) -> None:
-        op = run.op
-        assert op is not None
-        kind = op.kind
-        settings = self.settings
-        end_ns = valid_ns(end_time_ns) or self._clock()
-        duration = max(0.0, (end_ns - run.start_ns) / 1e9)
-        attrs: dict[str, Any] = {}
-        metric_attrs = run.metric_attrs
-        if outcome is not None:
-            attrs.update(outcome_attributes(kind, outcome))
-            if outcome.response_model:
-                metric_attrs = {
-                    **metric_attrs,
-                    semconv.GEN_AI_RESPONSE_MODEL: outcome.response_model,
-                }
-        usage: Usage | None = None
-        cost = None
-        if kind.is_inference or kind is OperationKind.EMBEDDINGS:
-            usage = usage_of_run(op, outcome, error, run.provider_data)
-            if usage is not None:
-                attrs.update(usage_attributes(usage, full=True))
-                from genai_trace_core.usage._cost import compute_cost
-
-                model = (outcome.response_model if outcome else None) or op.request_model
-                cost = compute_cost(model, op.provider, usage)
-                if cost is not None:
-                    attrs.update(cost_attributes(cost))
-        error_type: str | None = None
-        if error is not None:
-            error_type = error_type_of(error)
-            attrs[semconv.ERROR_TYPE] = error_type
-            metric_attrs = {**metric_attrs, semconv.ERROR_TYPE: error_type}
-            desc = clean_text(str(error) if isinstance(error, BaseException) else error)
-            span.set_status(Status(StatusCode.ERROR, desc[:256] or error_type))
-            if isinstance(error, BaseException):
-                exc_attrs = None if desc.isascii() else {semconv.EXCEPTION_MESSAGE: desc}
-                span.record_exception(error, exc_attrs, timestamp=end_ns)
-        mode = settings.capture_mode
-        content_attrs: dict[str, Any] = {}
-        if mode.any and outcome is not None:
-            from genai_trace_core.content import _capture as _content
-
-            if run.budget is None:
-                run.budget = _content.ContentBudget(settings)
-            content_attrs = _content.build_outcome_content(outcome, settings, run.budget)
-            if mode.on_span:
-                attrs.update(content_attrs)
-        if run.budget is not None:
-            attrs.update(run.budget.flag_attributes())
-        if attrs:
-            span.set_attributes(clean_attributes(attrs))
-        record_run_metrics(
-            self._instruments, self.settings, run, metric_attrs, duration, usage, cost
-        )
-        if settings.emits_events and kind.is_inference:
-            _events.emit_run_details(self._logger, run, op, attrs, content_attrs, settings, end_ns)
-        if error is not None and isinstance(error, BaseException) and settings.emits_events:
-            _events.emit_exception(self._logger, run.ctx, error, metric_attrs, end_ns)
-        span.end(end_time=end_ns)
+    def now(self) -> int:
+        """The telemetry clock, in nanoseconds."""
+        return self._clock()

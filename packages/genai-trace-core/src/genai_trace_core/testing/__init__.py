@@ -36,15 +36,14 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 
-from genai_trace_core.lifecycle._context import CAN_UNDO_IN_TASK
-from genai_trace_core.lifecycle._telemetry import Telemetry
+from genai_trace_core._settings import CaptureMode, Settings
+from genai_trace_core.lifecycle import CAN_UNDO_IN_TASK, Telemetry
 from genai_trace_core.testing._provider_fixtures import (
     PROVIDER_INSTRUMENTATIONS,
     ProviderInstrumentation,
     provider_instrumentation,
     provider_instrumented,
 )
-from genai_trace_core._settings import CaptureMode, Settings
 
 __all__ = [
     "FakeClock",

@@ -1,1 +1,40 @@
-"""usage"""
+"""Provider payload -> :class:`~genai_trace_core.records.Usage` -> cost. Imports no OpenTelemetry.
+
+``normalize_usage`` reads any provider's usage payload; ``estimate_usage``/``count_tokens`` are the
+tiktoken fallback when a provider reports nothing; ``compute_cost`` prices a usage with
+genai-prices (plus overrides); ``resolve_provider`` names the provider of a model call.
+"""
+
+from __future__ import annotations
+
+from genai_trace_core.usage._cost import (
+    PRICES_FILE_ENV,
+    clear_prices,
+    compute_cost,
+    load_prices,
+    preload_prices,
+    preload_prices_in_background,
+    set_price,
+)
+from genai_trace_core.usage._fields import as_count
+from genai_trace_core.usage._normalize import merge_usage, normalize_unsafe, normalize_usage
+from genai_trace_core.usage._providers import resolve_provider
+from genai_trace_core.usage._tokens import count_tokens, encoding_for_model, estimate_usage
+
+__all__ = [
+    "PRICES_FILE_ENV",
+    "as_count",
+    "clear_prices",
+    "compute_cost",
+    "count_tokens",
+    "encoding_for_model",
+    "estimate_usage",
+    "load_prices",
+    "merge_usage",
+    "normalize_unsafe",
+    "normalize_usage",
+    "preload_prices",
+    "preload_prices_in_background",
+    "resolve_provider",
+    "set_price",
+]

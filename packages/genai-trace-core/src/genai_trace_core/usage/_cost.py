@@ -32,10 +32,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from genai_trace_core.usage._price import OVERRIDE_UNITS, Price, apply_price, build_price
-from genai_trace_core.usage._providers import prices_provider_id, resolve_provider
 from genai_trace_core._safe import log_once, logger
 from genai_trace_core.records import Cost, Usage
+from genai_trace_core.usage._price import OVERRIDE_UNITS, Price, apply_price, build_price
+from genai_trace_core.usage._providers import prices_provider_id, resolve_provider
 
 __all__ = [
     "PRICES_FILE_ENV",

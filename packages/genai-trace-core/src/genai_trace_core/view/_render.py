@@ -1,7 +1,7 @@
 """Render span trees and token/cost totals as plain text (the one rendering path).
 
-Fed only :class:`~genai_trace_core.view._spanview.SpanView`, by the live terminal processor
-(:mod:`genai_trace_core.export._console`) and by ``genai-trace view`` (:mod:`genai_trace_core.cli._main`).
+Fed only span views, by the live terminal processor (``export``) and by ``genai-trace view``
+(``cli``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,156 @@
+"""Ending a run: what it computed, then the span, metrics, budgets and events, in that order.
+
+``finish`` unlinks a run from the tree (open grandchildren stay reachable from the root) and ends
+its span. ``end_span`` first computes everything the end needs (usage, cost, error type, content),
+then builds the end attributes in one place (``_attributes.end_attributes``), then ends the span,
+records metrics, notifies budgets and emits events. A root that ends closes what is still open
+under it (abandoned), except streams its caller hands on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry.trace import Span, Status, StatusCode
+
+from genai_trace_core import _budget, semconv
+from genai_trace_core import content as _content
+from genai_trace_core._safe import log_once
+from genai_trace_core.lifecycle import _context, _events
+from genai_trace_core.lifecycle._attributes import (
+    end_attributes,
+    end_metric_attributes,
+    error_type_of,
+)
+from genai_trace_core.lifecycle._run import Run
+from genai_trace_core.lifecycle._run_metrics import record_run_metrics
+from genai_trace_core.lifecycle._run_usage import usage_of_run
+from genai_trace_core.lifecycle._sanitize import clean_attributes, clean_text, valid_ns
+from genai_trace_core.records import Cost, Outcome, Usage
+from genai_trace_core.usage import compute_cost
+
+if TYPE_CHECKING:
+    from genai_trace_core.lifecycle._telemetry import Telemetry
+
+
+def finish(
+    tel: Telemetry,
+    run: Run,
+    outcome: Outcome | None,
+    error: BaseException | str | None,
+    end_time_ns: int | None,
+) -> None:
+    """End ``run`` once: unlink it, end its span (never raising), undo its activation."""
+    if run.ended:
+        return
+    run.ended = True
+    parent = run.parent
+    if parent is not None:
+        parent.remove_child(run)
+        if run.children:  # open grandchildren stay reachable from the root
+            for child in run.children:
+                parent.add_child(child)
+    span = run.span
+    if span is not None:
+        try:
+            end_span(tel, run, span, outcome, error, end_time_ns)
+        except Exception:
+            log_once("end-span", "genai-trace: enriching a span at end failed")
+            if span.is_recording():
+                span.end(end_time=valid_ns(end_time_ns))
+        finally:
+            _deactivate(run)
+    if run.parent is None and run.children:
+        _end_descendants(tel, run)
+
+
+def _deactivate(run: Run) -> None:
+    active, prev, task = run.active_ctx, run.prev_ctx, run.home_task
+    if active is None or prev is None:
+        return
+    run.home_task = None
+    _context.deactivate(active, prev, _context.stale_fallback)
+    if task is not None and task is not _context.current_task():
+        # Ended in a copy of the start context (e.g. a shielded async callback): undo the
+        # activation in the task that made it, or it outlives the run there.
+        _context.deactivate_in_task(task, active, prev, _context.stale_fallback)
+
+
+def _end_descendants(tel: Telemetry, root: Run) -> None:
+    stack = list(root.children or ())
+    while stack:
+        child = stack.pop()
+        if child.ended:
+            continue
+        if child.children:
+            stack.extend(child.children)
+        if child.op is not None and child.op.kind.is_inference and child.streaming:
+            continue  # a stream consumed after its caller returned ends on its own
+        tel.abandon(child)
+
+
+def _usage_and_cost(
+    run: Run, outcome: Outcome | None, error: BaseException | str | None
+) -> tuple[Usage | None, Cost | None]:
+    op = run.op
+    assert op is not None
+    if not op.kind.is_model_call:
+        return None, None
+    usage = usage_of_run(op, outcome, error, run.provider_data)
+    if usage is None:
+        return None, None
+    model = (outcome.response_model if outcome else None) or op.request_model
+    return usage, compute_cost(model, op.provider, usage)
+
+
+def end_span(
+    tel: Telemetry,
+    run: Run,
+    span: Span,
+    outcome: Outcome | None,
+    error: BaseException | str | None,
+    end_time_ns: int | None,
+) -> None:
+    """Compute, then build the end attributes once, then end the span and record the rest."""
+    op = run.op
+    assert op is not None
+    kind = op.kind
+    settings = tel.settings
+    end_ns = valid_ns(end_time_ns) or tel.now()
+    duration = max(0.0, (end_ns - run.start_ns) / 1e9)
+    # 1. what the end needs
+    usage, cost = _usage_and_cost(run, outcome, error)
+    error_type = error_type_of(error) if error is not None else None
+    mode = settings.capture_mode
+    content_attrs: dict[str, Any] = {}
+    if mode.any and outcome is not None:
+        if run.budget is None:
+            run.budget = _content.ContentBudget(settings)
+        content_attrs = _content.build_outcome_content(outcome, settings, run.budget)
+    # 2. the end attributes, in one place
+    attrs = end_attributes(
+        kind, outcome, usage, cost, error_type, content_attrs if mode.on_span else None
+    )
+    if run.budget is not None:
+        attrs.update(run.budget.flag_attributes())
+    metric_attrs = end_metric_attributes(run.metric_attrs, outcome, error_type)
+    # 3. the span
+    if error is not None:
+        assert error_type is not None
+        desc = clean_text(str(error) if isinstance(error, BaseException) else error)
+        span.set_status(Status(StatusCode.ERROR, desc[:256] or error_type))
+        if isinstance(error, BaseException):
+            exc_attrs = None if desc.isascii() else {semconv.EXCEPTION_MESSAGE: desc}
+            span.record_exception(error, exc_attrs, timestamp=end_ns)
+    if attrs:
+        span.set_attributes(clean_attributes(attrs))
+    # 4. metrics, budgets, events
+    record_run_metrics(tel.instruments, settings, run, metric_attrs, duration, usage, cost)
+    if cost is not None and _budget.listeners:  # spend per user/tenant/feature
+        _budget.notify(cost.total_usd, run.attribution, run.ctx)
+    if settings.emits_events:
+        if kind.is_inference:
+            _events.emit_run_details(tel.logger, run, op, attrs, content_attrs, settings, end_ns)
+        if isinstance(error, BaseException):
+            _events.emit_exception(tel.logger, run.ctx, error, metric_attrs, end_ns)
+    span.end(end_time=end_ns)
