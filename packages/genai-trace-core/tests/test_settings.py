@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from genai_trace_core import CaptureMode, parse_capture_mode, semconv, settings_from_env
+from genai_trace_core import CaptureMode, semconv
+from genai_trace_core._settings import parse_capture_mode, settings_from_env
 
 
 @pytest.mark.parametrize(

@@ -20,8 +20,7 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from genai_trace_core import Operation, OperationKind, Outcome, Telemetry
-from genai_trace_core.usage._providers import resolve_provider
+from genai_trace_core import Operation, OperationKind, Outcome, Telemetry, resolve_provider
 from genai_trace_langchain._mapping import FRAMEWORK
 
 _METHODS = ("embed_documents", "embed_query", "aembed_documents", "aembed_query")

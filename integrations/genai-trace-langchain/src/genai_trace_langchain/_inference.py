@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from genai_trace_core import Operation, OperationKind, Outcome, RequestParams
-from genai_trace_core.usage._providers import resolve_provider
+from genai_trace_core import Operation, OperationKind, Outcome, RequestParams, resolve_provider
 from genai_trace_langchain import _messages
 from genai_trace_langchain._mapping import (
     FRAMEWORK,

@@ -22,9 +22,9 @@ from genai_trace_core import (
     RequestParams,
     TextPart,
     normalize_usage,
+    resolve_provider,
     semconv,
 )
-from genai_trace_core.usage._providers import resolve_provider
 from genai_trace_llamaindex._messages import (
     field,
     message_texts,
