@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from genai_trace_core.testing import OTelHarness
+    from genai_trace_core.testing._harness import OTelHarness
 
 
 @dataclass(frozen=True)

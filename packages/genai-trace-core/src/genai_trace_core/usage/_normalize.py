@@ -33,23 +33,32 @@ a partial :class:`Usage`, never an exception.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from genai_trace_core import semconv
 from genai_trace_core._safe import safe
 from genai_trace_core.records import Usage
 from genai_trace_core.usage._fields import (
-    CACHE_IN,
     IN,
     OUT,
-    add_counts,
     as_count,
     as_count_str,
     count_at,
     get_field,
     has_any,
-    set_modality,
+)
+from genai_trace_core.usage._shapes import (
+    CONVERSE,
+    HEADERS,
+    INVOCATION,
+    anthropic,
+    bedrock,
+    cohere,
+    gemini,
+    langchain,
+    openai_chat,
+    openai_responses,
 )
 
 __all__ = ["merge_usage", "normalize_usage"]
@@ -74,177 +83,21 @@ _CONTAINERS = (
 _MAX_DEPTH = 3
 
 
-# --- shapes ---------------------------------------------------------------------------------------
-
-
-def _langchain(u: Any) -> Usage:
-    usage = Usage(input_tokens=count_at(u, IN), output_tokens=count_at(u, OUT))
-    inp = get_field(u, "input_token_details")
-    out = get_field(u, "output_token_details")
-    if inp is not None:
-        usage.cache_read_input_tokens = count_at(inp, "cache_read")
-        usage.cache_write_input_tokens = count_at(inp, "cache_creation")
-        set_modality(usage, "audio", IN, count_at(inp, "audio"))
-        set_modality(usage, "image", IN, count_at(inp, "image"))
-    if out is not None:
-        usage.reasoning_output_tokens = count_at(out, "reasoning")
-        set_modality(usage, "audio", OUT, count_at(out, "audio"))
-        set_modality(usage, "image", OUT, count_at(out, "image"))
-    return usage
-
-
-def _openai_responses(u: Any) -> Usage:
-    usage = Usage(input_tokens=count_at(u, IN), output_tokens=count_at(u, OUT))
-    inp = get_field(u, "input_tokens_details")
-    out = get_field(u, "output_tokens_details")
-    if inp is not None:
-        usage.cache_read_input_tokens = count_at(inp, "cached_tokens")
-        usage.cache_write_input_tokens = count_at(inp, "cache_write_tokens")
-        set_modality(usage, "audio", IN, count_at(inp, "audio_tokens"))
-        set_modality(usage, "image", IN, count_at(inp, "image_tokens"))
-        set_modality(usage, "text", IN, count_at(inp, "text_tokens"))
-    if out is not None:
-        usage.reasoning_output_tokens = count_at(out, "reasoning_tokens")
-        set_modality(usage, "audio", OUT, count_at(out, "audio_tokens"))
-        set_modality(usage, "image", OUT, count_at(out, "image_tokens"))
-        set_modality(usage, "text", OUT, count_at(out, "text_tokens"))
-    return usage
-
-
-def _anthropic(u: Any) -> Usage:
-    read = count_at(u, "cache_read_input_tokens")
-    write = count_at(u, "cache_creation_input_tokens")
-    base = count_at(u, IN)
-    return Usage(
-        input_tokens=None if base is None else add_counts(base, read, write),
-        output_tokens=count_at(u, OUT),
-        cache_read_input_tokens=read,
-        cache_write_input_tokens=write,
-    )
-
-
-def _openai_chat(u: Any) -> Usage:
-    usage = Usage(
-        input_tokens=count_at(u, "prompt_tokens"), output_tokens=count_at(u, "completion_tokens")
-    )
-    inp = get_field(u, "prompt_tokens_details")
-    out = get_field(u, "completion_tokens_details")
-    if inp is not None:
-        usage.cache_read_input_tokens = count_at(inp, "cached_tokens")
-        usage.cache_write_input_tokens = count_at(inp, "cache_write_tokens")
-        set_modality(usage, "audio", IN, count_at(inp, "audio_tokens"))
-        set_modality(usage, "image", IN, count_at(inp, "image_tokens"))
-    if usage.cache_read_input_tokens is None:  # DeepSeek
-        usage.cache_read_input_tokens = count_at(u, "prompt_cache_hit_tokens")
-    if out is not None:
-        usage.reasoning_output_tokens = count_at(out, "reasoning_tokens")
-        set_modality(usage, "audio", OUT, count_at(out, "audio_tokens"))
-    return usage
-
-
-def _bedrock(u: Any, parse: Callable[[Any], int | None], names: tuple[str, ...]) -> Usage:
-    def n(key: str) -> int | None:
-        return parse(get_field(u, key))
-
-    k_in, k_out, k_read, k_write, k_total = names
-    base, out, read, write, total = n(k_in), n(k_out), n(k_read), n(k_write), n(k_total)
-    # Bedrock reports input without cache tokens (like Anthropic); a total equal to
-    # input + output means this payload already counted them in.
-    already_in = total is not None and base is not None and total == base + (out or 0)
-    add = not already_in and (read or write)
-    return Usage(
-        input_tokens=add_counts(base, read, write) if add and base is not None else base,
-        output_tokens=out,
-        cache_read_input_tokens=read,
-        cache_write_input_tokens=write,
-    )
-
-
-_CONVERSE = (
-    "inputTokens",
-    "outputTokens",
-    "cacheReadInputTokens",
-    "cacheWriteInputTokens",
-    "totalTokens",
-)
-_INVOCATION = (
-    "inputTokenCount",
-    "outputTokenCount",
-    "cacheReadInputTokenCount",
-    "cacheWriteInputTokenCount",
-    "totalTokenCount",
-)
-_HEADERS = (
-    "x-amzn-bedrock-input-token-count",
-    "x-amzn-bedrock-output-token-count",
-    "x-amzn-bedrock-cache-read-input-token-count",
-    "x-amzn-bedrock-cache-write-input-token-count",
-    "x-amzn-bedrock-total-token-count",
-)
-
-
-def _gemini_details(usage: Usage, details: Any, kind: str) -> None:
-    if not isinstance(details, Iterable) or isinstance(details, (str, bytes, Mapping)):
-        return
-    for item in details:
-        modality = get_field(item, "modality")
-        count = count_at(item, "token_count", "tokenCount")
-        if modality is None or count is None:
-            continue
-        name = getattr(modality, "name", modality)
-        if isinstance(name, str) and name:
-            m = name.lower()
-            usage.modalities.setdefault(m, {})[kind] = (
-                usage.modalities.get(m, {}).get(kind, 0) + count
-            )
-
-
-def _gemini(u: Any) -> Usage:
-    prompt = count_at(u, "prompt_token_count", "promptTokenCount")
-    tool_prompt = count_at(u, "tool_use_prompt_token_count", "toolUsePromptTokenCount")
-    candidates = count_at(u, "candidates_token_count", "candidatesTokenCount")
-    thoughts = count_at(u, "thoughts_token_count", "thoughtsTokenCount")
-    usage = Usage(
-        input_tokens=add_counts(prompt, tool_prompt) if prompt is not None else None,
-        output_tokens=add_counts(candidates, thoughts),
-        cache_read_input_tokens=count_at(
-            u, "cached_content_token_count", "cachedContentTokenCount"
-        ),
-        reasoning_output_tokens=thoughts,
-    )
-    _gemini_details(usage, get_field(u, "prompt_tokens_details", "promptTokensDetails"), IN)
-    _gemini_details(
-        usage, get_field(u, "candidates_tokens_details", "candidatesTokensDetails"), OUT
-    )
-    _gemini_details(usage, get_field(u, "cache_tokens_details", "cacheTokensDetails"), CACHE_IN)
-    return usage
-
-
-def _cohere(u: Any) -> Usage | None:
-    for key in ("billed_units", "tokens"):
-        part = get_field(u, key)
-        if part is not None:
-            usage = Usage(input_tokens=count_at(part, IN), output_tokens=count_at(part, OUT))
-            if not usage.is_empty:
-                return usage
-    return None
-
-
 def _detect(u: Any) -> Usage | None:
     """The usage in ``u`` itself (not in a container), or None if no known key is there."""
     if has_any(u, "input_token_details", "output_token_details"):
-        return _langchain(u)
+        return langchain(u)
     if has_any(u, "input_tokens_details", "output_tokens_details"):
-        return _openai_responses(u)
+        return openai_responses(u)
     if has_any(u, "cache_creation_input_tokens", "cache_read_input_tokens"):
-        return _anthropic(u)
+        return anthropic(u)
     if has_any(u, "billed_units"):
-        return _cohere(u)
+        return cohere(u)
     if has_any(u, IN, OUT):
         # LangChain usage_metadata without details, Anthropic without cache fields, Cohere units.
         return Usage(input_tokens=count_at(u, IN), output_tokens=count_at(u, OUT))
     if has_any(u, "prompt_tokens", "completion_tokens"):
-        return _openai_chat(u)
+        return openai_chat(u)
     if has_any(u, "generation_token_count"):  # Bedrock Meta Llama body
         return Usage(
             input_tokens=count_at(u, "prompt_token_count"),
@@ -257,17 +110,17 @@ def _detect(u: Any) -> Usage | None:
         "candidates_token_count",
         "candidatesTokenCount",
     ):
-        return _gemini(u)
+        return gemini(u)
     if has_any(u, "prompt_eval_count", "eval_count"):
         return Usage(
             input_tokens=count_at(u, "prompt_eval_count"), output_tokens=count_at(u, "eval_count")
         )
     if has_any(u, "inputTokens", "outputTokens"):
-        return _bedrock(u, as_count, _CONVERSE)
+        return bedrock(u, as_count, CONVERSE)
     if has_any(u, "inputTokenCount", "outputTokenCount"):
-        return _bedrock(u, as_count, _INVOCATION)
-    if isinstance(u, Mapping) and has_any(u, _HEADERS[0], _HEADERS[1]):
-        return _bedrock(u, as_count_str, _HEADERS)
+        return bedrock(u, as_count, INVOCATION)
+    if isinstance(u, Mapping) and has_any(u, HEADERS[0], HEADERS[1]):
+        return bedrock(u, as_count_str, HEADERS)
     return None
 
 
