@@ -70,7 +70,7 @@ def build_pipeline(base_url: str, service_name: str, *, with_handler: bool = Tru
         _otlp_exporters,
         guarded_span_processor,
     )
-    from genai_trace_core.export._export_health import quiet_exporter_logs
+    from genai_trace_core.export._quiet import quiet_exporter_logs
 
     resource = Resource.create({semconv.SERVICE_NAME: service_name})
     span_exporter, metric_exporter, log_exporter = _otlp_exporters(PROTOCOL_HTTP, base_url)

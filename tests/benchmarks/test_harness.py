@@ -193,7 +193,7 @@ def test_faults_pipeline_is_what_configure_builds() -> None:
     """The faults benchmark's span pipeline: the processor, exporter, endpoint, timeout and batch
     settings a user gets from ``configure(endpoint=...)``."""
     from genai_trace_core import configure
-    from genai_trace_core.export._export_health import GuardedBatchSpanProcessor
+    from genai_trace_core.export._guarded import GuardedBatchSpanProcessor
     from tests.benchmarks._faults_pipeline import build_pipeline
     from tests.reliability.fake_otlp_backend import closed_port
 

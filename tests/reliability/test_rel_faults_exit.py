@@ -30,7 +30,8 @@ from genai_trace_core import (
     configure,
     semconv,
 )
-from genai_trace_core.export._export_health import GuardedBatchSpanProcessor, _quiet
+from genai_trace_core.export._guarded import GuardedBatchSpanProcessor
+from genai_trace_core.export._quiet import _quiet
 
 SLACK_S = 2.0
 

@@ -36,7 +36,8 @@ from genai_trace_core import (
     Telemetry,
     semconv,
 )
-from genai_trace_core.export._export_health import DroppedSpans, GuardedBatchSpanProcessor
+from genai_trace_core.export._drops import DroppedSpans
+from genai_trace_core.export._guarded import GuardedBatchSpanProcessor
 
 CALLS = 1000
 WARMUP = 100

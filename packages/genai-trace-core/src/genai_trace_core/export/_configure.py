@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
 
-    from genai_trace_core.export._export_health import GuardedBatchSpanProcessor
+    from genai_trace_core.export._guarded import GuardedBatchSpanProcessor
 
 __all__ = ["Providers", "configure"]
 
@@ -250,7 +250,7 @@ def _build(
         resource=resource, metric_readers=readers, shutdown_on_exit=False
     )
     if exporters is not None:
-        from genai_trace_core.export._export_health import quiet_exporter_logs
+        from genai_trace_core.export._quiet import quiet_exporter_logs
 
         span_exporter, _, log_exporter = exporters
         quiet_exporter_logs()  # one line per kind of export failure, not one per batch
@@ -282,7 +282,7 @@ def guarded_span_processor(
 ) -> GuardedBatchSpanProcessor:
     """The OTLP span processor: counts spans lost to a down/slow backend and warns once (instead
     of once per span); :data:`EXPORT_BATCH` spans per export unless the environment says."""
-    from genai_trace_core.export._export_health import GuardedBatchSpanProcessor
+    from genai_trace_core.export._guarded import GuardedBatchSpanProcessor
 
     if os.environ.get(ENV_BSP_BATCH):  # the SDK reads it
         return GuardedBatchSpanProcessor(exporter, meter_provider=meter_provider)

@@ -1,0 +1,119 @@
+"""Spans lost on the way to the backend: counted by reason, and reported once.
+
+When the OTLP backend is down, slow or answering 500/429, spans are lost in two places the SDK
+does not count: a full queue and a failed export. :class:`DroppedSpans` is a thread-safe tally by
+reason (``queue_full``, ``export_failed``, ``already_shutdown``) mirrored on the
+``genai_trace.export.spans_dropped`` counter, with one warning on the ``genai_trace`` logger the
+first time anything is dropped. :class:`CountingSpanExporter` wraps any exporter: spans of a failed
+or raising export are counted, and an exporter that raises never reaches the processor's thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+
+from opentelemetry import metrics
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from genai_trace_core import semconv
+from genai_trace_core._safe import log_once
+from genai_trace_core.version import __version__
+
+logger = logging.getLogger("genai_trace")
+
+_SCOPE = "genai_trace"
+
+
+class DroppedSpans:
+    """How many spans were lost before reaching the backend, by reason.
+
+    The first drop logs one warning on the ``genai_trace`` logger; later drops only count (in
+    :meth:`counts` and on the ``genai_trace.export.spans_dropped`` counter)."""
+
+    def __init__(self, meter_provider: metrics.MeterProvider | None = None) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+        self._reported = False
+        meter = metrics.get_meter(_SCOPE, __version__, meter_provider)
+        self._counter = meter.create_counter(
+            semconv.METRIC_EXPORT_SPANS_DROPPED,
+            "{span}",
+            "Spans lost before reaching the backend (queue full, export failed, shut down)",
+        )
+
+    @property
+    def total(self) -> int:
+        with self._lock:
+            return sum(self._counts.values())
+
+    def counts(self) -> dict[str, int]:
+        """A copy of ``{reason: spans}``."""
+        with self._lock:
+            return dict(self._counts)
+
+    def add(self, count: int, reason: str) -> None:
+        if count <= 0:
+            return
+        with self._lock:
+            self._counts[reason] = self._counts.get(reason, 0) + count
+            first = not self._reported
+            self._reported = True
+        try:
+            self._counter.add(count, {semconv.ERROR_TYPE: reason})
+        except Exception:  # counting never breaks the caller
+            log_once("export-health.counter", "genai-trace: recording dropped spans failed")
+        if first:
+            logger.warning(
+                "genai-trace: %d span(s) could not be exported (%s); the tracing backend may be "
+                "down or slow. The application is not affected. Further drops are counted in the "
+                "%s metric and not logged again.",
+                count,
+                reason,
+                semconv.METRIC_EXPORT_SPANS_DROPPED,
+            )
+
+
+class CountingSpanExporter(SpanExporter):
+    """Delegates to ``inner``; counts the spans of every export that does not succeed."""
+
+    def __init__(self, inner: SpanExporter, dropped: DroppedSpans) -> None:
+        self.inner = inner
+        self.dropped = dropped
+        self._last_failed = False
+        self._in_flight_since: float | None = None
+        self._stopped = False
+        self._stop_lock = threading.Lock()
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self._in_flight_since = time.monotonic()
+        try:
+            result = self.inner.export(spans)
+        except Exception:  # a raising exporter loses the batch, nothing more
+            log_once("export-health.raised", "genai-trace: the span exporter raised")
+            result = SpanExportResult.FAILURE
+        finally:
+            self._in_flight_since = None
+        self._last_failed = result is not SpanExportResult.SUCCESS
+        if self._last_failed:
+            self.dropped.add(len(spans), semconv.EXPORT_DROP_FAILED)
+        return result
+
+    def unhealthy(self, stuck_after_s: float = 1.0) -> bool:
+        """The last export failed, or one has been waiting on the backend for ``stuck_after_s``."""
+        since = self._in_flight_since
+        return self._last_failed or (since is not None and time.monotonic() - since > stuck_after_s)
+
+    def shutdown(self) -> None:
+        """Once: the processor may stop us early (a failing backend), then again at its end."""
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.inner.force_flush(timeout_millis)
