@@ -66,7 +66,7 @@ class OpenSpans:
             op = m.step_operation(head, "llama_index.span")
             self.start(id_, Role.NOISE, op, parent_id, True, data)
         else:
-            self.hide(id_, parent_id)
+            self.telemetry.link(id_, parent_run_id=parent_id)
 
     def finish(self, run_id: Any, err: BaseException | None) -> None:
         """End ``run_id``: failed by ``err`` unless it is none or a cancellation."""
