@@ -46,7 +46,7 @@ class Bridge:
             else:
                 spans.structural(id_, parent_id)
             return
-        head, method = split_span_id(id_)
+        _, method = split_span_id(id_)
         role = self.classifier.role(instance, method)
         if role is Role.NOISE:
             parent = spans.entries.get(parent_id) if parent_id is not None else None
@@ -65,7 +65,8 @@ class Bridge:
         elif role is Role.WORKFLOW_RUN:
             self.agents.enter_workflow(id_, args, instance, parent_id, tags)
         else:
-            spans.start(id_, role, _component_operation(role, instance, method, args), parent_id, True)
+            op = _component_operation(role, instance, method, args)
+            spans.start(id_, role, op, parent_id, True)
 
     def exit(self, id_: str, result: Any) -> None:
         models = self.models

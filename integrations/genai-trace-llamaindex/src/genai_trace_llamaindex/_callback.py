@@ -15,7 +15,7 @@ from llama_index.core.callbacks.base_handler import BaseCallbackHandler
 from llama_index.core.callbacks.schema import CBEventType, EventPayload
 from opentelemetry import _logs, metrics, trace
 
-from genai_trace_core import Outcome, Settings, Telemetry, safe, semconv
+from genai_trace_core import Outcome, Settings, Telemetry, safe
 from genai_trace_llamaindex import _map_models as mm
 from genai_trace_llamaindex import _map_steps as m
 from genai_trace_llamaindex import _state

@@ -23,7 +23,7 @@ from genai_trace_core import Outcome
 from genai_trace_llamaindex import _map_models as mm
 from genai_trace_llamaindex import _map_steps as ms
 from genai_trace_llamaindex._classify import Role
-from genai_trace_llamaindex._index import MAX_OPEN, OpenSpans, is_cancellation
+from genai_trace_llamaindex._index import MAX_OPEN, OpenSpans
 from genai_trace_llamaindex._streaming import end_when_collected
 
 LLM_ROLES = (Role.LLM, Role.LLM_STREAM)
