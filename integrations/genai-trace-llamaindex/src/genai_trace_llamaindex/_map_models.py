@@ -95,15 +95,8 @@ def _model_operation(
         provider = resolve_provider(md.get("class_name"), model)
     api_base = getattr(instance, "api_base", None) if instance is not None else None
     host, port = _server(api_base) if isinstance(api_base, str) else (None, None)
-    return Operation(
-        kind=kind,
-        provider=provider,
-        request_model=model,
-        framework=FRAMEWORK,
-        server_address=host,
-        server_port=port,
-        **fields,
-    )
+    fields.update(provider=provider, request_model=model, server_address=host, server_port=port)
+    return Operation(kind=kind, framework=FRAMEWORK, **fields)
 
 
 def llm_operation(

@@ -22,6 +22,10 @@ def as_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _op(kind: OperationKind, name: str | None, **fields: Any) -> Operation:
+    return Operation(kind=kind, name=name, framework=FRAMEWORK, **fields)
+
+
 def query_text(query: Any) -> str:
     """A QueryBundle or a string as the query string."""
     text = getattr(query, "query_str", None)
@@ -50,13 +54,8 @@ def retrieval_operation(retriever: Any, query: Any) -> Operation:
     top_k = getattr(retriever, "_similarity_top_k", None)
     if top_k is None:
         top_k = getattr(retriever, "similarity_top_k", None)
-    return Operation(
-        kind=OperationKind.RETRIEVAL,
-        name=data_source_id(retriever) if retriever is not None else None,
-        framework=FRAMEWORK,
-        top_k=as_int(top_k),
-        query=lambda: query_text(query),
-    )
+    name = data_source_id(retriever) if retriever is not None else None
+    return _op(OperationKind.RETRIEVAL, name, top_k=as_int(top_k), query=lambda: query_text(query))
 
 
 def documents(nodes: Any, with_content: bool) -> list[Document] | None:
@@ -88,14 +87,8 @@ def step_operation(
     query: Any = None,
     attributes: Mapping[str, Any] | None = None,
 ) -> Operation:
-    return Operation(
-        kind=OperationKind.STEP,
-        name=name,
-        run_type=run_type,
-        framework=FRAMEWORK,
-        query=(lambda: query_text(query)) if query is not None else None,
-        attributes=attributes,
-    )
+    text = (lambda: query_text(query)) if query is not None else None
+    return _op(OperationKind.STEP, name, run_type=run_type, query=text, attributes=attributes)
 
 
 def rerank_operation(
@@ -119,10 +112,9 @@ def document_count(nodes: Any) -> dict[str, Any] | None:
 def tool_operation(
     name: str, call_id: str | None, arguments: Any, description: str | None = None
 ) -> Operation:
-    return Operation(
-        kind=OperationKind.EXECUTE_TOOL,
-        name=name,
-        framework=FRAMEWORK,
+    return _op(
+        OperationKind.EXECUTE_TOOL,
+        name,
         tool_call_id=call_id,
         tool_type="function",
         description=description,
@@ -168,9 +160,4 @@ def _text_parts(text: str) -> list[Part]:
 
 
 def workflow_operation(name: str | None, attributes: Mapping[str, Any] | None) -> Operation:
-    return Operation(
-        kind=OperationKind.INVOKE_WORKFLOW,
-        name=name,
-        framework=FRAMEWORK,
-        attributes=attributes,
-    )
+    return _op(OperationKind.INVOKE_WORKFLOW, name, attributes=attributes)
