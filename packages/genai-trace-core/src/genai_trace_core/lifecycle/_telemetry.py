@@ -163,21 +163,22 @@ class Telemetry:
     @safe()
     def link(self, run_id: Hashable, *, parent_run_id: Hashable | None = None) -> None:
         """Register a run that gets no span: its children nest under its nearest traced ancestor."""
-        if self._registry.get(run_id) is not None:
+        registry = self._registry
+        if registry.get(run_id) is not None:
             return
-        parent = self._registry.get(parent_run_id) if parent_run_id is not None else None
+        parent = registry.get(parent_run_id) if parent_run_id is not None else None
         self._link(run_id, parent, parent.ctx if parent is not None else otel_context.get_current())
 
     def _link(self, run_id: Hashable, parent: Run | None, parent_ctx: Context) -> None:
-        run = Run(
-            run_id,
-            parent,
-            None,
-            parent.attribution if parent is not None else current_attribution(),
-        )
+        if parent is not None:
+            # An alias: ``run_id`` resolves to the parent's run (a link's own parent resolves to
+            # its traced ancestor), so a child finds its parent in one lookup; ``end`` pops the
+            # alias and ends nothing (its run is keyed by another id).
+            self._registry.put_if_absent(run_id, parent)
+            return
+        run = Run(run_id, None, None, current_attribution())
         run.ctx = parent_ctx
-        if self._registry.put_if_absent(run_id, run) and parent is not None:
-            parent.add_child(run)
+        self._registry.put_if_absent(run_id, run)
 
     @safe()
     def chunk(self, run_id: Hashable, *, time_ns: int | None = None) -> None:
@@ -224,7 +225,7 @@ class Telemetry:
     ) -> None:
         """End ``run_id`` successfully. Unknown or already ended runs are ignored."""
         run = self._registry.pop(run_id)
-        if run is not None:
+        if run is not None and run.run_id == run_id:  # else a link's alias: nothing to end
             finish(self, run, outcome, None, end_time_ns)
 
     @safe()
@@ -238,7 +239,7 @@ class Telemetry:
     ) -> None:
         """End ``run_id`` with status ERROR and ``error.type`` (a string is taken as the type)."""
         run = self._registry.pop(run_id)
-        if run is not None:
+        if run is not None and run.run_id == run_id:  # else a link's alias: nothing to end
             finish(self, run, outcome, error, end_time_ns)
 
     @safe(default=0)
