@@ -3,13 +3,12 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 import pytest
+from inline_snapshot import snapshot
 from langchain_core.messages import AIMessage
 from langchain_core.runnables.utils import asyncio_accepts_context
 from langchain_core.tools import tool
 
-from genai_trace_core import semconv
 from genai_trace_core.testing import OTelHarness
-from genai_trace_core.testing import tree_shape as shape
 from genai_trace_langchain import OpenTelemetryCallbackHandler
 from genai_trace_langchain.testing import FakeChatOpenAI
 
@@ -44,50 +43,232 @@ def test_react_agent_is_one_agent_span_with_nodes_chat_and_tools(
         config={"callbacks": [handler], "configurable": {"thread_id": "conv-1"}},
     )
     assert out["messages"][-1].content == "It is sunny in Paris."
-    tree = otel.tree()
-    agent_node = [
-        "agent",
-        "INTERNAL",
-        "UNSET",
+    assert otel.snapshot_dicts() == snapshot(
         [
-            ["call_model", "INTERNAL", "UNSET", []],
-            [
-                "RunnableSequence",
-                "INTERNAL",
-                "UNSET",
-                [
-                    ["Prompt", "INTERNAL", "UNSET", []],
-                    ["chat gpt-4o-mini", "CLIENT", "UNSET", []],
-                ],
-            ],
-            ["should_continue", "INTERNAL", "UNSET", []],
-        ],
-    ]
-    assert shape(tree) == [
-        [
-            "invoke_agent weather_agent",
-            "INTERNAL",
-            "UNSET",
-            [
-                agent_node,
-                [
-                    "tools",
-                    "INTERNAL",
-                    "UNSET",
-                    [["execute_tool get_weather", "INTERNAL", "UNSET", []]],
-                ],
-                agent_node,
-            ],
-        ],
-    ]
-    root = tree[0]
-    assert root["attributes"][semconv.GEN_AI_AGENT_NAME] == "weather_agent"
-    assert root["attributes"][semconv.GEN_AI_CONVERSATION_ID] == "conv-1"
-    node = root["children"][1]["attributes"]
-    assert node[semconv.LANGGRAPH_NODE] == "tools"
-    assert node[semconv.LANGGRAPH_STEP] == 2
-    tool_span = root["children"][1]["children"][0]["attributes"]
-    assert tool_span[semconv.GEN_AI_TOOL_CALL_ID] == "call_1"
+            {
+                "name": "invoke_agent weather_agent",
+                "kind": "INTERNAL",
+                "parent": None,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.agent.name": "weather_agent",
+                    "gen_ai.conversation.id": "conv-1",
+                    "gen_ai.operation.name": "invoke_agent",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "weather_agent",
+                },
+            },
+            {
+                "name": "agent",
+                "kind": "INTERNAL",
+                "parent": 0,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.langgraph.node": "agent",
+                    "genai_trace.langgraph.step": 1,
+                    "genai_trace.run.name": "agent",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "call_model",
+                "kind": "INTERNAL",
+                "parent": 1,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "call_model",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "RunnableSequence",
+                "kind": "INTERNAL",
+                "parent": 1,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "RunnableSequence",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "Prompt",
+                "kind": "INTERNAL",
+                "parent": 3,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "Prompt",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "chat gpt-4o-mini",
+                "kind": "CLIENT",
+                "parent": 3,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.provider.name": "openai",
+                    "gen_ai.request.max_tokens": 256,
+                    "gen_ai.request.model": "gpt-4o-mini",
+                    "gen_ai.request.temperature": 0.0,
+                    "gen_ai.response.finish_reasons": ["tool_calls"],
+                    "gen_ai.response.id": "chatcmpl-2585e791ad73194b",
+                    "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+                    "gen_ai.usage.cache_read.input_tokens": 0,
+                    "gen_ai.usage.input_tokens": 7,
+                    "gen_ai.usage.output_tokens": 12,
+                    "gen_ai.usage.reasoning.output_tokens": 0,
+                    "genai_trace.cost.cache_read_usd": 0.0,
+                    "genai_trace.cost.input_usd": 1.05e-06,
+                    "genai_trace.cost.output_usd": 7.2e-06,
+                    "genai_trace.cost.source": "genai-prices",
+                    "genai_trace.cost.usd": 8.25e-06,
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.usage.source": "provider",
+                },
+            },
+            {
+                "name": "should_continue",
+                "kind": "INTERNAL",
+                "parent": 1,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "should_continue",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "tools",
+                "kind": "INTERNAL",
+                "parent": 0,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.langgraph.node": "tools",
+                    "genai_trace.langgraph.step": 2,
+                    "genai_trace.run.name": "tools",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "execute_tool get_weather",
+                "kind": "INTERNAL",
+                "parent": 7,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "gen_ai.operation.name": "execute_tool",
+                    "gen_ai.tool.call.id": "call_1",
+                    "gen_ai.tool.description": "Weather for a city.",
+                    "gen_ai.tool.name": "get_weather",
+                    "gen_ai.tool.type": "function",
+                    "genai_trace.framework": "langchain",
+                },
+            },
+            {
+                "name": "agent",
+                "kind": "INTERNAL",
+                "parent": 0,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.langgraph.node": "agent",
+                    "genai_trace.langgraph.step": 3,
+                    "genai_trace.run.name": "agent",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "call_model",
+                "kind": "INTERNAL",
+                "parent": 9,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "call_model",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "RunnableSequence",
+                "kind": "INTERNAL",
+                "parent": 9,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "RunnableSequence",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "Prompt",
+                "kind": "INTERNAL",
+                "parent": 11,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "Prompt",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "chat gpt-4o-mini",
+                "kind": "CLIENT",
+                "parent": 11,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.provider.name": "openai",
+                    "gen_ai.request.max_tokens": 256,
+                    "gen_ai.request.model": "gpt-4o-mini",
+                    "gen_ai.request.temperature": 0.0,
+                    "gen_ai.response.finish_reasons": ["stop"],
+                    "gen_ai.response.id": "chatcmpl-04eddc544cc35199",
+                    "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+                    "gen_ai.usage.cache_read.input_tokens": 0,
+                    "gen_ai.usage.input_tokens": 18,
+                    "gen_ai.usage.output_tokens": 5,
+                    "gen_ai.usage.reasoning.output_tokens": 0,
+                    "genai_trace.cost.cache_read_usd": 0.0,
+                    "genai_trace.cost.input_usd": 2.7e-06,
+                    "genai_trace.cost.output_usd": 3e-06,
+                    "genai_trace.cost.source": "genai-prices",
+                    "genai_trace.cost.usd": 5.7e-06,
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.usage.source": "provider",
+                },
+            },
+            {
+                "name": "should_continue",
+                "kind": "INTERNAL",
+                "parent": 9,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "should_continue",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+        ]
+    )
     assert handler.telemetry.open_count() == 0
 
 
@@ -111,36 +292,79 @@ def test_state_graph_with_subgraph_gets_one_span_per_graph_and_node(
     g.add_edge("a", "sub")
     g.add_edge("sub", END)
     assert g.compile(name="pipeline").invoke({"x": 1}, config={"callbacks": [handler]}) == {"x": 3}
-    assert shape(otel.tree()) == [
+    assert otel.snapshot_dicts() == snapshot(
         [
-            "invoke_workflow pipeline",
-            "INTERNAL",
-            "UNSET",
-            [
-                ["a", "INTERNAL", "UNSET", []],
-                [
-                    "sub",
-                    "INTERNAL",
-                    "UNSET",
-                    [
-                        [
-                            "enrich",
-                            "INTERNAL",
-                            "UNSET",
-                            [
-                                [
-                                    "inner",
-                                    "INTERNAL",
-                                    "UNSET",
-                                    [["user.in_node", "INTERNAL", "UNSET", []]],
-                                ],
-                            ],
-                        ],
-                    ],
-                ],
-            ],
-        ],
-    ]
+            {
+                "name": "invoke_workflow pipeline",
+                "kind": "INTERNAL",
+                "parent": None,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.operation.name": "invoke_workflow",
+                    "gen_ai.workflow.name": "pipeline",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "pipeline",
+                },
+            },
+            {
+                "name": "a",
+                "kind": "INTERNAL",
+                "parent": 0,
+                "status": "UNSET",
+                "attributes": {
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.langgraph.node": "a",
+                    "genai_trace.langgraph.step": 1,
+                    "genai_trace.run.name": "a",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "sub",
+                "kind": "INTERNAL",
+                "parent": 0,
+                "status": "UNSET",
+                "attributes": {
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.langgraph.node": "sub",
+                    "genai_trace.langgraph.step": 2,
+                    "genai_trace.run.name": "sub",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "enrich",
+                "kind": "INTERNAL",
+                "parent": 2,
+                "status": "UNSET",
+                "attributes": {
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "enrich",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "inner",
+                "kind": "INTERNAL",
+                "parent": 3,
+                "status": "UNSET",
+                "attributes": {
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.langgraph.node": "inner",
+                    "genai_trace.langgraph.step": 1,
+                    "genai_trace.run.name": "inner",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "user.in_node",
+                "kind": "INTERNAL",
+                "parent": 4,
+                "status": "UNSET",
+                "attributes": {},
+            },
+        ]
+    )
 
 
 # LangGraph's interrupt() reads the run config from a contextvar; before Python 3.11 asyncio
@@ -177,6 +401,35 @@ async def test_interrupt_is_not_an_error(
         await app.ainvoke({"x": 1}, config=config)
     else:
         app.invoke({"x": 1}, config=config)
-    statuses = {s["name"]: s["status"] for s in otel.span_dicts()}
-    assert statuses == {"invoke_workflow approval": "UNSET", "ask": "UNSET"}
+    assert otel.snapshot_dicts() == snapshot(
+        [
+            {
+                "name": "invoke_workflow approval",
+                "kind": "INTERNAL",
+                "parent": None,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "t",
+                    "gen_ai.operation.name": "invoke_workflow",
+                    "gen_ai.workflow.name": "approval",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "approval",
+                },
+            },
+            {
+                "name": "ask",
+                "kind": "INTERNAL",
+                "parent": 0,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "t",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.langgraph.node": "ask",
+                    "genai_trace.langgraph.step": 1,
+                    "genai_trace.run.name": "ask",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+        ]
+    )
     assert handler.telemetry.open_count() == 0

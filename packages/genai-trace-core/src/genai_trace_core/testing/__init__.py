@@ -21,6 +21,7 @@ from genai_trace_core.testing._provider_fixtures import (
     provider_instrumentation,
     provider_instrumented,
 )
+from genai_trace_core.testing._snapshots import snapshot_dicts
 from genai_trace_core.testing._trees import span_tree, spans_as_dicts, tree_shape, walk_tree
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "provider_instrumentation",
     "provider_instrumented",
     "requires_async_root_activation",
+    "snapshot_dicts",
     "span_tree",
     "spans_as_dicts",
     "tree_shape",
