@@ -543,6 +543,7 @@ def test_provider_spans_are_suppressed_inside_the_chat_call_only(
     second LLM span inside our chat span; outside the call it does."""
     from opentelemetry import context
 
+    # internal: the context key a provider instrumentation reads to stay silent
     from genai_trace_core.lifecycle._suppress import SUPPRESS_LANGUAGE_MODEL_KEY
 
     tracer = otel.tracer_provider.get_tracer("provider")

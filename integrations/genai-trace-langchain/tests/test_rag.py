@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from inline_snapshot import snapshot
 from langchain_core.documents import Document
 from langchain_core.output_parsers import StrOutputParser
@@ -274,7 +273,6 @@ def test_content_is_off_by_default_no_text_anywhere(otel: OTelHarness, make_hand
 def test_content_on_records_messages_query_and_documents(
     otel: OTelHarness, make_handler: Any
 ) -> None:
-    pytest.importorskip("genai_trace_core.content._capture")
     handler = make_handler(capture_mode="SPAN_ONLY")
     _rag_chain().invoke("What is the SECRET-QUESTION?", config={"callbacks": [handler]})
     spans = {s["name"]: s["attributes"] for s in otel.span_dicts()}

@@ -13,13 +13,14 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
-from genai_trace_core import semconv
-from genai_trace_core._settings import CaptureMode, Settings
-from genai_trace_core.content._capture import (
+from genai_trace_core import CaptureMode, Settings, semconv
+from genai_trace_core.content import (
     ContentBudget,
     serialize_messages,
     serialize_value,
 )
+
+# internal: the marker of a failed redaction and the margin cut around the attribute limit
 from genai_trace_core.content._redact import REDACTION_FAILED
 from genai_trace_core.content._truncate import WINDOW_MARGIN
 from genai_trace_core.records import (

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from genai_trace_core import semconv
-from genai_trace_core._settings import CaptureMode, Settings
-from genai_trace_core.content._capture import (
+from genai_trace_core import CaptureMode, Settings, semconv
+from genai_trace_core.content import (
     ContentBudget,
     build_content_attributes,
     build_event_content,

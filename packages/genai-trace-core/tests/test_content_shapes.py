@@ -11,15 +11,12 @@ from typing import Any
 import pytest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
-from genai_trace_core import semconv
-from genai_trace_core._settings import CaptureMode, Settings
-from genai_trace_core.content._capture import (
+from genai_trace_core import CaptureMode, Settings, semconv
+from genai_trace_core.content import (
     ContentBudget,
     build_content_attributes,
-    build_content_values,
     build_event_content,
     build_outcome_content,
-    build_outcome_values,
     capture_enabled,
     messages_as_dicts,
     serialize_documents,
@@ -28,6 +25,9 @@ from genai_trace_core.content._capture import (
     serialize_tool_definitions,
     serialize_value,
 )
+
+# internal: the structured values behind the attribute strings (compared with them)
+from genai_trace_core.content._capture import build_content_values, build_outcome_values
 from genai_trace_core.records import (
     BlobPart,
     Document,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from genai_trace_core.records import Usage
-from genai_trace_core.usage._normalize import normalize_usage
+from genai_trace_core.usage import normalize_usage
 
 
 class _Exploding:

@@ -4,7 +4,7 @@ estimated."""
 from __future__ import annotations
 
 from genai_trace_core.records import Usage
-from genai_trace_core.usage._normalize import merge_usage
+from genai_trace_core.usage import merge_usage
 
 
 def test_merge_sums_counts_and_modalities_and_keeps_none_as_zero() -> None:

@@ -17,7 +17,7 @@ from openai.types.responses import ResponseUsage
 from openai.types.responses.response_usage import InputTokensDetails, OutputTokensDetails
 
 from genai_trace_core.records import Usage
-from genai_trace_core.usage._normalize import normalize_usage
+from genai_trace_core.usage import normalize_usage
 
 
 class GeminiModality(enum.Enum):  # stands in for google.genai.types.MediaModality
