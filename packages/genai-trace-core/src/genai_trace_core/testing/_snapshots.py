@@ -41,7 +41,9 @@ def _round(v: Any) -> Any:
     return v
 
 
-def _attributes(attributes: Any, parse_json: bool) -> dict[str, Any]:
+def normalised_attributes(attributes: Any, parse_json: bool = True) -> dict[str, Any]:
+    """Attributes (of a span, an event, or an OTLP-received span) as :func:`snapshot_dicts` shows
+    them: sorted by key, tuples as lists, JSON parsed, floats rounded, stack traces cut."""
     out = {k: _round(attr_value(v, parse_json)) for k, v in sorted((attributes or {}).items())}
     if isinstance(out.get(_STACKTRACE), str):
         out[_STACKTRACE] = _stacktrace(out[_STACKTRACE])
@@ -75,13 +77,13 @@ def snapshot_dicts(
             "kind": s.kind.name,
             "parent": parent,
             "status": s.status.status_code.name,
-            "attributes": _attributes(s.attributes, parse_json),
+            "attributes": normalised_attributes(s.attributes, parse_json),
         }
         if s.status.description:
             d["status_description"] = s.status.description
         if s.events:
             d["events"] = [
-                {"name": e.name, "attributes": _attributes(e.attributes, parse_json)}
+                {"name": e.name, "attributes": normalised_attributes(e.attributes, parse_json)}
                 for e in s.events
             ]
         return d
