@@ -7,12 +7,6 @@ for ``/ask-llamaindex`` (HTTP server span -> query -> retrieval (embeddings), sy
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,122 +18,13 @@ pytest.importorskip("opentelemetry.instrumentation.httpx")
 
 import httpx
 from dirty_equals import IsUUID
+from fastapi_rag_app import LI_QUESTION, QUESTION, pipeline, run_app, tree
 from inline_snapshot import snapshot
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-from opentelemetry.trace import SpanKind
 from otlp_receiver import Received, otlp_receiver
 
 from genai_trace_core import semconv
-from genai_trace_core.testing import OTelHarness, normalised_attributes
-
-ROOT = Path(__file__).resolve().parents[2]
-APP = ROOT / "examples" / "fastapi_rag" / "app.py"
-TIKTOKEN_CACHE = ROOT.parent / "shared" / "tiktoken-cache"
-QUESTION = "How long do I have to return an item?"
-LI_QUESTION = "How much does express shipping cost?"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, log.read_text()
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"the app did not start in 60s:\n{log.read_text()}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)  # uvicorn's graceful shutdown, then providers flush
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-def _run_app(tmp_path: Path, endpoint: str, client_calls: Any) -> None:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "GENAI_TRACE_"))}
-    env.pop("OPENAI_API_KEY", None)
-    env.update(
-        OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
-        OTEL_SERVICE_NAME="fastapi-rag-e2e",
-        OTEL_BSP_SCHEDULE_DELAY="100",
-        OTEL_BLRP_SCHEDULE_DELAY="100",
-        OTEL_METRIC_EXPORT_INTERVAL="60000",
-        PYTHONHASHSEED="0",
-    )
-    if "TIKTOKEN_CACHE_DIR" not in env and TIKTOKEN_CACHE.is_dir():
-        env["TIKTOKEN_CACHE_DIR"] = str(TIKTOKEN_CACHE)
-    log = tmp_path / "app.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, str(APP), "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_ready(f"http://127.0.0.1:{port}", proc, log)
-            client_calls(f"http://127.0.0.1:{port}")
-        finally:
-            _stop(proc)
-    assert proc.returncode == 0, log.read_text()
-    assert "Traceback" not in log.read_text(), log.read_text()
-
-
-def _tree(spans: list[dict[str, Any]], parent: str | None, concurrent: bool = False) -> list[Any]:
-    """Children in start order, except under RunnableParallel: it runs its branches on a thread
-    pool, so they may start in either order and are compared in name order."""
-    children = sorted((s for s in spans if s["parent_id"] == parent), key=lambda s: s["start"])
-    rows = [
-        [s["name"], _tree(spans, s["span_id"], s["name"].startswith("RunnableParallel"))]
-        for s in children
-    ]
-    return sorted(rows, key=str) if concurrent else rows
-
-
-def _pipeline(remote: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The app's spans from our integrations (scope ``genai_trace_*``), whole: name, kind, parent
-    (index in this list; None under the HTTP server span), attributes as ``snapshot_dicts`` shows
-    them; depth first, RunnableParallel's branches in name order (they run on a thread pool)."""
-    ours = [s for s in remote if s["scope"].startswith("genai_trace")]
-    ids = {s["span_id"] for s in ours}
-    out: list[dict[str, Any]] = []
-
-    def visit(parent_id: str | None, parent: int | None, concurrent: bool) -> None:
-        kids = sorted(
-            (s for s in ours if (s["parent_id"] if s["parent_id"] in ids else None) == parent_id),
-            key=lambda s: s["start"],
-        )
-        if concurrent:
-            kids.sort(key=lambda s: s["name"])
-        for s in kids:
-            out.append(
-                {
-                    "name": s["name"],
-                    "kind": SpanKind(s["kind"] - 1).name,  # OTLP counts from UNSPECIFIED = 0
-                    "parent": parent,
-                    "attributes": normalised_attributes(s["attributes"]),
-                }
-            )
-            visit(s["span_id"], len(out) - 1, s["name"].startswith("RunnableParallel"))
-
-    visit(None, None, False)
-    return out
+from genai_trace_core.testing import OTelHarness
 
 
 def test_one_trace_spans_client_server_and_rag_pipeline_with_attribution_and_feedback(
@@ -175,7 +60,7 @@ def test_one_trace_spans_client_server_and_rag_pipeline_with_attribution_and_fee
             HTTPXClientInstrumentor.uninstrument_client(client)
 
     with otlp_receiver() as (endpoint, received):
-        _run_app(tmp_path, endpoint, calls)
+        run_app(tmp_path, endpoint, calls)
         _check(otel, received, client_ids[0], answers[0])
         _check_llamaindex(otel, received, client_ids[1], answers[1])
 
@@ -201,12 +86,12 @@ def _check(
             ["StrOutputParser", []],
         ],
     ]
-    assert _tree(spans, None) == [["ask-client", [["POST", [["POST /ask", [workflow]]]]]]]
+    assert tree(spans, None) == [["ask-client", [["POST", [["POST /ask", [workflow]]]]]]]
     [server] = [s for s in remote if s["name"] == "POST /ask"]
     assert (answer["trace_id"], answer["span_id"]) == (trace_id, server["span_id"])
     assert server["parent_id"] != client_span_id  # the httpx client span sits in between
     # every span of the pipeline whole, attribution headers included
-    assert _pipeline(remote) == snapshot(
+    assert pipeline(remote) == snapshot(
         [
             {
                 "name": "invoke_workflow support_rag",
@@ -401,13 +286,13 @@ def _check_llamaindex(
             ["CompactAndRefine.synthesize", [["chat gpt-4o-mini", []]]],
         ],
     ]
-    assert _tree(spans, None) == [
+    assert tree(spans, None) == [
         ["ask-llamaindex-client", [["POST", [["POST /ask-llamaindex", [query]]]]]]
     ]
     [server] = [s for s in remote if s["name"] == "POST /ask-llamaindex"]
     assert (answer["trace_id"], answer["span_id"]) == (trace_id, server["span_id"])
     # every span of the pipeline whole, attribution headers included
-    assert _pipeline(remote) == snapshot(
+    assert pipeline(remote) == snapshot(
         [
             {
                 "name": "RetrieverQueryEngine.query",
