@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from genai_trace_core.records import Usage
-from genai_trace_core.usage import _tokens
-from genai_trace_core.usage._tokens import count_tokens, encoding_for_model, estimate_usage
+from genai_trace_core.usage import _tokens, count_tokens, encoding_for_model, estimate_usage
 
 CACHE = "/work/shared/tiktoken-cache"
 
@@ -147,7 +146,7 @@ def test_nothing_is_loaded_at_import_and_tiktoken_cache_dir_is_never_set(tmp_pat
     script = textwrap.dedent(
         """
         import os, sys
-        import genai_trace_core.usage._tokens as t
+        import genai_trace_core.usage._tokens as t  # internal: its encoder cache starts empty
         import genai_trace_core.usage  # the whole wing: normalise, cost, providers
         assert "tiktoken" not in sys.modules, "tiktoken imported at import time"
         assert "genai_prices" not in sys.modules, "genai_prices imported at import time"

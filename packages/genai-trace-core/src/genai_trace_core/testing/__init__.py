@@ -21,6 +21,7 @@ from genai_trace_core.testing._provider_fixtures import (
     provider_instrumentation,
     provider_instrumented,
 )
+from genai_trace_core.testing._snapshots import normalised_attributes, snapshot_dicts
 from genai_trace_core.testing._trees import span_tree, spans_as_dicts, tree_shape, walk_tree
 
 __all__ = [
@@ -28,12 +29,14 @@ __all__ = [
     "IncrementalIdGenerator",
     "OTelHarness",
     "context_error_guard",
+    "normalised_attributes",
     "otel",
     "PROVIDER_INSTRUMENTATIONS",
     "ProviderInstrumentation",
     "provider_instrumentation",
     "provider_instrumented",
     "requires_async_root_activation",
+    "snapshot_dicts",
     "span_tree",
     "spans_as_dicts",
     "tree_shape",
