@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 from genai_trace_core.export._configure import configure
 from genai_trace_core.lifecycle._telemetry import Telemetry
-from genai_trace_core.usage._tokens import count_tokens
 from genai_trace_core.records import (
     Document,
     Message,
@@ -26,6 +25,7 @@ from genai_trace_core.records import (
     TextPart,
     Usage,
 )
+from genai_trace_core.usage._tokens import count_tokens
 
 DOCS = (
     ("returns", "Items can be returned within 30 days of delivery with the original receipt."),

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, TextIO
 
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
-from genai_trace_core.view._render import render_trace, use_color
 from genai_trace_core._safe import safe
-from genai_trace_core.view._spanview import SpanView
 from genai_trace_core.semconv import STREAM_DEFERRED
+from genai_trace_core.view._render import render_trace, use_color
+from genai_trace_core.view._spanview import SpanView
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
