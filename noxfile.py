@@ -214,6 +214,83 @@ def demo(session: nox.Session) -> None:
         session.run("python", script, *session.posargs, env=_env())
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_http(url: str, seconds: float) -> bool:
+    import time
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.5)
+    return False
+
+
+@nox.session
+def phoenix(session: nox.Session) -> None:
+    """Arize Phoenix on 127.0.0.1 (its own venv), the RAG examples sent to it over OTLP/HTTP,
+    every span read back through its REST API (parents, tokens, cost, output messages)."""
+    import subprocess
+
+    _install_all(session)
+    tmp = Path(session.create_tmp())
+    venv = tmp / "phoenix-venv"
+    shutil.rmtree(venv, ignore_errors=True)
+    session.run("uv", "venv", "-q", "--python", sys.executable, str(venv), external=True)
+    py = str(venv / "bin" / "python")
+    session.run("uv", "pip", "install", "-q", "--python", py, "arize-phoenix", external=True)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    work = tmp / "phoenix-data"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    env = {
+        **os.environ,
+        "PHOENIX_WORKING_DIR": str(work),
+        "PHOENIX_HOST": "127.0.0.1",
+        "PHOENIX_PORT": str(port),
+        "PHOENIX_GRPC_PORT": str(_free_port()),
+    }
+    log = (tmp / "phoenix.log").open("w")
+    server = subprocess.Popen(
+        [str(venv / "bin" / "phoenix"), "serve"], stdout=log, stderr=log, env=env
+    )
+    try:
+        if not _wait_http(f"{url}/healthz", 180):
+            session.error(f"Phoenix did not start on {url} in 180 s; see {tmp / 'phoenix.log'}")
+        sent = tmp / "sent.jsonl"
+        sent.unlink(missing_ok=True)
+        run_env = {
+            **_env(),
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"{url}/v1/traces",
+            "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "SPAN_ONLY",
+            "GENAI_TRACE_JSONL": str(sent),  # what was sent, to compare with what is read back
+        }
+        for script in ("examples/langchain_rag.py", "examples/llamaindex_rag.py"):
+            session.run("python", script, env=run_env, silent=True)
+        session.run("python", "tests/e2e/phoenix_readback.py", url, str(sent))
+        session.log(f"Phoenix UI: {url} (stopped at the end of this session)")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
 @nox.session
 def bench(session: nox.Session) -> None:
     """Overhead benchmark against competitors (installs them only here). `-- --quick`."""
