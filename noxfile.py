@@ -156,7 +156,8 @@ def typecheck(session: nox.Session) -> None:
 WHEEL_SETS = {
     "genai-trace-core": (["genai-trace-core[sdk]"], ["genai-trace", "demo"]),
     "genai-trace-langchain": (
-        ["genai-trace-langchain[instruments]", "genai-trace-core[sdk]"],
+        # numpy: langchain-core's InMemoryVectorStore, which the example searches
+        ["genai-trace-langchain[instruments]", "genai-trace-core[sdk]", "numpy"],
         ["python", "examples/langchain_rag.py"],
     ),
     "genai-trace-llamaindex": (
