@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 
 if TYPE_CHECKING:
     from opentelemetry.sdk._logs.export import LogRecordExporter
@@ -87,6 +87,22 @@ def _require(module: str) -> None:
         raise ImportError(f"genai_trace_core.configure() needs {module}: {hint}") from exc
 
 
+@overload
+def otlp_exporter(
+    signal: Literal["traces"], endpoint: str | None, protocol: str
+) -> SpanExporter: ...
+@overload
+def otlp_exporter(
+    signal: Literal["metrics"], endpoint: str | None, protocol: str
+) -> MetricExporter: ...
+@overload
+def otlp_exporter(
+    signal: Literal["logs"], endpoint: str | None, protocol: str
+) -> LogRecordExporter: ...
+@overload
+def otlp_exporter(
+    signal: str, endpoint: str | None, protocol: str
+) -> SpanExporter | MetricExporter | LogRecordExporter: ...
 def otlp_exporter(
     signal: str, endpoint: str | None, protocol: str
 ) -> SpanExporter | MetricExporter | LogRecordExporter:
