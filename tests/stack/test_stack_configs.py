@@ -358,7 +358,10 @@ def test_redaction_masks_emails_keys_and_card_numbers_and_keeps_ordinary_text() 
         "Mail <redacted:email>, key <redacted:key>, AWS <redacted:key>, card <redacted:card>, "
         "header <redacted:key>"
     )
-    ordinary = "Order 12345 shipped on 2026-11-22 to room 42; cost $3.50 for gpt-4o-mini."
+    ordinary = (
+        "Order 12345 shipped on 2026-11-22 to room 42; cost $3.50 for gpt-4o-mini; "
+        "event at 1764979200000 ms (epoch milliseconds are 13 digits, not a card)."
+    )
     assert _redact(ordinary) == ordinary
 
 
