@@ -149,7 +149,9 @@ def image_bases() -> dict[str, tuple[str, str, set[str]]]:
     return rows
 
 
-def probe_errors(services: dict[str, Any], bases: dict[str, tuple[str, str, set[str]]]) -> list[str]:
+def probe_errors(
+    services: dict[str, Any], bases: dict[str, tuple[str, str, set[str]]]
+) -> list[str]:
     """Health checks that cannot run in their image, and waits on checks that do not exist."""
     errors = []
     for name, service in services.items():

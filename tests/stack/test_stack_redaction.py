@@ -1,8 +1,9 @@
 """The collector's redaction (otelcol/config.yaml, transform/redact) on what genai-trace really
 emits: a LangChain chat call with content capture on, its log event's attributes run through the
 log group's OTTL statements as the collector applies them (``flatten``, then
-``replace_all_patterns`` on top-level string values). No collector binary runs here (stack/README.md,
-"What was run here"); the OTTL semantics emulated are the two functions' documented ones.
+``replace_all_patterns`` on top-level string values). No collector binary runs here
+(stack/README.md, "What was run here"); the OTTL semantics emulated are the two functions'
+documented ones.
 """
 
 from __future__ import annotations
