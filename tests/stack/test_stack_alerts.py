@@ -1,0 +1,387 @@
+"""Alerts on real servers: Debian's Prometheus 2.42 and Alertmanager 0.25 on 127.0.0.1.
+
+``examples/load.py``'s four scenarios run under both metric namings (``latest`` and
+``GENAI_TRACE_METRICS_NAMING=v1.41``), each in its own process (alert_load.py) scraped by its own
+Prometheus, which evaluates a copy of the shipped rules with ``for:`` shortened to 5s (nothing
+else changed). Each scenario must trip exactly its intended alerts and the ordinary mixed load
+none. All eight Prometheus servers send to one Alertmanager running the shipped route tree and
+receivers, whose secret URLs point at a webhook receiver this test runs: every firing alert must
+arrive there (delivery proven, not configured).
+
+What differs from the shipped stack, and why: Prometheus 2.42 has no OTLP receiver, so it scrapes
+the SDK's Prometheus endpoints (same metric names; README "What was run here"); the static
+``service_name`` label stands in for ``promote_resource_attributes``. Alertmanager 0.25 has no
+webhook ``url_file`` (0.26+), so the URL is inlined; the Slack receivers' ``api_url_file`` is kept
+and the file names a local URL. The rule files of the pipeline and stack health
+(stack.rules.yml) are left out: their inputs (collector, Loki, Tempo) do not run here, and
+``promtool test rules`` covers them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, TextIO
+
+import httpx
+import pytest
+import yaml
+from stack_support import RULES, STACK, binary, free_port, load_yaml
+
+pytestmark = [pytest.mark.stack]
+
+HERE = Path(__file__).resolve().parent
+FOR = "5s"
+# scenario: (requests per second, seconds, alerts it must trip and no other)
+SCENARIOS: dict[str, tuple[float, float, frozenset[str]]] = {
+    "mixed": (5, 16, frozenset()),
+    "error-burst": (5, 16, frozenset({"GenAIHighErrorRatio", "GenAIRateLimited"})),
+    "cost-spike": (
+        4,
+        16,
+        frozenset({"GenAICostBudgetHourlyExceeded", "GenAICostBudgetDailyExceeded"}),
+    ),
+    "latency-spike": (
+        2,
+        4,
+        frozenset({"GenAIHighLatencyP95", "GenAISlowTimeToFirstChunkP95"}),
+    ),
+}
+NAMINGS = ("latest", "v1.41")
+DEADLINE_S = 150
+
+
+class _Hooks:
+    """What the local receiver got: (scenario, naming, alertname) of every firing alert."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.received: set[tuple[str, str, str]] = set()
+        self.paths: set[str] = set()
+
+    def add(self, path: str, body: dict[str, Any]) -> None:
+        with self.lock:
+            self.paths.add(path)
+            if "alerts" in body:  # webhook_configs: Alertmanager's JSON
+                for alert in body["alerts"]:
+                    if alert["status"] == "firing":
+                        labels = alert["labels"]
+                        self.received.add(
+                            (labels["scenario"], labels["naming"], labels["alertname"])
+                        )
+            for attachment in body.get("attachments", []):  # slack_configs
+                if "(firing)" in attachment.get("title", ""):
+                    for found in re.findall(
+                        r"\[([^/\]]+)/([^/\]]+)/([^\]]+)\]", attachment["text"]
+                    ):
+                        self.received.add(found)
+
+
+@pytest.fixture(scope="module")
+def hooks() -> Iterator[tuple[_Hooks, int]]:
+    store = _Hooks()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            store.add(self.path, json.loads(body))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield store, server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def alertmanager_test_config(hook_port: int, secrets: Path) -> dict[str, Any]:
+    """The shipped config with its secret URLs pointing here; waits shortened; Slack text lists
+    each alert's (scenario/naming/alertname) so the receiver can tell them apart."""
+    config = copy.deepcopy(load_yaml(STACK / "alertmanager" / "alertmanager.yml"))
+    config["route"].update(group_wait="1s", group_interval="2s", repeat_interval="1h")
+    for receiver in config["receivers"]:
+        for hook in receiver.get("webhook_configs", []):
+            hook.pop("url_file")
+            hook["url"] = f"http://127.0.0.1:{hook_port}/{receiver['name']}"
+        for slack in receiver.get("slack_configs", []):
+            secret = secrets / f"{receiver['name']}_{Path(slack['api_url_file']).name}"
+            secret.write_text(f"http://127.0.0.1:{hook_port}/{receiver['name']}\n")
+            slack["api_url_file"] = str(secret)
+            slack["text"] += (
+                "{{ range .Alerts }}[{{ .Labels.scenario }}/{{ .Labels.naming }}"
+                "/{{ .Labels.alertname }}]{{ end }}"
+            )
+    return config
+
+
+def _wait_ready(client: httpx.Client, proc: subprocess.Popen[Any], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        assert proc.poll() is None, log.read_text()
+        try:
+            if client.get("/-/ready").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"not ready in 30s: {log.read_text()[-2000:]}"
+        time.sleep(0.2)
+
+
+def _stop(proc: subprocess.Popen[Any]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def alertmanager(
+    tmp_path_factory: pytest.TempPathFactory, hooks: tuple[_Hooks, int]
+) -> Iterator[int]:
+    exe = binary("prometheus-alertmanager") if os.name == "posix" else ""
+    work = tmp_path_factory.mktemp("alertmanager")
+    (work / "am.yml").write_text(yaml.safe_dump(alertmanager_test_config(hooks[1], work)))
+    port = free_port()
+    log = work / "am.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                exe,
+                f"--config.file={work / 'am.yml'}",
+                f"--storage.path={work / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--cluster.listen-address=",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+    try:
+        _wait_ready(client, proc, log)
+        yield port
+    finally:
+        client.close()
+        _stop(proc)
+
+
+def shortened_rule_files(work: Path) -> list[str]:
+    """genai.rules.yml with every ``for:`` set to 5s, and budgets.rules.yml unchanged."""
+    rules = load_yaml(RULES / "genai.rules.yml")
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            if "for" in rule:
+                rule["for"] = FOR
+    (work / "genai.rules.yml").write_text(yaml.safe_dump(rules, sort_keys=False))
+    return [str(work / "genai.rules.yml"), str(RULES / "budgets.rules.yml")]
+
+
+@dataclass
+class Run:
+    """One scenario under one naming: its load process and its Prometheus."""
+
+    scenario: str
+    naming: str
+    load: subprocess.Popen[str]
+    prometheus: subprocess.Popen[bytes]
+    client: httpx.Client
+    work: Path
+    load_log: TextIO
+    summary: dict[str, Any] | None = None
+
+    def firing_or_pending(self) -> dict[str, str]:
+        alerts = self.client.get("/api/v1/alerts").json()["data"]["alerts"]
+        return {a["labels"]["alertname"]: a["state"] for a in alerts}
+
+
+def _start(scenario: str, naming: str, am_port: int, root: Path) -> Run:
+    rate, duration, _ = SCENARIOS[scenario]
+    work = root / f"{scenario}-{naming}"
+    work.mkdir()
+    ports = (free_port(), free_port())
+    env = {**os.environ, "GENAI_TRACE_METRICS_NAMING": naming}
+    load_log = (work / "load.log").open("w")
+    load = subprocess.Popen(
+        [
+            sys.executable,
+            str(HERE / "alert_load.py"),
+            scenario,
+            str(rate),
+            str(duration),
+            *map(str, ports),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=load_log,
+        text=True,
+        env=env,
+    )
+    config = {
+        "global": {
+            "scrape_interval": "1s",
+            "scrape_timeout": "1s",
+            "evaluation_interval": "1s",
+            "external_labels": {"scenario": scenario, "naming": naming},
+        },
+        "rule_files": shortened_rule_files(work),
+        "alerting": {
+            "alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{am_port}"]}]}]
+        },
+        "scrape_configs": [
+            {
+                "job_name": "genai-app",
+                "static_configs": [
+                    {
+                        "targets": [f"127.0.0.1:{p}" for p in ports],
+                        "labels": {"service_name": f"{scenario}-{naming}"},
+                    }
+                ],
+            }
+        ],
+    }
+    (work / "prometheus.yml").write_text(yaml.safe_dump(config))
+    port = free_port()
+    with (work / "prometheus.log").open("w") as out:
+        prometheus = subprocess.Popen(
+            [
+                binary("prometheus"),
+                f"--config.file={work / 'prometheus.yml'}",
+                f"--storage.tsdb.path={work / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+    return Run(scenario, naming, load, prometheus, client, work, load_log)
+
+
+def _read_summary(run: Run, stdout: TextIO) -> None:
+    for line in stdout:
+        if line.startswith("{"):
+            run.summary = json.loads(line)
+            return
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory, alertmanager: int) -> Iterator[list[Run]]:
+    root = tmp_path_factory.mktemp("alerts")
+    started = [_start(s, n, alertmanager, root) for s in SCENARIOS for n in NAMINGS]
+    readers = []
+    try:
+        for run in started:
+            _wait_ready(run.client, run.prometheus, run.work / "prometheus.log")
+            assert run.load.stdout is not None
+            reader = threading.Thread(target=_read_summary, args=(run, run.load.stdout))
+            reader.start()
+            readers.append(reader)
+        yield started
+    finally:
+        for run in started:
+            if run.load.stdin is not None:
+                run.load.stdin.close()
+            try:
+                run.load.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                run.load.kill()
+                run.load.wait(timeout=10)
+            run.client.close()
+            _stop(run.prometheus)
+        for reader in readers:
+            reader.join(timeout=5)
+        for run in started:
+            if run.load.stdout is not None:
+                run.load.stdout.close()
+            run.load_log.close()
+
+
+def _settled(runs: list[Run]) -> dict[tuple[str, str], dict[str, str]]:
+    """Wait until every load finished and every intended alert fires, then a little longer (two
+    ``for:`` periods) so an unintended alert has time to show up too."""
+    deadline = time.monotonic() + DEADLINE_S
+    while True:
+        done = all(r.summary is not None for r in runs)
+        states = {(r.scenario, r.naming): r.firing_or_pending() for r in runs}
+        fired = all(
+            all(states[(r.scenario, r.naming)].get(a) == "firing" for a in SCENARIOS[r.scenario][2])
+            for r in runs
+        )
+        if done and fired:
+            break
+        if time.monotonic() > deadline:
+            logs = {
+                f"{r.scenario}/{r.naming}": (r.work / "load.log").read_text()[-1500:]
+                for r in runs
+                if r.summary is None
+            }
+            pytest.fail(f"not settled in {DEADLINE_S}s: {states} {logs}")
+        time.sleep(1)
+    time.sleep(11)
+    return {(r.scenario, r.naming): r.firing_or_pending() for r in runs}
+
+
+@pytest.fixture(scope="module")
+def settled(runs: list[Run]) -> dict[tuple[str, str], dict[str, str]]:
+    return _settled(runs)
+
+
+def test_each_scenario_trips_exactly_its_alerts_under_both_namings(
+    runs: list[Run], settled: dict[tuple[str, str], dict[str, str]]
+) -> None:
+    assert {r.summary["naming"] for r in runs if r.summary} == set(NAMINGS)
+    got = {key: set(states) for key, states in settled.items()}
+    want = {(s, n): set(SCENARIOS[s][2]) for s in SCENARIOS for n in NAMINGS}
+    assert got == want
+    # ... and they fire, not only pend.
+    for states in settled.values():
+        assert set(states.values()) <= {"firing"}, states
+
+
+def test_the_load_really_injected_what_each_scenario_is_about(runs: list[Run]) -> None:
+    summaries = {(r.scenario, r.naming): r.summary for r in runs}
+    for naming in NAMINGS:
+        burst, mixed = summaries[("error-burst", naming)], summaries[("mixed", naming)]
+        assert burst is not None and mixed is not None
+        assert burst["errors"] / burst["requests"] > 0.2
+        # The ordinary mix fails some requests too (timeouts and final 429s) and still pages no one.
+        assert 0 < mixed["errors"] / mixed["requests"] < 0.1
+        assert mixed["by_failure"].get("rate_limit_retried", 0) > 0
+
+
+def test_every_firing_alert_reaches_the_local_receiver_through_the_shipped_routes(
+    settled: dict[tuple[str, str], dict[str, str]], hooks: tuple[_Hooks, int]
+) -> None:
+    store, _ = hooks
+    want = {
+        (scenario, naming, alert)
+        for (scenario, naming), states in settled.items()
+        for alert, state in states.items()
+        if state == "firing"
+    }
+    assert len(want) == 2 * sum(len(s[2]) for s in SCENARIOS.values())
+    deadline = time.monotonic() + 30
+    while not want <= store.received and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert want - store.received == set()
+    # Both kinds of integration carried alerts: the on-call webhook (critical) and Slack.
+    assert {"/oncall", "/slack-llm", "/slack-finance"} <= store.paths
