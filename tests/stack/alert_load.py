@@ -1,19 +1,23 @@
-"""One ``examples/load.py`` scenario as its own process, for test_stack_alerts.py.
+"""``examples/load.py`` scenarios as separate processes, for test_stack_alerts.py.
 
-    python alert_load.py SCENARIO RATE DURATION LANGCHAIN_PORT LLAMAINDEX_PORT
+    python alert_load.py '[{"scenario": "mixed", "naming": "v1.41", "rate": 5, "duration": 16,
+                            "ports": [9101, 9102]}, ...]'
 
-The metric naming comes from ``GENAI_TRACE_METRICS_NAMING`` (read by genai-trace's settings).
-Each integration's metrics go to its own Prometheus endpoint on 127.0.0.1 (see
-workload.instrumented for why two). Prints ``ready`` once both endpoints serve, then the load's
-summary as one JSON line, then keeps serving until stdin closes.
+The heavy imports (LangChain, LlamaIndex, tokenizers, prices) happen once; then one child is
+forked per job, so every scenario has its own process, metric naming and meter providers (the
+instrumentors are process-global). Each integration's metrics go to their own Prometheus endpoint
+on 127.0.0.1 (see workload.instrumented for why two). A child prints its load summary as one JSON
+line when its load is done, then serves metrics until stdin closes.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.sdk._logs import LoggerProvider
@@ -24,9 +28,10 @@ from prometheus_client import CollectorRegistry, start_http_server
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 sys.path.insert(0, str(EXAMPLES))
 
+import langchain_rag  # noqa: E402
 import load  # noqa: E402
 
-from genai_trace_core import Providers, get_settings, preload_prices  # noqa: E402
+from genai_trace_core import Providers, count_tokens, get_settings, preload_prices  # noqa: E402
 from genai_trace_langchain import LangChainInstrumentor  # noqa: E402
 from genai_trace_llamaindex import LlamaIndexInstrumentor  # noqa: E402
 
@@ -37,11 +42,10 @@ def _meters(port: int) -> MeterProvider:
     return MeterProvider(metric_readers=[PrometheusMetricReader(registry=registry)])
 
 
-def main() -> int:
-    scenario, rate, duration, lc_port, li_port = sys.argv[1:6]
-    preload_prices()
-    settings = dataclasses.replace(get_settings())
-    lc_meters, li_meters = _meters(int(lc_port)), _meters(int(li_port))
+def run_job(job: dict[str, Any]) -> None:
+    """One scenario under one naming, in this (forked) process."""
+    settings = dataclasses.replace(get_settings(), metrics_naming=job["naming"])
+    lc_meters, li_meters = (_meters(port) for port in job["ports"])
     tracer_provider = TracerProvider()
     providers = Providers(
         tracer_provider=tracer_provider,
@@ -57,31 +61,54 @@ def main() -> int:
             logger_provider=providers.logger_provider,
             settings=settings,
         )
-    print("ready", flush=True)
     try:
         stats = load.run_load(
-            providers, rate=float(rate), duration=float(duration), scenario=scenario, seed=7
+            providers,
+            rate=float(job["rate"]),
+            duration=float(job["duration"]),
+            scenario=job["scenario"],
+            seed=7,
         )
     finally:
         for instrumentor, _ in instrumentors:
             instrumentor.uninstrument()
-    print(
-        json.dumps(
-            {
-                "naming": settings.metrics_naming,
-                "requests": stats.requests,
-                "errors": stats.errors,
-                "by_failure": stats.by_failure,
-            }
-        ),
-        flush=True,
-    )
-    sys.stdin.read()  # serve metrics until the test closes our stdin
-    for meters in (lc_meters, li_meters):
-        meters.shutdown()
-    tracer_provider.shutdown()
-    providers.logger_provider.shutdown()
-    return 0
+    summary = {
+        "scenario": job["scenario"],
+        "naming": job["naming"],
+        "requests": stats.requests,
+        "errors": stats.errors,
+        "by_failure": stats.by_failure,
+    }
+    print(json.dumps(summary), flush=True)
+    sys.stdin.read()  # serve metrics until the test closes stdin
+
+
+def main() -> int:
+    jobs = json.loads(sys.argv[1])
+    preload_prices()
+    count_tokens(["warm up"], langchain_rag.CHAT_MODEL)  # tokenizers load before forking
+    children = []
+    for job in jobs:
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                run_job(job)
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+                code = 1
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        children.append(pid)
+    failed = 0
+    for pid in children:
+        _, status = os.waitpid(pid, 0)
+        failed += os.waitstatus_to_exitcode(status) != 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -92,7 +92,7 @@ def hooks() -> Iterator[tuple[_Hooks, int]]:
     store = _Hooks()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             store.add(self.path, json.loads(body))
             self.send_response(200)
@@ -198,44 +198,31 @@ def shortened_rule_files(work: Path) -> list[str]:
 
 @dataclass
 class Run:
-    """One scenario under one naming: its load process and its Prometheus."""
+    """One scenario under one naming: its load (a child of alert_load.py) and its Prometheus."""
 
     scenario: str
     naming: str
-    load: subprocess.Popen[str]
+    ports: tuple[int, int]
     prometheus: subprocess.Popen[bytes]
     client: httpx.Client
     work: Path
-    load_log: TextIO
     summary: dict[str, Any] | None = None
 
     def firing_or_pending(self) -> dict[str, str]:
+        """alertname -> "firing" if any of its instances fires, else "pending"."""
         alerts = self.client.get("/api/v1/alerts").json()["data"]["alerts"]
-        return {a["labels"]["alertname"]: a["state"] for a in alerts}
+        states: dict[str, str] = {}
+        for a in alerts:
+            name = a["labels"]["alertname"]
+            if states.get(name) != "firing":
+                states[name] = a["state"]
+        return states
 
 
 def _start(scenario: str, naming: str, am_port: int, root: Path) -> Run:
-    rate, duration, _ = SCENARIOS[scenario]
     work = root / f"{scenario}-{naming}"
     work.mkdir()
     ports = (free_port(), free_port())
-    env = {**os.environ, "GENAI_TRACE_METRICS_NAMING": naming}
-    load_log = (work / "load.log").open("w")
-    load = subprocess.Popen(
-        [
-            sys.executable,
-            str(HERE / "alert_load.py"),
-            scenario,
-            str(rate),
-            str(duration),
-            *map(str, ports),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=load_log,
-        text=True,
-        env=env,
-    )
     config = {
         "global": {
             "scrape_interval": "1s",
@@ -273,46 +260,61 @@ def _start(scenario: str, naming: str, am_port: int, root: Path) -> Run:
             stderr=subprocess.STDOUT,
         )
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
-    return Run(scenario, naming, load, prometheus, client, work, load_log)
+    return Run(scenario, naming, ports, prometheus, client, work)
 
 
-def _read_summary(run: Run, stdout: TextIO) -> None:
+def _read_summaries(runs: dict[tuple[str, str], Run], stdout: TextIO) -> None:
     for line in stdout:
         if line.startswith("{"):
-            run.summary = json.loads(line)
-            return
+            summary = json.loads(line)
+            runs[(summary["scenario"], summary["naming"])].summary = summary
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory, alertmanager: int) -> Iterator[list[Run]]:
     root = tmp_path_factory.mktemp("alerts")
     started = [_start(s, n, alertmanager, root) for s in SCENARIOS for n in NAMINGS]
-    readers = []
+    jobs = [
+        {
+            "scenario": r.scenario,
+            "naming": r.naming,
+            "rate": SCENARIOS[r.scenario][0],
+            "duration": SCENARIOS[r.scenario][1],
+            "ports": r.ports,
+        }
+        for r in started
+    ]
+    with (root / "load.log").open("w") as load_log:
+        load = subprocess.Popen(
+            [sys.executable, str(HERE / "alert_load.py"), json.dumps(jobs)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=load_log,
+            text=True,
+        )
+    assert load.stdin is not None and load.stdout is not None
+    reader = threading.Thread(
+        target=_read_summaries, args=({(r.scenario, r.naming): r for r in started}, load.stdout)
+    )
+    reader.start()
     try:
         for run in started:
             _wait_ready(run.client, run.prometheus, run.work / "prometheus.log")
-            assert run.load.stdout is not None
-            reader = threading.Thread(target=_read_summary, args=(run, run.load.stdout))
-            reader.start()
-            readers.append(reader)
         yield started
     finally:
+        load.stdin.close()
+        try:
+            load.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            load.kill()
+            load.wait(timeout=10)
+        reader.join(timeout=5)
+        load.stdout.close()
         for run in started:
-            if run.load.stdin is not None:
-                run.load.stdin.close()
-            try:
-                run.load.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                run.load.kill()
-                run.load.wait(timeout=10)
             run.client.close()
             _stop(run.prometheus)
-        for reader in readers:
-            reader.join(timeout=5)
-        for run in started:
-            if run.load.stdout is not None:
-                run.load.stdout.close()
-            run.load_log.close()
+        if load.returncode != 0:
+            pytest.fail((root / "load.log").read_text()[-3000:])
 
 
 def _settled(runs: list[Run]) -> dict[tuple[str, str], dict[str, str]]:
@@ -329,12 +331,8 @@ def _settled(runs: list[Run]) -> dict[tuple[str, str], dict[str, str]]:
         if done and fired:
             break
         if time.monotonic() > deadline:
-            logs = {
-                f"{r.scenario}/{r.naming}": (r.work / "load.log").read_text()[-1500:]
-                for r in runs
-                if r.summary is None
-            }
-            pytest.fail(f"not settled in {DEADLINE_S}s: {states} {logs}")
+            log = (runs[0].work.parent / "load.log").read_text()[-3000:]
+            pytest.fail(f"not settled in {DEADLINE_S}s: {states}\n{log}")
         time.sleep(1)
     time.sleep(11)
     return {(r.scenario, r.naming): r.firing_or_pending() for r in runs}
