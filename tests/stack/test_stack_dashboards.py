@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from stack_dashboard_queries import (
     panels,
     queries,
     runnable_promql,
+    with_all_selected,
 )
 from stack_support import STACK, binary, load_yaml
 
@@ -108,3 +110,31 @@ def test_every_dashboard_promql_parses_under_promtool(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _matches_empty(op: str, value: str) -> bool:
+    if op == "=":
+        return value == ""
+    if op == "=~":
+        return re.fullmatch(value, "") is not None
+    return True  # != and !~ match a stream without the label
+
+
+def loki_selector_errors(expr: str) -> list[str]:
+    """Loki refuses a stream selector in which every matcher matches the empty string."""
+    selector = re.match(r"\s*\{([^}]*)\}", expr)
+    if selector is None:
+        return [f"no stream selector in {expr}"]
+    matchers = re.findall(r'(\w+)\s*(=~|!~|!=|=)\s*"([^"]*)"', selector.group(1))
+    if not matchers or all(_matches_empty(op, value) for _, op, value in matchers):
+        return [f"every matcher matches the empty string: {selector.group(0)}"]
+    return []
+
+
+def test_every_loki_query_has_a_non_empty_matcher_with_all_selected() -> None:
+    loki_queries = [q for q in queries() if q.datasource["uid"] == "loki"]
+    assert loki_queries
+    for q in loki_queries:
+        assert loki_selector_errors(with_all_selected(q.expr)) == [], (q.dashboard, q.panel)
+    # The check catches the selector the Errors dashboard once shipped.
+    assert loki_selector_errors('{service_name=~".*"} | error_type != ""') != []
