@@ -10,7 +10,9 @@ tests/stack/test_stack_e2e.py proves them against a real Prometheus.
 
 from __future__ import annotations
 
+import json
 import re
+from urllib.parse import quote
 
 from grafana_foundation_sdk.builders import (
     bargauge,
@@ -71,6 +73,8 @@ UID_COST = "genai-cost"
 UID_MODELS = "genai-model-comparison"
 UID_RAG = "genai-rag-agents"
 UID_ERRORS = "genai-errors"
+UID_TENANTS = "genai-tenants"
+UID_STACK = "genai-stack-health"
 
 
 # --- both metric namings ---------------------------------------------------------------------
@@ -313,6 +317,33 @@ def loki_logs(title: str, expr: str, *, description: str = "") -> logs.Panel:
         .with_target(q)
     )
     return p.description(description) if description else p
+
+
+def explore_link(title: str, datasource_uid: str, query: str) -> dashboard.DashboardLink:
+    """A data link opening ``query`` in Explore on ``datasource_uid`` over the panel's time range.
+
+    The Explore state is URL-encoded JSON; Grafana's ``${...}`` variables stay raw so Grafana can
+    fill them in (the clicked series' labels, the time range)."""
+    kind = {"tempo": "traceql", "loki": "range"}[datasource_uid]
+    pane = {
+        "datasource": datasource_uid,
+        "queries": [
+            {
+                "refId": "A",
+                "datasource": {"type": datasource_uid, "uid": datasource_uid},
+                "queryType": kind,
+                ("query" if datasource_uid == "tempo" else "expr"): query,
+            }
+        ],
+        "range": {"from": "${__from}", "to": "${__to}"},
+    }
+    state = quote(json.dumps({"a": pane}, separators=(",", ":")), safe="${}:,._")
+    return (
+        dashboard.DashboardLink(title)
+        .type(dashboard_model.DashboardLinkType.LINK)
+        .url(f"/explore?schemaVersion=1&panes={state}")
+        .target_blank(True)
+    )
 
 
 def row(title: str) -> dashboard.Row:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import yaml
@@ -26,10 +29,12 @@ EXPECTED = {
     "model-comparison.json",
     "rag-agents.json",
     "errors.json",
+    "tenants.json",
+    "stack-health.json",
 }
 
 
-def test_the_five_dashboards_are_committed() -> None:
+def test_the_seven_dashboards_are_committed() -> None:
     assert {p.name for p in dashboard_files()} == EXPECTED
 
 
@@ -138,3 +143,32 @@ def test_every_loki_query_has_a_non_empty_matcher_with_all_selected() -> None:
         assert loki_selector_errors(with_all_selected(q.expr)) == [], (q.dashboard, q.panel)
     # The check catches the selector the Errors dashboard once shipped.
     assert loki_selector_errors('{service_name=~".*"} | error_type != ""') != []
+
+
+def _explore_state(url: str) -> dict[str, Any]:
+    assert url.startswith("/explore?schemaVersion=1&panes="), url
+    state: dict[str, Any] = json.loads(unquote(url.split("panes=", 1)[1]))
+    return state
+
+
+def test_tenant_and_user_panels_link_to_their_traces_and_log_events() -> None:
+    dash = load(DASHBOARD_DIR / "tenants.json")
+    assert {v["name"] for v in dash["templating"]["list"]} >= {"tenant", "user"}
+    linked = 0
+    for panel in panels(dash):
+        links = (panel.get("fieldConfig") or {}).get("defaults", {}).get("links") or []
+        if panel["type"] == "row":
+            continue
+        assert len(links) == 2, panel["title"]
+        kinds = set()
+        for link in links:
+            [pane] = _explore_state(link["url"]).values()
+            [query] = pane["queries"]
+            kinds.add(query["datasource"]["uid"])
+            text = query.get("query") or query.get("expr")
+            assert "${__" in text, text  # filled in by Grafana from the clicked series or row
+            if query["datasource"]["uid"] == "loki":
+                assert loki_selector_errors(text) == []
+        assert kinds == {"tempo", "loki"}
+        linked += 1
+    assert linked >= 6
