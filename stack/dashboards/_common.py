@@ -11,9 +11,9 @@ tests/stack/test_stack_e2e.py proves them against a real Prometheus.
 from __future__ import annotations
 
 import json
-import re
 from urllib.parse import quote
 
+from _namings import CALLS_EITHER_NAMING, both_namings
 from grafana_foundation_sdk.builders import (
     bargauge,
     dashboard,
@@ -77,77 +77,14 @@ UID_TENANTS = "genai-tenants"
 UID_STACK = "genai-stack-health"
 
 
-# --- both metric namings ---------------------------------------------------------------------
-# A service started with GENAI_TRACE_METRICS_NAMING=v1.41 emits the released v1.41 names: chat and
-# embeddings durations share gen_ai.client.operation.duration, tokens are one histogram
-# (gen_ai.client.token.usage by gen_ai.token.type), time-to-first/per chunk are
-# gen_ai.client.operation.*. Every panel selector of a newest-name metric is rewritten to match
-# either name (a __name__ regex plus the labels that pick the same calls); a service uses one
-# naming at a time, so no two series collide. Cache, reasoning and per-modality token panels
-# have no v1.41 counterpart and stay empty for v1.41 services (stack/README.md).
-_INFERENCE_OPS = 'gen_ai_operation_name=~"chat|text_completion|generate_content"'
-_V141 = {
-    INFERENCE_DURATION: ("gen_ai_client_operation_duration_seconds", _INFERENCE_OPS),
-    EMBEDDINGS_DURATION: (
-        "gen_ai_client_operation_duration_seconds",
-        'gen_ai_operation_name="embeddings"',
-    ),
-    TTFC: ("gen_ai_client_operation_time_to_first_chunk_seconds", ""),
-    TPOC: ("gen_ai_client_operation_time_per_output_chunk_seconds", ""),
-    OP_INPUT_TOKENS: (
-        "gen_ai_client_token_usage",
-        'gen_ai_token_type=~"input|", gen_ai_operation_name!="embeddings"',
-    ),
-    OP_OUTPUT_TOKENS: (
-        "gen_ai_client_token_usage",
-        'gen_ai_token_type=~"output|", gen_ai_operation_name!="embeddings"',
-    ),
-    EMBEDDINGS_INPUT_TOKENS: (
-        "gen_ai_client_token_usage",
-        'gen_ai_token_type=~"input|", gen_ai_operation_name="embeddings"',
-    ),
-}
-_V141_COUNTERS = {
-    USAGE_INPUT: (
-        "gen_ai_client_token_usage_sum",
-        'gen_ai_token_type=~"input|", gen_ai_operation_name!="embeddings"',
-    ),
-    USAGE_OUTPUT: (
-        "gen_ai_client_token_usage_sum",
-        'gen_ai_token_type=~"output|", gen_ai_operation_name!="embeddings"',
-    ),
-}
-_SUFFIXED = re.compile(r"\b(" + "|".join(map(re.escape, _V141)) + r")_(bucket|count|sum)\{")
-_COUNTER = re.compile(r"\b(" + "|".join(map(re.escape, _V141_COUNTERS)) + r")\{")
-
-
-def both_namings(expr: str) -> str:
-    """``expr`` with every newest-name selector also matching the v1.41 name."""
-
-    def suffixed(m: re.Match[str]) -> str:
-        old, suffix = m.group(1), m.group(2)
-        new, labels = _V141[old]
-        extra = f", {labels}" if labels else ""
-        return f'{{__name__=~"{old}_{suffix}|{new}_{suffix}"{extra}, '
-
-    def counter(m: re.Match[str]) -> str:
-        new, labels = _V141_COUNTERS[m.group(1)]
-        return f'{{__name__=~"{m.group(1)}|{new}", {labels}, '
-
-    return _COUNTER.sub(counter, _SUFFIXED.sub(suffixed, expr))
-
-
 def _label_variable(
     name: str, label: str, title: str, all_value: str = ".*"
 ) -> dashboard.QueryVariable:
-    calls = (
-        f'{{__name__=~"{INFERENCE_DURATION}_count|gen_ai_client_operation_duration_seconds_count"}}'
-    )
     return (
         dashboard.QueryVariable(name)
         .label(title)
         .datasource(PROMETHEUS)
-        .query(f"label_values({calls}, {label})")
+        .query(f"label_values({CALLS_EITHER_NAMING}, {label})")
         .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
         .sort(VariableSort.ALPHABETICAL_ASC)
         .multi(True)

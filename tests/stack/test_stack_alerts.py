@@ -19,11 +19,9 @@ and the file names a local URL. The rule files of the pipeline and stack health
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -37,8 +35,9 @@ from typing import Any, TextIO
 import httpx
 import pytest
 import yaml
+from alert_support import Hooks, alertmanager_test_config, stop, wait_ready
 from stack_dashboard_queries import queries, runnable_promql
-from stack_support import RULES, STACK, binary, free_port, load_yaml
+from stack_support import RULES, binary, free_port, load_yaml
 
 pytestmark = [pytest.mark.stack]
 
@@ -68,35 +67,9 @@ V141_HAS_NO_METRIC = {
 DEADLINE_S = 150
 
 
-class _Hooks:
-    """What the local receiver got: (scenario, naming, alertname) of every firing alert."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.received: set[tuple[str, str, str]] = set()
-        self.paths: set[str] = set()
-
-    def add(self, path: str, body: dict[str, Any]) -> None:
-        with self.lock:
-            self.paths.add(path)
-            if "alerts" in body:  # webhook_configs: Alertmanager's JSON
-                for alert in body["alerts"]:
-                    if alert["status"] == "firing":
-                        labels = alert["labels"]
-                        self.received.add(
-                            (labels["scenario"], labels["naming"], labels["alertname"])
-                        )
-            for attachment in body.get("attachments", []):  # slack_configs
-                if "(firing)" in attachment.get("title", ""):
-                    for found in re.findall(
-                        r"\[([^/\]]+)/([^/\]]+)/([^\]]+)\]", attachment["text"]
-                    ):
-                        self.received.add(found)
-
-
 @pytest.fixture(scope="module")
-def hooks() -> Iterator[tuple[_Hooks, int]]:
-    store = _Hooks()
+def hooks() -> Iterator[tuple[Hooks, int]]:
+    store = Hooks()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -120,51 +93,9 @@ def hooks() -> Iterator[tuple[_Hooks, int]]:
         thread.join(timeout=5)
 
 
-def alertmanager_test_config(hook_port: int, secrets: Path) -> dict[str, Any]:
-    """The shipped config with its secret URLs pointing here; waits shortened; Slack text lists
-    each alert's (scenario/naming/alertname) so the receiver can tell them apart."""
-    config = copy.deepcopy(load_yaml(STACK / "alertmanager" / "alertmanager.yml"))
-    config["route"].update(group_wait="1s", group_interval="2s", repeat_interval="1h")
-    for receiver in config["receivers"]:
-        for hook in receiver.get("webhook_configs", []):
-            hook.pop("url_file")
-            hook["url"] = f"http://127.0.0.1:{hook_port}/{receiver['name']}"
-        for slack in receiver.get("slack_configs", []):
-            secret = secrets / f"{receiver['name']}_{Path(slack['api_url_file']).name}"
-            secret.write_text(f"http://127.0.0.1:{hook_port}/{receiver['name']}\n")
-            slack["api_url_file"] = str(secret)
-            slack["text"] += (
-                "{{ range .Alerts }}[{{ .Labels.scenario }}/{{ .Labels.naming }}"
-                "/{{ .Labels.alertname }}]{{ end }}"
-            )
-    return config
-
-
-def _wait_ready(client: httpx.Client, proc: subprocess.Popen[Any], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        assert proc.poll() is None, log.read_text()
-        try:
-            if client.get("/-/ready").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, f"not ready in 30s: {log.read_text()[-2000:]}"
-        time.sleep(0.2)
-
-
-def _stop(proc: subprocess.Popen[Any]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def alertmanager(
-    tmp_path_factory: pytest.TempPathFactory, hooks: tuple[_Hooks, int]
+    tmp_path_factory: pytest.TempPathFactory, hooks: tuple[Hooks, int]
 ) -> Iterator[int]:
     exe = binary("prometheus-alertmanager") if os.name == "posix" else ""
     work = tmp_path_factory.mktemp("alertmanager")
@@ -185,11 +116,11 @@ def alertmanager(
         )
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
     try:
-        _wait_ready(client, proc, log)
+        wait_ready(client, proc, log)
         yield port
     finally:
         client.close()
-        _stop(proc)
+        stop(proc)
 
 
 def shortened_rule_files(work: Path) -> list[str]:
@@ -306,7 +237,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, alertmanager: int) -> Iterato
     reader.start()
     try:
         for run in started:
-            _wait_ready(run.client, run.prometheus, run.work / "prometheus.log")
+            wait_ready(run.client, run.prometheus, run.work / "prometheus.log")
         yield started
     finally:
         load.stdin.close()
@@ -319,7 +250,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, alertmanager: int) -> Iterato
         load.stdout.close()
         for run in started:
             run.client.close()
-            _stop(run.prometheus)
+            stop(run.prometheus)
         if load.returncode != 0:
             pytest.fail((root / "load.log").read_text()[-3000:])
 
@@ -374,7 +305,7 @@ def test_the_load_really_injected_what_each_scenario_is_about(runs: list[Run]) -
 
 
 def test_every_firing_alert_reaches_the_local_receiver_through_the_shipped_routes(
-    settled: dict[tuple[str, str], dict[str, str]], hooks: tuple[_Hooks, int]
+    settled: dict[tuple[str, str], dict[str, str]], hooks: tuple[Hooks, int]
 ) -> None:
     store, _ = hooks
     want = {
