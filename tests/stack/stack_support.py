@@ -28,7 +28,11 @@ def binary(name: str) -> str:
     """Path of ``name`` on PATH, or skip the test with a reason naming the package to install."""
     found = shutil.which(name)
     if found is None:
-        package = "prometheus-alertmanager" if name == "amtool" else "prometheus"
+        package = (
+            "prometheus-alertmanager"
+            if "alertmanager" in name or name == "amtool"
+            else "prometheus"
+        )
         pytest.skip(f"{name} not on PATH: apt-get install -y --no-install-recommends {package}")
     return found
 

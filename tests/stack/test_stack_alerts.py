@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 import threading
@@ -97,7 +96,7 @@ def hooks() -> Iterator[tuple[Hooks, int]]:
 def alertmanager(
     tmp_path_factory: pytest.TempPathFactory, hooks: tuple[Hooks, int]
 ) -> Iterator[int]:
-    exe = binary("prometheus-alertmanager") if os.name == "posix" else ""
+    exe = binary("prometheus-alertmanager")  # Debian's name for the alertmanager binary
     work = tmp_path_factory.mktemp("alertmanager")
     (work / "am.yml").write_text(yaml.safe_dump(alertmanager_test_config(hooks[1], work)))
     port = free_port()

@@ -260,11 +260,25 @@ def test_loki_uses_tsdb_schema_v13_with_structured_metadata() -> None:
     assert (schema["store"], schema["schema"]) == ("tsdb", "v13")
     assert loki["limits_config"]["allow_structured_metadata"] is True
     assert loki["auth_enabled"] is False
+    # A GenAI event's content (65,536 characters per message list, up to 4 UTF-8 bytes each)
+    # must fit; Loki's 64KB default refused it and the collector dropped the whole batch.
+    size = loki["limits_config"]["max_structured_metadata_size"]
+    assert size.endswith("MB") and int(size[:-2]) * 1024 * 1024 >= 65_536 * 4
+    assert loki["limits_config"]["max_line_size"] == size
+    # Retention lines up with Tempo's, so trace-to-logs links stay filled.
+    tempo = load_yaml(STACK / "tempo" / "tempo.yaml")["overrides"]["defaults"]
+    assert loki["limits_config"]["retention_period"] == tempo["compaction"]["block_retention"]
 
 
 def test_prometheus_promotes_resource_attributes_and_loads_the_rule_files() -> None:
     prom = load_yaml(STACK / "prometheus" / "prometheus.yml")
     assert "service.name" in prom["otlp"]["promote_resource_attributes"]
+    # Per-deploy attributes would start new series on every restart; they stay on target_info.
+    assert not {"service.instance.id", "host.name", "k8s.pod.name"} & set(
+        prom["otlp"]["promote_resource_attributes"]
+    )
+    # LangChain and LlamaIndex emit the same names from one process: the scope keeps them apart.
+    assert prom["otlp"]["promote_scope_metadata"] is True
     assert prom["rule_files"] == ["/etc/prometheus/rules/*.rules.yml"]
     assert "./prometheus:/etc/prometheus:ro" in SERVICES["prometheus"]["volumes"]
     [am] = prom["alerting"]["alertmanagers"]
