@@ -6,18 +6,19 @@ from genai_trace_core import Document, Operation, OperationKind, Outcome, semcon
 from genai_trace_core.testing import OTelHarness
 
 
-def test_retrieval_records_document_ids_and_scores_but_no_text_with_content_off(
-    otel: OTelHarness,
-) -> None:
-    tel = otel.telemetry()
-    tel.start("r", Operation(kind=OperationKind.RETRIEVAL, name="docs"))
-    tel.end("r", Outcome(documents=[Document("a", 0.9, "secret text"), Document("b", None)]))
-    (span,) = otel.span_dicts()
-    assert span["attributes"][semconv.GEN_AI_RETRIEVAL_DOCUMENTS] == [
+def test_retrieval_document_ids_follow_content_capture(otel: OTelHarness) -> None:
+    for mode in ("NO_CONTENT", "EVENT_ONLY"):
+        tel = otel.telemetry(capture_mode=mode)
+        tel.start(mode, Operation(kind=OperationKind.RETRIEVAL, name="docs"))
+        tel.end(mode, Outcome(documents=[Document("a", 0.9, "secret text"), Document("b", None)]))
+    off, events = otel.span_dicts()
+    assert off["attributes"][semconv.DOCUMENT_COUNT] == 2
+    assert semconv.GEN_AI_RETRIEVAL_DOCUMENTS not in off["attributes"]
+    assert events["attributes"][semconv.GEN_AI_RETRIEVAL_DOCUMENTS] == [
         {"id": "a", "score": 0.9},
         {"id": "b"},
     ]
-    assert "secret text" not in str(span["attributes"])
+    assert "secret text" not in str(off["attributes"]) + str(events["attributes"])
 
 
 def test_embeddings_estimate_has_input_tokens_and_no_output_count(otel: OTelHarness) -> None:

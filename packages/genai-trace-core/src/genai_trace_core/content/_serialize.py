@@ -173,8 +173,8 @@ def _document_as_dict(include_content: bool, w: Walker, document: Any) -> Any:
     elif not isinstance(document, Document):
         return {"content": w.value(document)} if include_content else {}
     out: dict[str, Any] = {}
-    if document.id is not None:
-        out["id"] = _name(w, document.id)
+    if document.id is not None:  # often a URI (metadata["source"]): scrubbed, then redacted
+        out["id"] = w.text(scrub_uri(str(document.id)), URI_LIMIT, _NAME_FLOOR)
     score = document.score
     if isinstance(score, (int, float)) and not isinstance(score, bool) and math.isfinite(score):
         out["score"] = score
