@@ -72,7 +72,7 @@ def _content_free(error: BaseException) -> str:
     code: Any = getattr(error, "code", None)
     if isinstance(code, str) and _CODE.fullmatch(code):
         facts.append(f"code {code}")
-    return ", ".join(facts + [NOT_CAPTURED])
+    return ", ".join([*facts, NOT_CAPTURED])
 
 
 def scrubbed_text(text: str, limit: int, settings: Settings) -> str:
