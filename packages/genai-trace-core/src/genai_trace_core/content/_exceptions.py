@@ -12,7 +12,7 @@ An exception's text is content: a parser failing on an answer repeats the answer
 - **always**: credentials are masked (API key formats, ``user:password@`` in URLs, ``?key=``
   query secrets), lone surrogates are replaced, the stack trace is at most :data:`STACK_LIMIT`
   characters and :data:`MAX_FRAMES` frames per exception, chained causes included (their
-  messages under the same policy).
+  messages under the same policy); with redaction on, the whole trace is redacted.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from genai_trace_core._settings import Settings
+from genai_trace_core.content._redact import redact
 from genai_trace_core.content._secrets import scrub_secret_text
 from genai_trace_core.content._truncate import clip_text, sanitize_utf8, truncation_marker
 
@@ -127,14 +128,17 @@ def _stacktrace(error: BaseException, settings: Settings, capture: bool, message
         pieces.append(_frames(exc) + f"{_type_name(exc)}: {text}\n")
         if index + 1 < len(chain):
             pieces.append(chain[index][1])
-    # Frames are code; a source line can still hold a literal key: credentials are masked.
+    # Frames are code; a source line can still hold a literal key: credentials are masked,
+    # and with redaction on the source lines are redacted like the messages.
     trace = scrub_secret_text(sanitize_utf8("".join(pieces)))
-    if len(trace) <= STACK_LIMIT:
-        return trace
-    head = STACK_LIMIT // 4
-    marker = truncation_marker(len(trace) - STACK_LIMIT)
-    tail = STACK_LIMIT - head - len(marker)
-    return trace[:head] + marker + trace[len(trace) - tail :]
+    if len(trace) > STACK_LIMIT:
+        head = STACK_LIMIT // 4
+        marker = truncation_marker(len(trace) - STACK_LIMIT)
+        tail = STACK_LIMIT - head - len(marker)
+        trace = trace[:head] + marker + trace[len(trace) - tail :]
+    if settings.redact_builtin or settings.redactor is not None:
+        trace = sanitize_utf8(redact(trace, settings))[: STACK_LIMIT + 64]
+    return trace
 
 
 def describe_exception(error: BaseException, settings: Settings) -> ExceptionText:
