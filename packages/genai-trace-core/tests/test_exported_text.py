@@ -74,10 +74,16 @@ def test_provider_status_and_code_are_kept_with_capture_off() -> None:
         status_code = True
         code = "has spaces and PROMPT text"
 
+    class Raising(Exception):
+        @property
+        def status_code(self) -> int:
+            raise KeyError("no")
+
     assert describe_exception(APIError("PROMPT"), OFF).message == (
         f"HTTP 429, code rate_limit_exceeded, {NOT_CAPTURED}"
     )
     assert describe_exception(Odd("PROMPT"), OFF).message == NOT_CAPTURED
+    assert describe_exception(Raising("PROMPT"), OFF).message == NOT_CAPTURED
 
 
 def test_a_5mb_message_is_cut_without_reading_it_and_the_trace_is_bounded() -> None:

@@ -67,10 +67,13 @@ def _raw_message(error: BaseException) -> str:
 def _content_free(error: BaseException) -> str:
     """What provider SDK errors carry that is not content: an HTTP status and an error code."""
     facts: list[str] = []
-    status: Any = getattr(error, "status_code", None)
+    try:
+        status: Any = getattr(error, "status_code", None)
+        code: Any = getattr(error, "code", None)
+    except Exception:  # a property that raises: no facts
+        status = code = None
     if isinstance(status, int) and not isinstance(status, bool) and 0 < status < 1000:
         facts.append(f"HTTP {status}")
-    code: Any = getattr(error, "code", None)
     if isinstance(code, str) and _CODE.fullmatch(code):
         facts.append(f"code {code}")
     return ", ".join([*facts, NOT_CAPTURED])
