@@ -36,11 +36,6 @@ KEYS = (
 )
 
 
-def _retrieval_docs(otel: OTelHarness) -> list[str]:
-    (retrieval,) = [n for n in walk(otel.tree()) if n["name"] == "retrieval capitals"]
-    return [d["id"] for d in retrieval["attributes"][s.GEN_AI_RETRIEVAL_DOCUMENTS]]
-
-
 def test_query_is_one_trace_query_retrieval_embeddings_synthesize_chat(
     otel: OTelHarness, instrument: Instrument, index: VectorStoreIndex
 ) -> None:
@@ -48,10 +43,9 @@ def test_query_is_one_trace_query_retrieval_embeddings_synthesize_chat(
     index.as_query_engine(similarity_top_k=2).query("What is the capital of France?")
 
     tree = otel.tree(attributes=KEYS)
-    ids = _retrieval_docs(otel)
+    # Document ids are content (URIs, file names): not exported with capture off.
     retrieval = next(n for n in walk(tree) if n["name"] == "retrieval capitals")
-    documents = retrieval["attributes"][s.GEN_AI_RETRIEVAL_DOCUMENTS]
-    assert [set(d) for d in documents] == [{"id", "score"}, {"id", "score"}]
+    assert s.GEN_AI_RETRIEVAL_DOCUMENTS not in retrieval["attributes"]
     chat = next(n for n in walk(tree) if n["name"] == "chat gpt-4o-mini")
     usage = chat["attributes"]
     assert tree == [
@@ -69,7 +63,6 @@ def test_query_is_one_trace_query_retrieval_embeddings_synthesize_chat(
                         s.GEN_AI_OPERATION_NAME: "retrieval",
                         s.GEN_AI_DATA_SOURCE_ID: "capitals",
                         s.GEN_AI_RETRIEVAL_TOP_K: 2,
-                        s.GEN_AI_RETRIEVAL_DOCUMENTS: documents,
                         s.DOCUMENT_COUNT: 2,
                     },
                     "children": [
@@ -119,7 +112,6 @@ def test_query_is_one_trace_query_retrieval_embeddings_synthesize_chat(
             ],
         }
     ]
-    assert set(ids) <= {"doc-paris", "doc-berlin", "doc-madrid"} or all(ids)
     assert len({d["trace_id"] for d in otel.span_dicts()}) == 1
     # CompactAndRefine's predict -> chat is one model call: one inference span, usage once
     assert usage[s.GEN_AI_USAGE_INPUT_TOKENS] > 20
@@ -253,7 +245,7 @@ async def test_twenty_concurrent_aqueries_make_twenty_complete_traces(
 def test_retrieval_document_ids_are_the_retrieved_nodes(
     otel: OTelHarness, instrument: Instrument, index: VectorStoreIndex
 ) -> None:
-    instrument()
+    instrument(capture_mode="EVENT_ONLY")  # ids and scores, no text, on the span
     nodes = index.as_retriever(similarity_top_k=3).retrieve("capital?")
     (span,) = [d for d in otel.span_dicts() if d["name"] == "retrieval capitals"]
     docs = span["attributes"][s.GEN_AI_RETRIEVAL_DOCUMENTS]

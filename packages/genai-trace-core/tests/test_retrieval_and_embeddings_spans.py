@@ -1,4 +1,5 @@
-"""A retrieval span records document ids and scores, never their text with content off; an
+"""A retrieval span records document ids and scores only when content is captured, never their
+text without it; an
 embeddings estimate counts input tokens and no output tokens."""
 
 from __future__ import annotations
@@ -9,12 +10,11 @@ from genai_trace_core import Document, Operation, OperationKind, Outcome
 from genai_trace_core.testing import OTelHarness
 
 
-def test_retrieval_records_document_ids_and_scores_but_no_text_with_content_off(
-    otel: OTelHarness,
-) -> None:
-    tel = otel.telemetry()
-    tel.start("r", Operation(kind=OperationKind.RETRIEVAL, name="docs"))
-    tel.end("r", Outcome(documents=[Document("a", 0.9, "secret text"), Document("b", None)]))
+def test_retrieval_document_ids_follow_content_capture(otel: OTelHarness) -> None:
+    for mode in ("NO_CONTENT", "EVENT_ONLY"):
+        tel = otel.telemetry(capture_mode=mode)
+        tel.start(mode, Operation(kind=OperationKind.RETRIEVAL, name="docs"))
+        tel.end(mode, Outcome(documents=[Document("a", 0.9, "secret text"), Document("b", None)]))
     assert "secret text" not in repr(otel.snapshot_dicts())
     assert otel.snapshot_dicts() == snapshot(
         [
@@ -26,10 +26,21 @@ def test_retrieval_records_document_ids_and_scores_but_no_text_with_content_off(
                 "attributes": {
                     "gen_ai.data_source.id": "docs",
                     "gen_ai.operation.name": "retrieval",
+                    "genai_trace.documents.count": 2,
+                },
+            },
+            {
+                "name": "retrieval docs",
+                "kind": "CLIENT",
+                "parent": None,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.data_source.id": "docs",
+                    "gen_ai.operation.name": "retrieval",
                     "gen_ai.retrieval.documents": [{"id": "a", "score": 0.9}, {"id": "b"}],
                     "genai_trace.documents.count": 2,
                 },
-            }
+            },
         ]
     )
 

@@ -6,8 +6,6 @@ the conventions ask for sampling-relevant attributes) and :func:`end_attributes`
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -147,31 +145,11 @@ def outcome_attributes(kind: OperationKind, outcome: Outcome) -> dict[str, Any]:
         a[semconv.EMBEDDINGS_INPUT_COUNT] = outcome.embedding_input_count
     if outcome.documents is not None and kind is OperationKind.RETRIEVAL:
         a[semconv.DOCUMENT_COUNT] = len(outcome.documents)
-        # Ids and scores are not content: always recorded (text only with capture on, which
-        # replaces this value with the content-bearing one).
-        refs = _document_refs(outcome.documents)
-        if refs:
-            a[semconv.GEN_AI_RETRIEVAL_DOCUMENTS] = refs
+        # gen_ai.retrieval.documents (ids are URIs and names: content) is built by the content
+        # wing, only when content is captured.
     if outcome.attributes:
         a.update(outcome.attributes)
     return a
-
-
-_MAX_DOCUMENT_REFS = 64
-
-
-def _document_refs(documents: Any) -> str | None:
-    refs: list[dict[str, Any]] = []
-    for d in documents[:_MAX_DOCUMENT_REFS]:
-        ref: dict[str, Any] = {}
-        if getattr(d, "id", None) is not None:
-            ref["id"] = str(d.id)
-        score = getattr(d, "score", None)
-        if isinstance(score, (int, float)) and not isinstance(score, bool) and math.isfinite(score):
-            ref["score"] = score
-        if ref:
-            refs.append(ref)
-    return json.dumps(refs, separators=(",", ":")) if refs else None
 
 
 def usage_attributes(usage: Usage, *, full: bool) -> dict[str, Any]:

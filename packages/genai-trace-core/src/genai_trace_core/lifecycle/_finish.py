@@ -25,7 +25,7 @@ from genai_trace_core.lifecycle._attributes import (
 from genai_trace_core.lifecycle._run import Run
 from genai_trace_core.lifecycle._run_metrics import record_run_metrics
 from genai_trace_core.lifecycle._run_usage import usage_of_run
-from genai_trace_core.lifecycle._sanitize import clean_attributes, clean_text, valid_ns
+from genai_trace_core.lifecycle._sanitize import clean_attributes, valid_ns
 from genai_trace_core.records import Cost, Outcome, Usage
 from genai_trace_core.usage import compute_cost
 
@@ -103,6 +103,14 @@ def _usage_and_cost(
     return usage, compute_cost(model, op.provider, usage)
 
 
+def _exception_attributes(exc: _content.ExceptionText) -> dict[str, str]:
+    return {
+        semconv.EXCEPTION_TYPE: exc.type,
+        semconv.EXCEPTION_MESSAGE: exc.message,
+        semconv.EXCEPTION_STACKTRACE: exc.stacktrace,
+    }
+
+
 def end_span(
     tel: Telemetry,
     run: Run,
@@ -127,21 +135,28 @@ def end_span(
         if run.budget is None:
             run.budget = _content.ContentBudget(settings)
         content_attrs = _content.build_outcome_content(outcome, settings, run.budget)
+    span_content: dict[str, Any] | None = content_attrs if mode.on_span else None
+    if mode.any and not mode.on_span and outcome is not None and outcome.documents is not None:
+        # EVENT_ONLY: retrieval has no content event; its documents' ids and scores (no text)
+        # stay on the span, scrubbed and redacted like content.
+        assert run.budget is not None
+        refs = _content.serialize_documents(outcome.documents, run.budget, include_content=False)
+        span_content = {semconv.GEN_AI_RETRIEVAL_DOCUMENTS: refs} if refs else None
     # 2. the end attributes, in one place
-    attrs = end_attributes(
-        kind, outcome, usage, cost, error_type, content_attrs if mode.on_span else None
-    )
+    attrs = end_attributes(kind, outcome, usage, cost, error_type, span_content)
     if run.budget is not None:
         attrs.update(run.budget.flag_attributes())
     metric_attrs = end_metric_attributes(run.metric_attrs, outcome, error_type)
     # 3. the span
-    if error is not None:
+    exc = _content.describe_exception(error, settings) if isinstance(error, BaseException) else None
+    if exc is not None:
+        span.set_status(Status(StatusCode.ERROR, exc.description))
+        # Not span.record_exception: it would export str(error) and the full traceback as is.
+        span.add_event(semconv.EVENT_EXCEPTION, _exception_attributes(exc), timestamp=end_ns)
+    elif error is not None:
         assert error_type is not None
-        desc = clean_text(str(error) if isinstance(error, BaseException) else error)
-        span.set_status(Status(StatusCode.ERROR, desc[:256] or error_type))
-        if isinstance(error, BaseException):
-            exc_attrs = None if desc.isascii() else {semconv.EXCEPTION_MESSAGE: desc}
-            span.record_exception(error, exc_attrs, timestamp=end_ns)
+        desc = _content.describe_error_text(str(error), settings)
+        span.set_status(Status(StatusCode.ERROR, desc or error_type))
     if attrs:
         span.set_attributes(clean_attributes(attrs))
     # 4. metrics, budgets, events
@@ -151,6 +166,6 @@ def end_span(
     if settings.emits_events:
         if kind.is_inference:
             _events.emit_run_details(tel.logger, run, op, attrs, content_attrs, settings, end_ns)
-        if isinstance(error, BaseException):
-            _events.emit_exception(tel.logger, run.ctx, error, metric_attrs, end_ns)
+        if exc is not None:
+            _events.emit_exception(tel.logger, run.ctx, exc, metric_attrs, end_ns)
     span.end(end_time=end_ns)
