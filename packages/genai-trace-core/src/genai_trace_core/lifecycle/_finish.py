@@ -47,9 +47,11 @@ def finish(
     parent = run.parent
     if parent is not None:
         parent.remove_child(run)
-        if run.children:  # open grandchildren stay reachable from the root
-            for child in run.children:
+        if run.children:  # open grandchildren stay reachable from the root, and re-parented:
+            for child in run.children:  # when they end, theirs move up to a run still open
+                child.parent = parent
                 parent.add_child(child)
+            run.children = None
     span = run.span
     if span is not None:
         try:
