@@ -3,7 +3,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import logging
+
 import pytest
+from lifecycle_checks import Lifecycle, watch
 
 from genai_trace_core.testing import OTelHarness
 from genai_trace_langchain import OpenTelemetryCallbackHandler
@@ -34,3 +37,13 @@ def instrumented(otel: OTelHarness) -> Iterator[Any]:
         yield inst
     finally:
         inst.uninstrument()
+
+
+@pytest.fixture
+def lifecycle(otel: OTelHarness) -> Iterator[Lifecycle]:
+    """Spans started vs ended on the harness provider, and OpenTelemetry's warnings and errors."""
+    life, handler = watch(otel)
+    try:
+        yield life
+    finally:
+        logging.getLogger("opentelemetry").removeHandler(handler)

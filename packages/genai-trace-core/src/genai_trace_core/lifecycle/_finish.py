@@ -61,12 +61,13 @@ def finish(
             if span.is_recording():
                 span.end(end_time=valid_ns(end_time_ns))
         finally:
-            _deactivate(run)
+            deactivate(run)
     if run.parent is None and run.children:
         _end_descendants(tel, run)
 
 
-def _deactivate(run: Run) -> None:
+def deactivate(run: Run) -> None:
+    """Undo ``run``'s activation where it is still current (here, or in the task it was made)."""
     active, prev, task = run.active_ctx, run.prev_ctx, run.home_task
     if active is None or prev is None:
         return
