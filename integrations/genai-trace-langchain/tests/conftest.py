@@ -1,9 +1,8 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
-
-import logging
 
 import pytest
 from lifecycle_checks import Lifecycle, watch
