@@ -135,6 +135,12 @@ def parent_context(parent: Run | None) -> Context:
     return parent.ctx
 
 
+def traced_here(current: Context, run_id: object) -> bool:
+    """True when ``current`` is the activation of the open run ``run_id`` (of any Telemetry)."""
+    run = current.get(RUN_KEY)
+    return isinstance(run, Run) and not run.ended and run.run_id == run_id
+
+
 def root_context(current: Context, sibling_roots: bool) -> Context:
     """The context a run with no known parent starts in: the current one, without activations of
     runs already ended and, for a framework root (``sibling_roots``), without the activations of

@@ -117,8 +117,7 @@ class Telemetry:
         parent = registry.get(parent_run_id) if parent_run_id is not None else None
         if parent is None:
             current = _context.current()
-            active = current.get(_context.RUN_KEY)
-            if active is not None and active.run_id == run_id and not active.ended:
+            if _context.traced_here(current, run_id):
                 return  # traced by another handler's Telemetry, which was called first
             parent_ctx = _context.root_context(current, root)
         else:
