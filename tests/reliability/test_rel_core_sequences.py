@@ -209,7 +209,6 @@ class Driver:
                 self.harness.clock.advance(61 * 10**9)
             t.sweep()
 
-
     def _batch(self, rids: list[Any], kind: OperationKind) -> None:
         """Start the roots; none may nest under another: they share the parent the first got."""
         t = self.telemetry
