@@ -4,8 +4,9 @@ model that reports no usage: what the app sees and what is exported, through rea
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, TypedDict
 
+import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.output_parsers import StrOutputParser
@@ -165,4 +166,49 @@ def test_a_10_mb_prompt_to_a_model_without_usage_costs_milliseconds_not_seconds(
     assert a[semconv.USAGE_SOURCE] == semconv.USAGE_SOURCE_ESTIMATED
     exact = 10 * 230_000  # 10 tokens a sentence in cl100k_base (the default estimator)
     assert abs(a[semconv.GEN_AI_USAGE_INPUT_TOKENS] - exact) / exact < 0.02
+    lifecycle.check()
+
+
+def test_spans_in_a_langgraph_stream_loop_nest_under_the_caller_and_node_spans_under_nodes(
+    otel: OTelHarness, handler: OpenTelemetryCallbackHandler, lifecycle: Lifecycle
+) -> None:
+    graph_mod = pytest.importorskip("langgraph.graph")
+    tracer = otel.tracer_provider.get_tracer("user")
+
+    class State(TypedDict):
+        x: int
+
+    def node(state: State) -> State:
+        with tracer.start_as_current_span("in_node"):
+            return {"x": state["x"] + 1}
+
+    g = graph_mod.StateGraph(State)
+    g.add_node("a", node)
+    g.add_node("b", node)
+    g.add_edge(graph_mod.START, "a")
+    g.add_edge("a", "b")
+    g.add_edge("b", graph_mod.END)
+    app = g.compile()
+    with tracer.start_as_current_span("request"):
+        for _update in app.stream({"x": 1}, config={"callbacks": [handler]}):
+            with tracer.start_as_current_span("body"):
+                pass
+    in_node = [_span("in_node")]
+    assert shape(otel.tree()) == [
+        [
+            "request",
+            "INTERNAL",
+            "UNSET",
+            [
+                [
+                    "invoke_workflow",
+                    "INTERNAL",
+                    "UNSET",
+                    [["a", "INTERNAL", "UNSET", in_node], ["b", "INTERNAL", "UNSET", in_node]],
+                ],
+                _span("body"),
+                _span("body"),
+            ],
+        ]
+    ]
     lifecycle.check()

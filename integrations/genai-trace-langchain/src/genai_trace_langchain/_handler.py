@@ -167,10 +167,14 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
                 self.telemetry.add_event(
                     parent_run_id, semconv.EVENT_RETRY, {semconv.EVENT_RETRY_ATTEMPT: attempt}
                 )
-        # A streamed root (LangChain's stream/astream start it with this placeholder input) runs
-        # its steps in a copied context and hands chunks to the caller's loop in the caller's
-        # own context: made current there, it would adopt the caller's spans. Not activated.
-        stream_root = parent_run_id is None and _is_stream_input(inputs)
+        # A streamed root (LangChain's stream/astream start it with a placeholder input; a
+        # LangGraph graph always runs as a stream, ``invoke`` included) runs its steps in copied
+        # contexts and hands chunks to the caller's loop in the caller's own context: made
+        # current there, it would adopt the caller's spans. Not activated.
+        stream_root = parent_run_id is None and (
+            _is_stream_input(inputs)
+            or (isinstance(metadata, dict) and metadata.get("ls_integration") == "langgraph")
+        )
         self._start(run_id, op, parent_run_id, activate=not stream_root)
 
     @safe()  # the prompt map is ours: a bad run id must not raise from it
