@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from lifecycle_checks import Lifecycle, watch
 
 from genai_trace_core.testing import OTelHarness
 from genai_trace_langchain import OpenTelemetryCallbackHandler
@@ -54,3 +56,13 @@ async def clients() -> AsyncIterator[Any]:
     for sync, async_ in opened:
         sync.close()
         await async_.aclose()
+
+
+@pytest.fixture
+def lifecycle(otel: OTelHarness) -> Iterator[Lifecycle]:
+    """Spans started vs ended on the harness provider, and OpenTelemetry's warnings and errors."""
+    life, handler = watch(otel)
+    try:
+        yield life
+    finally:
+        logging.getLogger("opentelemetry").removeHandler(handler)

@@ -47,9 +47,11 @@ def finish(
     parent = run.parent
     if parent is not None:
         parent.remove_child(run)
-        if run.children:  # open grandchildren stay reachable from the root
-            for child in run.children:
+        if run.children:  # open grandchildren stay reachable from the root, and re-parented:
+            for child in run.children:  # when they end, theirs move up to a run still open
+                child.parent = parent
                 parent.add_child(child)
+            run.children = None
     span = run.span
     if span is not None:
         try:
@@ -59,12 +61,13 @@ def finish(
             if span.is_recording():
                 span.end(end_time=valid_ns(end_time_ns))
         finally:
-            _deactivate(run)
+            deactivate(run)
     if run.parent is None and run.children:
         _end_descendants(tel, run)
 
 
-def _deactivate(run: Run) -> None:
+def deactivate(run: Run) -> None:
+    """Undo ``run``'s activation where it is still current (here, or in the task it was made)."""
     active, prev, task = run.active_ctx, run.prev_ctx, run.home_task
     if active is None or prev is None:
         return
