@@ -17,7 +17,6 @@ pytest.importorskip("uvicorn")
 pytest.importorskip("opentelemetry.instrumentation.httpx")
 
 import httpx
-from dirty_equals import IsUUID
 from fastapi_rag_app import LI_QUESTION, QUESTION, pipeline, run_app, tree
 from inline_snapshot import snapshot
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
@@ -153,7 +152,6 @@ def _check(
                 "attributes": {
                     "gen_ai.data_source.id": "InMemoryVectorStore",
                     "gen_ai.operation.name": "retrieval",
-                    "gen_ai.retrieval.documents": [{"id": "returns"}, {"id": "shipping"}],
                     "gen_ai.retrieval.top_k": 2,
                     "genai_trace.documents.count": 2,
                     "genai_trace.feature": "support-ask",
@@ -314,11 +312,6 @@ def _check_llamaindex(
                 "attributes": {
                     "gen_ai.data_source.id": "support-docs",
                     "gen_ai.operation.name": "retrieval",
-                    "gen_ai.retrieval.documents": [
-                        # node ids are made up (uuid4) by the index when the app builds it
-                        {"id": IsUUID(4), "score": 0.584817778731},
-                        {"id": IsUUID(4), "score": 0.15803488531},
-                    ],
                     "gen_ai.retrieval.top_k": 2,
                     "genai_trace.documents.count": 2,
                     "genai_trace.feature": "support-ask",

@@ -262,14 +262,13 @@ def test_chain_error_marks_the_chain_and_model_spans(
                     "genai_trace.framework": "langchain",
                     "genai_trace.run.name": "RunnableSequence",
                 },
-                "status_description": "bad request",
+                "status_description": "ValueError: message not captured: content capture is off",
                 "events": [
                     {
                         "name": "exception",
                         "attributes": {
-                            "exception.escaped": "False",
-                            "exception.message": "bad request",
-                            "exception.stacktrace": "... ValueError: bad request",
+                            "exception.message": "message not captured: content capture is off",
+                            "exception.stacktrace": "... ValueError: message not captured: content capture is off",
                             "exception.type": "ValueError",
                         },
                     }
@@ -300,14 +299,13 @@ def test_chain_error_marks_the_chain_and_model_spans(
                     "gen_ai.request.temperature": 0.0,
                     "genai_trace.framework": "langchain",
                 },
-                "status_description": "bad request",
+                "status_description": "ValueError: message not captured: content capture is off",
                 "events": [
                     {
                         "name": "exception",
                         "attributes": {
-                            "exception.escaped": "False",
-                            "exception.message": "bad request",
-                            "exception.stacktrace": "... ValueError: bad request",
+                            "exception.message": "message not captured: content capture is off",
+                            "exception.stacktrace": "... ValueError: message not captured: content capture is off",
                             "exception.type": "ValueError",
                         },
                     }

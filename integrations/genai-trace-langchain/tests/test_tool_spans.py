@@ -130,14 +130,13 @@ def test_tool_calling_loop_spans_with_call_ids_and_errors(
                     "gen_ai.tool.type": "function",
                     "genai_trace.framework": "langchain",
                 },
-                "status_description": "backend down",
+                "status_description": "RuntimeError: message not captured: content capture is off",
                 "events": [
                     {
                         "name": "exception",
                         "attributes": {
-                            "exception.escaped": "False",
-                            "exception.message": "backend down",
-                            "exception.stacktrace": "... RuntimeError: backend down",
+                            "exception.message": "message not captured: content capture is off",
+                            "exception.stacktrace": "... RuntimeError: message not captured: content capture is off",
                             "exception.type": "RuntimeError",
                         },
                     }
@@ -239,14 +238,13 @@ def test_tool_call_id_is_taken_at_end_when_the_start_callback_lacks_it(
                     "gen_ai.tool.type": "function",
                     "genai_trace.framework": "langchain",
                 },
-                "status_description": "down",
+                "status_description": "RuntimeError: message not captured: content capture is off",
                 "events": [
                     {
                         "name": "exception",
                         "attributes": {
-                            "exception.escaped": "False",
-                            "exception.message": "down",
-                            "exception.stacktrace": "RuntimeError: down",
+                            "exception.message": "message not captured: content capture is off",
+                            "exception.stacktrace": "RuntimeError: message not captured: content capture is off",
                             "exception.type": "RuntimeError",
                         },
                     }

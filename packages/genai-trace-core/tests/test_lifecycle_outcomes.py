@@ -35,14 +35,13 @@ def test_fail_sets_error_status_type_and_exception_event(otel: OTelHarness) -> N
                     "gen_ai.provider.name": "openai",
                     "gen_ai.request.model": "gpt-4o-mini",
                 },
-                "status_description": "too slow",
+                "status_description": "TimeoutError: message not captured: content capture is off",
                 "events": [
                     {
                         "name": "exception",
                         "attributes": {
-                            "exception.escaped": "False",
-                            "exception.message": "too slow",
-                            "exception.stacktrace": "TimeoutError: too slow",
+                            "exception.message": "message not captured: content capture is off",
+                            "exception.stacktrace": "TimeoutError: message not captured: content capture is off",
                             "exception.type": "TimeoutError",
                         },
                     }
