@@ -268,7 +268,8 @@ def test_chain_error_marks_the_chain_and_model_spans(
                         "name": "exception",
                         "attributes": {
                             "exception.message": "message not captured: content capture is off",
-                            "exception.stacktrace": "... ValueError: message not captured: content capture is off",
+                            "exception.stacktrace": "... ValueError: "
+                            "message not captured: content capture is off",
                             "exception.type": "ValueError",
                         },
                     }
@@ -305,7 +306,8 @@ def test_chain_error_marks_the_chain_and_model_spans(
                         "name": "exception",
                         "attributes": {
                             "exception.message": "message not captured: content capture is off",
-                            "exception.stacktrace": "... ValueError: message not captured: content capture is off",
+                            "exception.stacktrace": "... ValueError: "
+                            "message not captured: content capture is off",
                             "exception.type": "ValueError",
                         },
                     }

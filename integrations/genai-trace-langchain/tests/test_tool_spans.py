@@ -136,7 +136,8 @@ def test_tool_calling_loop_spans_with_call_ids_and_errors(
                         "name": "exception",
                         "attributes": {
                             "exception.message": "message not captured: content capture is off",
-                            "exception.stacktrace": "... RuntimeError: message not captured: content capture is off",
+                            "exception.stacktrace": "... RuntimeError: "
+                            "message not captured: content capture is off",
                             "exception.type": "RuntimeError",
                         },
                     }
@@ -244,7 +245,8 @@ def test_tool_call_id_is_taken_at_end_when_the_start_callback_lacks_it(
                         "name": "exception",
                         "attributes": {
                             "exception.message": "message not captured: content capture is off",
-                            "exception.stacktrace": "RuntimeError: message not captured: content capture is off",
+                            "exception.stacktrace": "RuntimeError: "
+                            "message not captured: content capture is off",
                             "exception.type": "RuntimeError",
                         },
                     }

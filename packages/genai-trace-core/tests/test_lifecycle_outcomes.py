@@ -41,7 +41,8 @@ def test_fail_sets_error_status_type_and_exception_event(otel: OTelHarness) -> N
                         "name": "exception",
                         "attributes": {
                             "exception.message": "message not captured: content capture is off",
-                            "exception.stacktrace": "TimeoutError: message not captured: content capture is off",
+                            "exception.stacktrace": "TimeoutError: "
+                            "message not captured: content capture is off",
                             "exception.type": "TimeoutError",
                         },
                     }
