@@ -94,7 +94,7 @@ class Bridge:
                 return
         elif role is Role.WORKFLOW_RUN:
             self.agents.end_workflow(entry[1], None)
-        elif role is not Role.NOISE and hasattr(result, "response_gen"):
+        elif role is not Role.NOISE and _is_stream(result):
             reparent_stream(result, tel.context_of(id_))
             outcome = m.DEFERRED_STREAM
         tel.end(id_, outcome)
@@ -150,3 +150,11 @@ def _component_operation(
             attributes={semconv.DOCUMENT_COUNT: len(nodes)} if isinstance(nodes, list) else None,
         )
     return m.step_operation(head, "chat_engine", query=args.get("message"))  # Role.CHAT_ENGINE
+
+
+def _is_stream(result: Any) -> bool:
+    """A streaming query or chat response (never raises: some ``response_gen`` are properties)."""
+    try:
+        return hasattr(result, "response_gen")
+    except Exception:
+        return False

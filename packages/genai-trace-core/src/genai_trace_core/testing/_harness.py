@@ -32,6 +32,8 @@ from genai_trace_core.testing._ids import FakeClock, IncrementalIdGenerator
 from genai_trace_core.testing._snapshots import snapshot_dicts
 from genai_trace_core.testing._trees import span_tree, spans_as_dicts
 
+__all__ = ["InMemoryLogRecordExporter", "OTelHarness"]
+
 
 @dataclass
 class OTelHarness:
