@@ -24,7 +24,8 @@ def _ask(engine: Any, text: str) -> str:
 def _traces(otel: OTelHarness) -> dict[int, list[str]]:
     traces: dict[int, list[str]] = {}
     for span in otel.spans():
-        traces.setdefault(span.context.trace_id, []).append(span.name)
+        # the LLM span is "chat unknown" in 0.14 and "chat" in 0.12 (no model name): its operation
+        traces.setdefault(span.context.trace_id, []).append(span.name.split()[0])
     return traces
 
 
@@ -40,7 +41,7 @@ def test_four_streamed_chats_are_four_complete_traces(otel: OTelHarness, instrum
     traces = _traces(otel)
     assert len(traces) == 4
     for names in traces.values():
-        assert sorted(names) == ["SimpleChatEngine.stream_chat", "chat unknown"]
+        assert sorted(names) == ["SimpleChatEngine.stream_chat", "chat"]
     roots = [s for s in otel.spans() if s.parent is None]
     assert sorted(s.name for s in roots) == ["SimpleChatEngine.stream_chat"] * 4
     del engine
