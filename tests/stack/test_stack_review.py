@@ -49,6 +49,9 @@ def sampling_fits(processors: dict[str, Any], memory: str) -> list[str]:
     held = sampling["num_traces"] * SPANS_PER_TRACE * SPAN_BYTES
     in_flight = sampling["expected_new_traces_per_sec"] * _seconds(sampling["decision_wait"])
     problems = []
+    cache = sampling.get("decision_cache") or {}
+    if not (cache.get("sampled_cache_size", 0) > 0 and cache.get("non_sampled_cache_size", 0) > 0):
+        problems.append("no decision cache: late spans of a decided trace start a partial one")
     if held > soft:
         problems.append(f"{sampling['num_traces']} traces need {held / 2**20:.0f} MiB > soft limit")
     if sampling["num_traces"] < in_flight:
