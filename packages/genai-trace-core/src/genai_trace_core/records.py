@@ -14,6 +14,38 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from genai_trace_core import semconv
+from genai_trace_core._message_parts import (
+    BlobPart,
+    FilePart,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolCallResponsePart,
+    UriPart,
+)
+from genai_trace_core._usage_cost import Cost, Usage
+
+__all__ = [
+    "BlobPart",
+    "Cost",
+    "Document",
+    "FilePart",
+    "Lazy",
+    "Message",
+    "Operation",
+    "OperationKind",
+    "Outcome",
+    "Part",
+    "ReasoningPart",
+    "RequestParams",
+    "TextPart",
+    "ToolCallPart",
+    "ToolCallResponsePart",
+    "ToolDefinition",
+    "Usage",
+    "UriPart",
+]
 
 
 class OperationKind(str, enum.Enum):
@@ -62,68 +94,6 @@ _INVOCATIONS = frozenset(
 
 
 @dataclass(slots=True)
-class TextPart:
-    content: str
-    type: str = "text"
-
-
-@dataclass(slots=True)
-class ReasoningPart:
-    content: str
-    type: str = "reasoning"
-
-
-@dataclass(slots=True)
-class ToolCallPart:
-    name: str
-    arguments: Any = None
-    id: str | None = None
-    type: str = "tool_call"
-
-
-@dataclass(slots=True)
-class ToolCallResponsePart:
-    response: Any
-    id: str | None = None
-    type: str = "tool_call_response"
-
-
-@dataclass(slots=True)
-class BlobPart:
-    """Inline binary content. Core never exports the bytes; it records modality and size."""
-
-    modality: str
-    content: bytes | str
-    mime_type: str | None = None
-    type: str = "blob"
-
-
-@dataclass(slots=True)
-class UriPart:
-    """Content referenced by URI. Exported scrubbed of credentials (a ``data:`` URI as a blob)."""
-
-    modality: str
-    uri: str
-    mime_type: str | None = None
-    type: str = "uri"
-
-
-@dataclass(slots=True)
-class FilePart:
-    """Content uploaded to the provider beforehand, referenced by its file id."""
-
-    modality: str
-    file_id: str
-    mime_type: str | None = None
-    type: str = "file"
-
-
-Part = (
-    TextPart | ReasoningPart | ToolCallPart | ToolCallResponsePart | BlobPart | UriPart | FilePart
-)
-
-
-@dataclass(slots=True)
 class Message:
     role: str
     parts: list[Part] = field(default_factory=list)
@@ -145,42 +115,6 @@ class Document:
     id: str | None = None
     score: float | None = None
     content: str | None = None
-
-
-# --- usage and cost -------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Usage:
-    """Normalised token usage. ``input_tokens`` includes cache read and cache write tokens;
-    ``cache_*`` and ``reasoning`` are subsets. ``source`` is ``provider`` or ``estimated``."""
-
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cache_read_input_tokens: int | None = None
-    cache_write_input_tokens: int | None = None
-    reasoning_output_tokens: int | None = None
-    # modality -> {"input_tokens": n, "output_tokens": n, "cache_read.input_tokens": n}
-    modalities: dict[str, dict[str, int]] = field(default_factory=dict)
-    source: str = semconv.USAGE_SOURCE_PROVIDER
-    estimator: str | None = None  # encoding name or "heuristic" when source == "estimated"
-
-    @property
-    def is_empty(self) -> bool:
-        return self.input_tokens is None and self.output_tokens is None
-
-
-@dataclass(slots=True, frozen=True)
-class Cost:
-    """Cost of one operation in USD. Parts are ``None`` where the price has no such component."""
-
-    total_usd: float
-    input_usd: float | None = None
-    output_usd: float | None = None
-    cache_read_usd: float | None = None
-    cache_write_usd: float | None = None
-    reasoning_usd: float | None = None
-    source: str = "genai-prices"
 
 
 # --- request and records --------------------------------------------------------------------------
