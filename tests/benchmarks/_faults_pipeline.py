@@ -31,6 +31,10 @@ class Pipeline:
     logger_provider: Any
     processor: Any  # GuardedBatchSpanProcessor
     exporters: tuple[Any, ...]
+    ended: Any = None  # a span processor counting the spans ended on the tracer provider
+
+    def spans_ended(self) -> int:
+        return 0 if self.ended is None else int(self.ended.count)
 
     def dropped(self) -> dict[str, int]:
         counts: dict[str, int] = self.processor.dropped.counts()
@@ -54,9 +58,26 @@ class Pipeline:
         self.logger_provider.shutdown()
 
 
-def build_pipeline(base_url: str, service_name: str, *, with_handler: bool = True) -> Pipeline:
+def _ended_spans() -> Any:
+    """A span processor counting the spans ended (the export thread's CPU is divided by it)."""
+    from opentelemetry.sdk.trace import SpanProcessor
+
+    class EndedSpans(SpanProcessor):
+        count = 0
+
+        def on_end(self, span: Any) -> None:
+            self.count += 1
+
+    return EndedSpans()
+
+
+def build_pipeline(
+    base_url: str, service_name: str, *, with_handler: bool = True, encoder: str = "fast"
+) -> Pipeline:
     """Mirrors ``genai_trace_core.export._configure._build`` for an OTLP endpoint over http/protobuf
-    (``test_harness`` checks that the span processor matches what ``configure()`` builds)."""
+    (``test_harness`` checks that the span processor matches what ``configure()`` builds).
+    ``encoder="sdk"``: the span exporter encodes with the SDK's encoder, as with
+    ``GENAI_TRACE_OTLP_ENCODER=sdk`` (the "before" of issue 14's export target)."""
     from opentelemetry.sdk._logs import LoggerProvider
     from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
     from opentelemetry.sdk.metrics import MeterProvider
@@ -71,6 +92,8 @@ def build_pipeline(base_url: str, service_name: str, *, with_handler: bool = Tru
 
     resource = Resource.create({semconv.SERVICE_NAME: service_name})
     span_exporter = otlp_exporter("traces", base_url, PROTOCOL_HTTP)
+    if encoder == "sdk":
+        span_exporter.fast_encoder = False
     metric_exporter = otlp_exporter("metrics", base_url, PROTOCOL_HTTP)
     log_exporter = otlp_exporter("logs", base_url, PROTOCOL_HTTP)
     quiet_exporter_logs()  # as configure() does
@@ -83,6 +106,8 @@ def build_pipeline(base_url: str, service_name: str, *, with_handler: bool = Tru
     )
     processor = guarded_span_processor(span_exporter, meter_provider)
     tracer_provider.add_span_processor(processor)
+    ended = _ended_spans()
+    tracer_provider.add_span_processor(ended)
     logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter))
     handler = None
     if with_handler:
@@ -96,6 +121,7 @@ def build_pipeline(base_url: str, service_name: str, *, with_handler: bool = Tru
         logger_provider,
         processor,
         (span_exporter, metric_exporter, log_exporter),
+        ended,
     )
 
 
