@@ -47,13 +47,13 @@ class _Encoded:
     def __init__(self, data: bytes) -> None:
         self._data = data
 
-    def SerializePartialToString(self, **_: Any) -> bytes:  # noqa: N802 (protobuf's name)
+    def SerializePartialToString(self, **_: Any) -> bytes:  # protobuf's names
         return self._data
 
-    def SerializeToString(self, **_: Any) -> bytes:  # noqa: N802
+    def SerializeToString(self, **_: Any) -> bytes:
         return self._data
 
-    def ByteSize(self) -> int:  # noqa: N802
+    def ByteSize(self) -> int:
         return len(self._data)
 
 
@@ -83,7 +83,7 @@ def _export_with_fast_encoder(exporter: Any, spans: Sequence[ReadableSpan]) -> S
     return result
 
 
-class FastOTLPSpanExporter(_sdk_module.OTLPSpanExporter):  # type: ignore[misc]
+class FastOTLPSpanExporter(_sdk_module.OTLPSpanExporter):
     """The SDK's ``OTLPSpanExporter`` (same arguments, environment variables and sending) whose
     requests are encoded by genai-trace's byte-identical encoder when :func:`fast_encoder_works`
     (else exactly the SDK's exporter)."""
@@ -124,7 +124,8 @@ def _probe() -> bool:
         return False
     try:
         spans = probe_spans()
-        same = encode_request(spans) == _sdk_module.encode_spans(spans).SerializePartialToString()
+        sdk_encode = _SDK_EXPORT.__globals__[_ENCODE]
+        same = bool(encode_request(spans) == sdk_encode(spans).SerializePartialToString())
     except Exception:
         log_once("otlp-encoder.probe", "genai-trace: the OTLP encoder probe failed")
         return False

@@ -12,11 +12,12 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util import BoundedList
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceState
+from opentelemetry.util.types import AnyValue
 
 __all__ = ["probe_spans"]
 
 _T0 = 1_700_000_000_000_000_000
-_VALUES = {
+_VALUES: dict[str, AnyValue] = {
     "s": "plain",
     "long": "x" * 200,
     "u": "naïve ☃ 中文 \U0001f600",

@@ -24,7 +24,6 @@ from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import SpanKind, StatusCode
 
 from genai_trace_core.export._otlp_wire import (
-    FIXED32,
     FIXED64,
     UINT32_MAX,
     Unsupported,

@@ -110,7 +110,7 @@ def _cacheable(t: type, value: Any) -> bool:
     if t is int or t is bool:
         return True
     if t is float:
-        return value != 0.0
+        return bool(value != 0.0)
     if t is tuple:
         return len(value) <= 4 and all(type(v) is str and len(v) <= _CACHED_STR_MAX for v in value)
     return False
