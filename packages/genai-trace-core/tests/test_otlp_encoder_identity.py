@@ -96,13 +96,20 @@ def _bounded(attributes: dict[str, Any], dropped: int) -> BoundedAttributes:
     return bounded
 
 
+def _clean(value: Any) -> bool:
+    """What ``BoundedAttributes`` keeps as is (older SDKs put ``None`` in mixed sequences)."""
+    if isinstance(value, (tuple, list)):
+        return len({type(v) for v in value}) <= 1
+    return type(value) is not dict
+
+
 @st.composite
 def _attributes(draw: st.DrawFn, values: st.SearchStrategy[dict[str, Any]]) -> Any:
     attributes = draw(values)
     shape = draw(st.sampled_from(["dict", "bounded", "none"]))
     if shape == "none" and not attributes:
         return None
-    if shape == "bounded" and all(type(v) is not dict for v in attributes.values()):
+    if shape == "bounded" and all(map(_clean, attributes.values())):
         return _bounded(attributes, draw(st.sampled_from([0, 1, 300])))
     return attributes
 

@@ -177,3 +177,28 @@ def test_a_probe_that_encodes_differently_turns_the_fast_encoder_off(
     monkeypatch.undo()
     monkeypatch.setattr(_otlp_exporter._Check, "result", None)
     assert fast_encoder_works()  # the real encoder passes the probe on this SDK
+
+
+def test_a_long_batch_is_encoded_in_chunks_with_pauses_between() -> None:
+    from genai_trace_core.export._otlp_spans import encode_request
+
+    spans = _spans() * 100
+    pauses: list[int] = []
+    encoded = encode_request(spans, lambda: pauses.append(1), 64)
+    assert encoded == encode_spans(spans).SerializePartialToString()
+    assert len(pauses) == (len(spans) - 1) // 64 == 3
+
+
+@pytest.mark.parametrize(("encoder", "batch"), [("", 512), ("sdk", 128)])
+def test_configure_sends_bigger_batches_with_the_fast_encoder(
+    encoder: str, batch: int, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(_otlp_exporter.ENV_ENCODER, encoder)
+    monkeypatch.delenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", raising=False)
+    providers = configure(endpoint=receiver.url.rsplit("/v1/", 1)[0], set_global=False)
+    try:
+        processor = providers.span_processor
+        assert processor is not None
+        assert processor._batch_processor._max_export_batch_size == batch
+    finally:
+        providers.shutdown()

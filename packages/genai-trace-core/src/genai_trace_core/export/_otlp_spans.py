@@ -15,7 +15,7 @@ SDK's encoder would hit too): the caller then lets the SDK encode the batch. Pro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from opentelemetry.attributes import BoundedAttributes
@@ -258,11 +258,16 @@ def encode_span(span: ReadableSpan) -> bytes:
     return field(b"\x12", b"".join(parts))
 
 
-def encode_request(spans: Sequence[ReadableSpan]) -> bytes:
-    """The serialised ``ExportTraceServiceRequest`` of ``spans``, byte for byte the SDK's."""
+def encode_request(
+    spans: Sequence[ReadableSpan], pause: Callable[[], object] | None = None, chunk: int = 64
+) -> bytes:
+    """The serialised ``ExportTraceServiceRequest`` of ``spans``, byte for byte the SDK's;
+    ``pause()`` is called between chunks of ``chunk`` spans (to let other threads run)."""
     groups: dict[Any, dict[Any, list[bytes]]] = {}
     by_identity: dict[tuple[int, int], list[bytes]] = {}  # Resource's hash is a JSON dump
-    for span in spans:
+    for i, span in enumerate(spans):
+        if pause is not None and i and not i % chunk:
+            pause()
         resource = span.resource
         scope = span.instrumentation_scope or None
         ident = (id(resource), id(scope))
