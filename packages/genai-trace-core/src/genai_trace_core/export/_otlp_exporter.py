@@ -92,8 +92,13 @@ def _export_with_fast_encoder(exporter: Any, spans: Sequence[ReadableSpan]) -> S
     env = dict(module_globals)
     env[_ENCODE] = lambda batch: encode_or_sdk(batch, sdk_encode, _let_others_run)
     export = types.FunctionType(
-        _SDK_EXPORT.__code__, env, _SDK_EXPORT.__name__, None, _SDK_EXPORT.__closure__
+        _SDK_EXPORT.__code__,
+        env,
+        _SDK_EXPORT.__name__,
+        _SDK_EXPORT.__defaults__,
+        _SDK_EXPORT.__closure__,
     )
+    export.__kwdefaults__ = _SDK_EXPORT.__kwdefaults__
     result: SpanExportResult = export(exporter, spans)
     return result
 
