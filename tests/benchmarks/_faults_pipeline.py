@@ -14,6 +14,7 @@ from typing import Any
 
 DROP_WARNING = "could not be exported"
 _MODE = {"healthy": "200", "slow": "slow", "500": "500", "429": "429"}  # down: a closed port
+_ENV_ENCODER = "GENAI_TRACE_OTLP_ENCODER"  # documented in docs/guarantees.md
 _LOGGERS = ("genai_trace", "opentelemetry", "langchain_core")
 
 
@@ -27,6 +28,10 @@ class Pipeline:
 
     handler: Any
     providers: Any  # genai_trace_core.Providers
+    ended: Any = None  # a span processor counting the spans ended on the tracer provider
+
+    def spans_ended(self) -> int:
+        return 0 if self.ended is None else int(self.ended.count)
 
     @property
     def tracer_provider(self) -> Any:
@@ -72,19 +77,47 @@ class Pipeline:
         self.providers.shutdown(timeout_millis=60_000)  # flushes what is left, within a minute
 
 
-def build_pipeline(base_url: str, service_name: str, *, with_handler: bool = True) -> Pipeline:
+def _ended_spans() -> Any:
+    """A span processor counting the spans ended (the export thread's CPU is divided by it)."""
+    from opentelemetry.sdk.trace import SpanProcessor
+
+    class EndedSpans(SpanProcessor):
+        count = 0
+
+        def on_end(self, span: Any) -> None:
+            self.count += 1
+
+    return EndedSpans()
+
+
+def build_pipeline(
+    base_url: str, service_name: str, *, with_handler: bool = True, encoder: str = "fast"
+) -> Pipeline:
     """``configure(endpoint=base_url)`` over http/protobuf, as a user calls it, minus the globals
-    (several pipelines run side by side) and the terminal tree and JSONL file."""
+    (several pipelines run side by side) and the terminal tree and JSONL file.
+    ``encoder="sdk"``: built under ``GENAI_TRACE_OTLP_ENCODER=sdk`` (the SDK's encoder and its
+    128-span batches: the "before" of issue 14's export target)."""
     from genai_trace_core import configure
 
-    providers = configure(
-        service_name=service_name,
-        endpoint=base_url,
-        protocol="http/protobuf",
-        console=False,
-        jsonl_path="",
-        set_global=False,
-    )
+    saved = os.environ.get(_ENV_ENCODER)
+    if encoder == "sdk":
+        os.environ[_ENV_ENCODER] = "sdk"
+    try:
+        providers = configure(
+            service_name=service_name,
+            endpoint=base_url,
+            protocol="http/protobuf",
+            console=False,
+            jsonl_path="",
+            set_global=False,
+        )
+    finally:
+        if saved is None:
+            os.environ.pop(_ENV_ENCODER, None)
+        else:
+            os.environ[_ENV_ENCODER] = saved
+    ended = _ended_spans()
+    providers.tracer_provider.add_span_processor(ended)
     handler = None
     if with_handler:
         from genai_trace_langchain import OpenTelemetryCallbackHandler
@@ -92,7 +125,7 @@ def build_pipeline(base_url: str, service_name: str, *, with_handler: bool = Tru
         handler = OpenTelemetryCallbackHandler(
             providers.tracer_provider, providers.meter_provider, providers.logger_provider
         )
-    return Pipeline(handler, providers)
+    return Pipeline(handler, providers, ended)
 
 
 def thread_cpu_s(native_id: int | None) -> float | None:

@@ -32,6 +32,9 @@ _OFF = ("", "off", "none", "0", "false", "no")
 # tail latency (p99 of a traced RAG call 25 ms at 512, 15 ms at 128, 8 ms untraced; see the
 # backend-faults benchmark in tests/benchmarks/README.md); 128 costs 4x the requests.
 EXPORT_BATCH = 128
+# With the fast encoder (export._otlp_exporter: ~5 µs per span, the GIL released every 64 spans)
+# the per-request cost dominates: 512 spans per export, as the SDK's default.
+FAST_EXPORT_BATCH = 512
 ENV_BSP_BATCH = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"
 
 
@@ -147,6 +150,7 @@ def guarded_span_processor(
 
     if os.environ.get(ENV_BSP_BATCH):  # the SDK reads it
         return GuardedBatchSpanProcessor(exporter, meter_provider=meter_provider)
+    batch = FAST_EXPORT_BATCH if getattr(exporter, "fast_encoder", False) else EXPORT_BATCH
     return GuardedBatchSpanProcessor(
-        exporter, meter_provider=meter_provider, max_export_batch_size=EXPORT_BATCH
+        exporter, meter_provider=meter_provider, max_export_batch_size=batch
     )
