@@ -200,7 +200,8 @@ def test_faults_pipeline_finds_the_three_otlp_exporters_configure_built() -> Non
     try:
         exporters = ours.exporters()
         assert [(type(e).__module__, type(e).__name__) for e in exporters] == [
-            ("opentelemetry.exporter.otlp.proto.http.trace_exporter", "OTLPSpanExporter"),
+            # the SDK's exporter with genai-trace's byte-identical encoder (a subclass)
+            ("genai_trace_core.export._otlp_exporter", "FastOTLPSpanExporter"),
             ("opentelemetry.exporter.otlp.proto.http.metric_exporter", "OTLPMetricExporter"),
             ("opentelemetry.exporter.otlp.proto.http._log_exporter", "OTLPLogExporter"),
         ]
