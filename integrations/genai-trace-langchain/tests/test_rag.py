@@ -101,7 +101,7 @@ def test_lcel_rag_is_one_trace_workflow_retrieval_embeddings_chat(
     assert emb[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] == 64
     assert emb[semconv.EMBEDDINGS_INPUT_COUNT] == 1
     assert emb[semconv.USAGE_SOURCE] == semconv.USAGE_SOURCE_ESTIMATED
-    assert emb[semconv.GEN_AI_USAGE_INPUT_TOKENS] > 0
+    assert emb[semconv.USAGE_ESTIMATED_INPUT_TOKENS] > 0
     chat = root["children"][2]["attributes"]
     assert chat[semconv.GEN_AI_PROVIDER_NAME] == "openai"
     assert chat[semconv.GEN_AI_REQUEST_MODEL] == "gpt-4o-mini"

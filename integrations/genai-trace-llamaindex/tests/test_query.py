@@ -25,6 +25,7 @@ KEYS = (
     s.GEN_AI_USAGE_OUTPUT_TOKENS,
     s.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
     s.USAGE_SOURCE,
+    s.USAGE_ESTIMATED_INPUT_TOKENS,
     s.GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
     s.EMBEDDINGS_INPUT_COUNT,
     s.GEN_AI_DATA_SOURCE_ID,
@@ -36,11 +37,6 @@ KEYS = (
 )
 
 
-def _retrieval_docs(otel: OTelHarness) -> list[str]:
-    (retrieval,) = [n for n in walk(otel.tree()) if n["name"] == "retrieval capitals"]
-    return [d["id"] for d in retrieval["attributes"][s.GEN_AI_RETRIEVAL_DOCUMENTS]]
-
-
 def test_query_is_one_trace_query_retrieval_embeddings_synthesize_chat(
     otel: OTelHarness, instrument: Instrument, index: VectorStoreIndex
 ) -> None:
@@ -48,10 +44,8 @@ def test_query_is_one_trace_query_retrieval_embeddings_synthesize_chat(
     index.as_query_engine(similarity_top_k=2).query("What is the capital of France?")
 
     tree = otel.tree(attributes=KEYS)
-    ids = _retrieval_docs(otel)
     retrieval = next(n for n in walk(tree) if n["name"] == "retrieval capitals")
-    documents = retrieval["attributes"][s.GEN_AI_RETRIEVAL_DOCUMENTS]
-    assert [set(d) for d in documents] == [{"id", "score"}, {"id", "score"}]
+    assert s.GEN_AI_RETRIEVAL_DOCUMENTS not in retrieval["attributes"]  # opt-in (capture off)
     chat = next(n for n in walk(tree) if n["name"] == "chat gpt-4o-mini")
     usage = chat["attributes"]
     assert tree == [
@@ -69,7 +63,6 @@ def test_query_is_one_trace_query_retrieval_embeddings_synthesize_chat(
                         s.GEN_AI_OPERATION_NAME: "retrieval",
                         s.GEN_AI_DATA_SOURCE_ID: "capitals",
                         s.GEN_AI_RETRIEVAL_TOP_K: 2,
-                        s.GEN_AI_RETRIEVAL_DOCUMENTS: documents,
                         s.DOCUMENT_COUNT: 2,
                     },
                     "children": [
@@ -83,7 +76,7 @@ def test_query_is_one_trace_query_retrieval_embeddings_synthesize_chat(
                                 s.GEN_AI_REQUEST_MODEL: "text-embedding-3-small",
                                 s.GEN_AI_EMBEDDINGS_DIMENSION_COUNT: 8,
                                 s.EMBEDDINGS_INPUT_COUNT: 1,
-                                s.GEN_AI_USAGE_INPUT_TOKENS: 7,
+                                s.USAGE_ESTIMATED_INPUT_TOKENS: 7,
                                 s.USAGE_SOURCE: "estimated",
                             },
                             "children": [],
@@ -119,7 +112,6 @@ def test_query_is_one_trace_query_retrieval_embeddings_synthesize_chat(
             ],
         }
     ]
-    assert set(ids) <= {"doc-paris", "doc-berlin", "doc-madrid"} or all(ids)
     assert len({d["trace_id"] for d in otel.span_dicts()}) == 1
     # CompactAndRefine's predict -> chat is one model call: one inference span, usage once
     assert usage[s.GEN_AI_USAGE_INPUT_TOKENS] > 20
@@ -253,8 +245,11 @@ async def test_twenty_concurrent_aqueries_make_twenty_complete_traces(
 def test_retrieval_document_ids_are_the_retrieved_nodes(
     otel: OTelHarness, instrument: Instrument, index: VectorStoreIndex
 ) -> None:
-    instrument()
+    instrument(capture_mode="SPAN_ONLY")  # gen_ai.retrieval.documents is opt-in
     nodes = index.as_retriever(similarity_top_k=3).retrieve("capital?")
     (span,) = [d for d in otel.span_dicts() if d["name"] == "retrieval capitals"]
-    docs = span["attributes"][s.GEN_AI_RETRIEVAL_DOCUMENTS]
+    docs = [
+        {"id": d["id"], "score": d["score"]}
+        for d in span["attributes"][s.GEN_AI_RETRIEVAL_DOCUMENTS]
+    ]
     assert docs == json.loads(json.dumps([{"id": n.node.node_id, "score": n.score} for n in nodes]))

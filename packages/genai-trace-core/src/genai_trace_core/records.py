@@ -111,9 +111,13 @@ Part = TextPart | ReasoningPart | ToolCallPart | ToolCallResponsePart | BlobPart
 
 @dataclass(slots=True)
 class Message:
+    """A chat message. ``finish_reason`` (output messages) is filled by core from the outcome's
+    finish reasons when the integration leaves it out."""
+
     role: str
     parts: list[Part] = field(default_factory=list)
     name: str | None = None
+    finish_reason: str | None = None
 
 
 @dataclass(slots=True)

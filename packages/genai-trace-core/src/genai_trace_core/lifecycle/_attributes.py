@@ -133,7 +133,10 @@ def _request_attributes(a: dict[str, Any], req: Any) -> None:
         a[semconv.GEN_AI_REQUEST_ENCODING_FORMATS] = [str(f) for f in req.encoding_formats]
 
 
-def outcome_attributes(kind: OperationKind, outcome: Outcome) -> dict[str, Any]:
+def outcome_attributes(
+    kind: OperationKind, outcome: Outcome, *, documents: bool = False
+) -> dict[str, Any]:
+    """The outcome's response fields. ``documents``: the retrieval documents (opt-in content)."""
     a: dict[str, Any] = {}
     if outcome.response_model:
         a[semconv.GEN_AI_RESPONSE_MODEL] = outcome.response_model
@@ -147,9 +150,9 @@ def outcome_attributes(kind: OperationKind, outcome: Outcome) -> dict[str, Any]:
         a[semconv.EMBEDDINGS_INPUT_COUNT] = outcome.embedding_input_count
     if outcome.documents is not None and kind is OperationKind.RETRIEVAL:
         a[semconv.DOCUMENT_COUNT] = len(outcome.documents)
-        # Ids and scores are not content: always recorded (text only with capture on, which
-        # replaces this value with the content-bearing one).
-        refs = _document_refs(outcome.documents)
+        # Opt-in (gen_ai.retrieval.documents): only with span capture on, where the content
+        # module replaces these ids and scores with the content-bearing value.
+        refs = _document_refs(outcome.documents) if documents else None
         if refs:
             a[semconv.GEN_AI_RETRIEVAL_DOCUMENTS] = refs
     if outcome.attributes:
@@ -174,9 +177,19 @@ def _document_refs(documents: Any) -> str | None:
     return json.dumps(refs, separators=(",", ":")) if refs else None
 
 
-def usage_attributes(usage: Usage, *, full: bool) -> dict[str, Any]:
-    """Usage on a span. Invocation spans (``full=False``) carry only input/output totals."""
+def usage_attributes(usage: Usage, *, full: bool, estimates: bool = False) -> dict[str, Any]:
+    """Usage on a span. Invocation spans (``full=False``) carry only input/output totals. An
+    offline estimate goes under ``gen_ai.usage.*`` only when ``estimates`` (the user's opt-in)."""
     a: dict[str, Any] = {}
+    if usage.source == semconv.USAGE_SOURCE_ESTIMATED and not estimates:
+        if usage.input_tokens is not None:
+            a[semconv.USAGE_ESTIMATED_INPUT_TOKENS] = usage.input_tokens
+        if usage.output_tokens is not None:
+            a[semconv.USAGE_ESTIMATED_OUTPUT_TOKENS] = usage.output_tokens
+        a[semconv.USAGE_SOURCE] = usage.source
+        if usage.estimator:
+            a[semconv.USAGE_ESTIMATOR] = usage.estimator
+        return a
     if usage.input_tokens is not None:
         a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = usage.input_tokens
     if usage.output_tokens is not None:
@@ -246,12 +259,15 @@ def end_attributes(
     cost: Cost | None,
     error_type: str | None,
     content: Mapping[str, Any] | None,
+    *,
+    estimates: bool = False,
 ) -> dict[str, Any]:
     """Every attribute a span gets at end, built in one place from what end computed first:
     the outcome's response fields, usage, cost, ``error.type`` and (span capture) content."""
-    a = outcome_attributes(kind, outcome) if outcome is not None else {}
+    docs = content is not None
+    a = outcome_attributes(kind, outcome, documents=docs) if outcome is not None else {}
     if usage is not None:
-        a.update(usage_attributes(usage, full=True))
+        a.update(usage_attributes(usage, full=True, estimates=estimates))
     if cost is not None:
         a.update(cost_attributes(cost))
     if error_type is not None:

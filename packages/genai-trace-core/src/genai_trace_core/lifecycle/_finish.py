@@ -22,15 +22,18 @@ from genai_trace_core.lifecycle._attributes import (
     end_metric_attributes,
     error_type_of,
 )
+from genai_trace_core.lifecycle._rollup import roll_up, rollup_attributes
 from genai_trace_core.lifecycle._run import Run
 from genai_trace_core.lifecycle._run_metrics import record_run_metrics
 from genai_trace_core.lifecycle._run_usage import usage_of_run
 from genai_trace_core.lifecycle._sanitize import clean_attributes, clean_text, valid_ns
-from genai_trace_core.records import Cost, Outcome, Usage
+from genai_trace_core.records import Cost, OperationKind, Outcome, Usage
 from genai_trace_core.usage import compute_cost
 
 if TYPE_CHECKING:
     from genai_trace_core.lifecycle._telemetry import Telemetry
+
+_ESTIMATED = semconv.USAGE_SOURCE_ESTIMATED
 
 
 def finish(
@@ -128,9 +131,22 @@ def end_span(
             run.budget = _content.ContentBudget(settings)
         content_attrs = _content.build_outcome_content(outcome, settings, run.budget)
     # 2. the end attributes, in one place
+    estimates = settings.estimate_usage
     attrs = end_attributes(
-        kind, outcome, usage, cost, error_type, content_attrs if mode.on_span else None
+        kind,
+        outcome,
+        usage,
+        cost,
+        error_type,
+        content_attrs if mode.on_span else None,
+        estimates=estimates,
     )
+    if kind is OperationKind.INVOKE_AGENT:
+        attrs.update(rollup_attributes(run, attrs, mode.on_span))
+    # An offline estimate prices the call; it is usage the conventions show only on opt-in.
+    shown = usage if usage is None or estimates or usage.source != _ESTIMATED else None
+    if kind.is_inference:
+        roll_up(run, shown, outcome.finish_reasons if outcome else None, content_attrs)
     if run.budget is not None:
         attrs.update(run.budget.flag_attributes())
     metric_attrs = end_metric_attributes(run.metric_attrs, outcome, error_type)
@@ -145,12 +161,12 @@ def end_span(
     if attrs:
         span.set_attributes(clean_attributes(attrs))
     # 4. metrics, budgets, events
-    record_run_metrics(tel.instruments, settings, run, metric_attrs, duration, usage, cost)
+    record_run_metrics(tel.instruments, settings, run, metric_attrs, duration, shown, cost)
     if cost is not None and _budget.listeners:  # spend per user/tenant/feature
         _budget.notify(cost.total_usd, run.attribution, run.ctx)
-    if settings.emits_events:
-        if kind.is_inference:
-            _events.emit_run_details(tel.logger, run, op, attrs, content_attrs, settings, end_ns)
-        if isinstance(error, BaseException):
-            _events.emit_exception(tel.logger, run.ctx, error, metric_attrs, end_ns)
+    if settings.emits_events and kind.is_inference:
+        _events.emit_run_details(tel.logger, run, op, attrs, content_attrs, settings, end_ns)
+    # The exception event is recommended for a failed model call, whatever the capture mode.
+    if isinstance(error, BaseException) and (settings.emits_events or kind.is_model_call):
+        _events.emit_exception(tel.logger, run.ctx, error, metric_attrs, end_ns)
     span.end(end_time=end_ns)
