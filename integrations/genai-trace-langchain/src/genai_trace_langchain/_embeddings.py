@@ -20,7 +20,15 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from genai_trace_core import Operation, OperationKind, Outcome, Telemetry, resolve_provider
+from genai_trace_core import (
+    Operation,
+    OperationKind,
+    Outcome,
+    Telemetry,
+    client_base_url,
+    resolve_provider,
+    server_from_url,
+)
 from genai_trace_langchain._mapping import FRAMEWORK
 
 _METHODS = ("embed_documents", "embed_query", "aembed_documents", "aembed_query")
@@ -41,12 +49,15 @@ def _model_of(embeddings: Any) -> str | None:
 def _operation(embeddings: Any, texts: Sequence[str]) -> Operation:
     model = _model_of(embeddings)
     hint = type(embeddings).__name__.replace("Embeddings", "").replace("Embedding", "")
+    address, port = server_from_url(client_base_url(embeddings))
     return Operation(
         OperationKind.EMBEDDINGS,
         provider=resolve_provider(hint.lower() or None, model),
         request_model=model,
         framework=FRAMEWORK,
         estimate_input=lambda: list(texts),
+        server_address=address,
+        server_port=port,
     )
 
 

@@ -91,6 +91,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
             kwargs.get("invocation_params"),
             metadata,
             tags,
+            serialized,
         )
         self._add_prompt(op, parent_run_id)
         self.telemetry.start(run_id, op, parent_run_id=parent_run_id, activate=True)
@@ -108,7 +109,12 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         op = _inference.inference_operation(
-            OperationKind.TEXT_COMPLETION, prompts, kwargs.get("invocation_params"), metadata, tags
+            OperationKind.TEXT_COMPLETION,
+            prompts,
+            kwargs.get("invocation_params"),
+            metadata,
+            tags,
+            serialized,
         )
         self._add_prompt(op, parent_run_id)
         self.telemetry.start(run_id, op, parent_run_id=parent_run_id, activate=True)

@@ -43,12 +43,15 @@ from genai_trace_core.records import (
 from genai_trace_core.usage import (
     PRICES_FILE_ENV,
     clear_prices,
+    client_base_url,
     compute_cost,
     count_tokens,
     load_prices,
     normalize_usage,
+    openai_default_base_url,
     preload_prices,
     resolve_provider,
+    server_from_url,
     set_price,
 )
 from genai_trace_core.version import __version__
@@ -78,6 +81,9 @@ __all__ = [
     "get_settings",
     "normalize_usage",
     "resolve_provider",
+    "server_from_url",
+    "client_base_url",
+    "openai_default_base_url",
     "safe",
     "semconv",
     # the application API
