@@ -10,6 +10,10 @@ tests/stack/test_stack_e2e.py proves them against a real Prometheus.
 
 from __future__ import annotations
 
+import json
+from urllib.parse import quote
+
+from _namings import CALLS_EITHER_NAMING, both_namings
 from grafana_foundation_sdk.builders import (
     bargauge,
     dashboard,
@@ -69,19 +73,23 @@ UID_COST = "genai-cost"
 UID_MODELS = "genai-model-comparison"
 UID_RAG = "genai-rag-agents"
 UID_ERRORS = "genai-errors"
+UID_TENANTS = "genai-tenants"
+UID_STACK = "genai-stack-health"
 
 
-def _label_variable(name: str, label: str, title: str) -> dashboard.QueryVariable:
+def _label_variable(
+    name: str, label: str, title: str, all_value: str = ".*"
+) -> dashboard.QueryVariable:
     return (
         dashboard.QueryVariable(name)
         .label(title)
         .datasource(PROMETHEUS)
-        .query(f"label_values({INFERENCE_DURATION}_count, {label})")
+        .query(f"label_values({CALLS_EITHER_NAMING}, {label})")
         .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
         .sort(VariableSort.ALPHABETICAL_ASC)
         .multi(True)
         .include_all(True)
-        .all_value(".*")
+        .all_value(all_value)
     )
 
 
@@ -97,7 +105,9 @@ def new_dashboard(uid: str, title: str, description: str) -> dashboard.Dashboard
         .time("now-6h", "now")
         .timezone("browser")
         .tooltip(dashboard_model.DashboardCursorSync.CROSSHAIR)
-        .with_variable(_label_variable("service", "service_name", "Service"))
+        # ".+", not ".*": Loki rejects a stream selector whose only matcher matches "" (the
+        # Errors dashboard's log panel under "All"); every GenAI series has a service_name.
+        .with_variable(_label_variable("service", "service_name", "Service", ".+"))
         .with_variable(_label_variable("provider", "gen_ai_provider_name", "Provider"))
         .with_variable(_label_variable("model", "gen_ai_request_model", "Model"))
         .link(
@@ -119,7 +129,12 @@ def prom(
     exemplar: bool = False,
     as_table: bool = False,
 ) -> prometheus.Dataquery:
-    q = prometheus.Dataquery().expr(expr).datasource(PROMETHEUS).legend_format(legend or "__auto")
+    q = (
+        prometheus.Dataquery()
+        .expr(both_namings(expr))
+        .datasource(PROMETHEUS)
+        .legend_format(legend or "__auto")
+    )
     q = q.instant() if instant else q.range()
     if as_table:
         q = q.format(PromQueryFormat.TABLE)
@@ -239,6 +254,33 @@ def loki_logs(title: str, expr: str, *, description: str = "") -> logs.Panel:
         .with_target(q)
     )
     return p.description(description) if description else p
+
+
+def explore_link(title: str, datasource_uid: str, query: str) -> dashboard.DashboardLink:
+    """A data link opening ``query`` in Explore on ``datasource_uid`` over the panel's time range.
+
+    The Explore state is URL-encoded JSON; Grafana's ``${...}`` variables stay raw so Grafana can
+    fill them in (the clicked series' labels, the time range)."""
+    kind = {"tempo": "traceql", "loki": "range"}[datasource_uid]
+    pane = {
+        "datasource": datasource_uid,
+        "queries": [
+            {
+                "refId": "A",
+                "datasource": {"type": datasource_uid, "uid": datasource_uid},
+                "queryType": kind,
+                ("query" if datasource_uid == "tempo" else "expr"): query,
+            }
+        ],
+        "range": {"from": "${__from}", "to": "${__to}"},
+    }
+    state = quote(json.dumps({"a": pane}, separators=(",", ":")), safe="${}:,._")
+    return (
+        dashboard.DashboardLink(title)
+        .type(dashboard_model.DashboardLinkType.LINK)
+        .url(f"/explore?schemaVersion=1&panes={state}")
+        .target_blank(True)
+    )
 
 
 def row(title: str) -> dashboard.Row:

@@ -22,6 +22,8 @@ import errors  # noqa: E402
 import llm_overview  # noqa: E402
 import model_comparison  # noqa: E402
 import rag_agents  # noqa: E402
+import stack_health  # noqa: E402
+import tenants  # noqa: E402
 from grafana_foundation_sdk.cog.encoder import JSONEncoder  # noqa: E402
 from grafana_foundation_sdk.models.dashboard import Dashboard  # noqa: E402
 
@@ -31,6 +33,8 @@ DASHBOARDS: dict[str, Callable[[], Dashboard]] = {
     "model-comparison.json": model_comparison.build,
     "rag-agents.json": rag_agents.build,
     "errors.json": errors.build,
+    "tenants.json": tenants.build,
+    "stack-health.json": stack_health.build,
 }
 
 

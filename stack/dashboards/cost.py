@@ -53,9 +53,11 @@ def build() -> Dashboard:
         .with_panel(single("This month", "currencyUSD", SPEND, width=6).time_from("now/M"))
         .with_panel(
             single(
-                "Average cost per call",
+                "Average cost per model call",
                 "currencyUSD",
-                f"{SPEND} / sum(increase({INFERENCE_DURATION}_count{{{SEL}}}[$__range]))",
+                f'sum(increase({COST}{{{SEL}, gen_ai_operation_name=~"chat|text_completion|generate_content"}}[$__range]))'
+                f" / sum(increase({INFERENCE_DURATION}_count{{{SEL}}}[$__range]))",
+                description="Spend on model calls (chat, completions) over their number; embeddings spend is left out of both.",
                 width=6,
             )
         )

@@ -17,6 +17,7 @@ from _common import (
     SEL,
     TTFC,
     UID_MODELS,
+    USAGE_INPUT,
     USAGE_OUTPUT,
     USAGE_REASONING,
     new_dashboard,
@@ -115,7 +116,7 @@ def build() -> Dashboard:
                 "short",
                 prom(
                     f"sum by ({BY}) (rate({USAGE_OUTPUT}{{{SEL}}}[$__rate_interval]))"
-                    f' / sum by ({BY}) (rate({{__name__="gen_ai_client_inference_usage_input_tokens_total", {SEL}}}[$__rate_interval]))',
+                    f" / sum by ({BY}) (rate({USAGE_INPUT}{{{SEL}}}[$__rate_interval]))",
                     "{{gen_ai_request_model}}",
                 ),
             )

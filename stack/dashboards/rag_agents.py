@@ -63,17 +63,23 @@ def build() -> Dashboard:
         .with_row(row("Embeddings"))
         .with_panel(
             ts(
-                "Embedding calls/s and p95 latency",
-                "short",
+                "Embedding calls/s",
+                "reqps",
                 prom(
                     f"sum by (gen_ai_request_model) (rate({EMBEDDINGS_DURATION}_count{{{SEL}}}[$__rate_interval]))",
-                    "calls/s {{gen_ai_request_model}}",
+                    "{{gen_ai_request_model}}",
                 ),
+            ).span(8)
+        )
+        .with_panel(
+            ts(
+                "Embedding p95 latency",
+                "s",
                 prom(
                     quantile(0.95, EMBEDDINGS_DURATION, "gen_ai_request_model"),
-                    "p95 s {{gen_ai_request_model}}",
+                    "{{gen_ai_request_model}}",
                 ),
-            )
+            ).span(8)
         )
         .with_panel(
             ts(
@@ -84,7 +90,7 @@ def build() -> Dashboard:
                     f" / sum by (gen_ai_request_model) (rate({EMBEDDINGS_INPUT_TOKENS}_count{{{SEL}}}[$__rate_interval]))",
                     "{{gen_ai_request_model}}",
                 ),
-            )
+            ).span(8)
         )
         .with_row(row("Tools"))
         .with_panel(

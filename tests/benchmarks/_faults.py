@@ -4,7 +4,7 @@
 
 The app call is the LangChain LCEL RAG workload (``lc_rag``, 10 spans), traced the way
 ``configure(endpoint=...)`` sets genai-trace up over ``http/protobuf``: the very OTLP span, metric
-and log exporters it builds (``_configure._otlp_exporters``), the span exporter behind
+and log exporters it builds (``_signals.otlp_exporter``), the span exporter behind
 ``GuardedBatchSpanProcessor`` with the SDK's default batch settings, a
 ``PeriodicExportingMetricReader`` and a ``BatchLogRecordProcessor``, with
 ``LangChainInstrumentor``'s handler on those providers.

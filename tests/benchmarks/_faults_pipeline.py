@@ -65,15 +65,14 @@ def build_pipeline(base_url: str, service_name: str, *, with_handler: bool = Tru
     from opentelemetry.sdk.trace import TracerProvider
 
     from genai_trace_core import semconv
-    from genai_trace_core.export._configure import (
-        PROTOCOL_HTTP,
-        _otlp_exporters,
-        guarded_span_processor,
-    )
+    from genai_trace_core.export._configure import PROTOCOL_HTTP, guarded_span_processor
     from genai_trace_core.export._quiet import quiet_exporter_logs
+    from genai_trace_core.export._signals import otlp_exporter
 
     resource = Resource.create({semconv.SERVICE_NAME: service_name})
-    span_exporter, metric_exporter, log_exporter = _otlp_exporters(PROTOCOL_HTTP, base_url)
+    span_exporter = otlp_exporter("traces", base_url, PROTOCOL_HTTP)
+    metric_exporter = otlp_exporter("metrics", base_url, PROTOCOL_HTTP)
+    log_exporter = otlp_exporter("logs", base_url, PROTOCOL_HTTP)
     quiet_exporter_logs()  # as configure() does
     tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)

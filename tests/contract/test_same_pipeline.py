@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from inline_snapshot import snapshot
 
 from genai_trace_core import semconv as s
 from genai_trace_core.testing import OTelHarness
@@ -224,6 +225,72 @@ def test_each_operation_has_the_same_genai_attribute_keys(run_both: Any, stream:
         for name, by_op in got.items()
     }
     assert keys["langchain"] == keys["llamaindex"]
+    # ... and exactly these keys: one that should not be there fails too
+    assert (
+        keys["llamaindex"]
+        == snapshot(
+            {
+                "invoke": {
+                    "embeddings": [
+                        "gen_ai.embeddings.dimension.count",
+                        "gen_ai.operation.name",
+                        "gen_ai.provider.name",
+                        "gen_ai.request.model",
+                        "gen_ai.usage.input_tokens",
+                    ],
+                    "retrieval": [
+                        "gen_ai.data_source.id",
+                        "gen_ai.operation.name",
+                        "gen_ai.retrieval.top_k",
+                    ],
+                    "chat": [
+                        "gen_ai.operation.name",
+                        "gen_ai.provider.name",
+                        "gen_ai.request.max_tokens",
+                        "gen_ai.request.model",
+                        "gen_ai.request.temperature",
+                        "gen_ai.response.finish_reasons",
+                        "gen_ai.response.id",
+                        "gen_ai.response.model",
+                        "gen_ai.usage.cache_read.input_tokens",
+                        "gen_ai.usage.input_tokens",
+                        "gen_ai.usage.output_tokens",
+                        "gen_ai.usage.reasoning.output_tokens",
+                    ],
+                },
+                "stream": {
+                    "embeddings": [
+                        "gen_ai.embeddings.dimension.count",
+                        "gen_ai.operation.name",
+                        "gen_ai.provider.name",
+                        "gen_ai.request.model",
+                        "gen_ai.usage.input_tokens",
+                    ],
+                    "retrieval": [
+                        "gen_ai.data_source.id",
+                        "gen_ai.operation.name",
+                        "gen_ai.retrieval.top_k",
+                    ],
+                    "chat": [
+                        "gen_ai.operation.name",
+                        "gen_ai.provider.name",
+                        "gen_ai.request.max_tokens",
+                        "gen_ai.request.model",
+                        "gen_ai.request.stream",
+                        "gen_ai.request.temperature",
+                        "gen_ai.response.finish_reasons",
+                        "gen_ai.response.id",
+                        "gen_ai.response.model",
+                        "gen_ai.response.time_to_first_chunk",
+                        "gen_ai.usage.cache_read.input_tokens",
+                        "gen_ai.usage.input_tokens",
+                        "gen_ai.usage.output_tokens",
+                        "gen_ai.usage.reasoning.output_tokens",
+                    ],
+                },
+            }
+        )["stream" if stream else "invoke"]
+    )
     chat_keys = keys["llamaindex"][s.OP_CHAT]
     assert s.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS in chat_keys
     assert (s.GEN_AI_REQUEST_STREAM in chat_keys) is stream

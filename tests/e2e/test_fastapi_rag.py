@@ -7,12 +7,6 @@ for ``/ask-llamaindex`` (HTTP server span -> query -> retrieval (embeddings), sy
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,90 +17,13 @@ pytest.importorskip("uvicorn")
 pytest.importorskip("opentelemetry.instrumentation.httpx")
 
 import httpx
+from fastapi_rag_app import LI_QUESTION, QUESTION, pipeline, run_app, tree
+from inline_snapshot import snapshot
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from otlp_receiver import Received, otlp_receiver
 
 from genai_trace_core import semconv
 from genai_trace_core.testing import OTelHarness
-
-ROOT = Path(__file__).resolve().parents[2]
-APP = ROOT / "examples" / "fastapi_rag" / "app.py"
-TIKTOKEN_CACHE = ROOT.parent / "shared" / "tiktoken-cache"
-QUESTION = "How long do I have to return an item?"
-LI_QUESTION = "How much does express shipping cost?"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, log.read_text()
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"the app did not start in 60s:\n{log.read_text()}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)  # uvicorn's graceful shutdown, then providers flush
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-def _run_app(tmp_path: Path, endpoint: str, client_calls: Any) -> None:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "GENAI_TRACE_"))}
-    env.pop("OPENAI_API_KEY", None)
-    env.update(
-        OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
-        OTEL_SERVICE_NAME="fastapi-rag-e2e",
-        OTEL_BSP_SCHEDULE_DELAY="100",
-        OTEL_BLRP_SCHEDULE_DELAY="100",
-        OTEL_METRIC_EXPORT_INTERVAL="60000",
-        PYTHONHASHSEED="0",
-    )
-    if "TIKTOKEN_CACHE_DIR" not in env and TIKTOKEN_CACHE.is_dir():
-        env["TIKTOKEN_CACHE_DIR"] = str(TIKTOKEN_CACHE)
-    log = tmp_path / "app.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, str(APP), "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_ready(f"http://127.0.0.1:{port}", proc, log)
-            client_calls(f"http://127.0.0.1:{port}")
-        finally:
-            _stop(proc)
-    assert proc.returncode == 0, log.read_text()
-    assert "Traceback" not in log.read_text(), log.read_text()
-
-
-def _tree(spans: list[dict[str, Any]], parent: str | None, concurrent: bool = False) -> list[Any]:
-    """Children in start order, except under RunnableParallel: it runs its branches on a thread
-    pool, so they may start in either order and are compared in name order."""
-    children = sorted((s for s in spans if s["parent_id"] == parent), key=lambda s: s["start"])
-    rows = [
-        [s["name"], _tree(spans, s["span_id"], s["name"].startswith("RunnableParallel"))]
-        for s in children
-    ]
-    return sorted(rows, key=str) if concurrent else rows
 
 
 def test_one_trace_spans_client_server_and_rag_pipeline_with_attribution_and_feedback(
@@ -142,7 +59,7 @@ def test_one_trace_spans_client_server_and_rag_pipeline_with_attribution_and_fee
             HTTPXClientInstrumentor.uninstrument_client(client)
 
     with otlp_receiver() as (endpoint, received):
-        _run_app(tmp_path, endpoint, calls)
+        run_app(tmp_path, endpoint, calls)
         _check(otel, received, client_ids[0], answers[0])
         _check_llamaindex(otel, received, client_ids[1], answers[1])
 
@@ -168,24 +85,176 @@ def _check(
             ["StrOutputParser", []],
         ],
     ]
-    assert _tree(spans, None) == [["ask-client", [["POST", [["POST /ask", [workflow]]]]]]]
+    assert tree(spans, None) == [["ask-client", [["POST", [["POST /ask", [workflow]]]]]]]
     [server] = [s for s in remote if s["name"] == "POST /ask"]
     assert (answer["trace_id"], answer["span_id"]) == (trace_id, server["span_id"])
     assert server["parent_id"] != client_span_id  # the httpx client span sits in between
-    genai = [s for s in remote if semconv.GEN_AI_OPERATION_NAME in s["attributes"]]
-    assert {s["attributes"][semconv.GEN_AI_OPERATION_NAME] for s in genai} == {
-        "invoke_workflow",
-        "retrieval",
-        "embeddings",
-        "chat",
-    }
-    for s in genai:
-        a = s["attributes"]
-        assert (a[semconv.USER_ID], a[semconv.TENANT_ID], a[semconv.FEATURE]) == (
-            "u-42",
-            "acme",
-            "support-ask",
-        ), s["name"]
+    # every span of the pipeline whole, attribution headers included
+    assert pipeline(remote) == snapshot(
+        [
+            {
+                "name": "invoke_workflow support_rag",
+                "kind": "INTERNAL",
+                "parent": None,
+                "attributes": {
+                    "gen_ai.operation.name": "invoke_workflow",
+                    "gen_ai.workflow.name": "support_rag",
+                    "genai_trace.feature": "support-ask",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "support_rag",
+                    "genai_trace.tenant.id": "acme",
+                    "user.id": "u-42",
+                },
+            },
+            {
+                "name": "RunnableParallel<context,question>",
+                "kind": "INTERNAL",
+                "parent": 0,
+                "attributes": {
+                    "genai_trace.feature": "support-ask",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "RunnableParallel<context,question>",
+                    "genai_trace.run.type": "chain",
+                    "genai_trace.tenant.id": "acme",
+                    "user.id": "u-42",
+                },
+            },
+            {
+                "name": "RunnablePassthrough",
+                "kind": "INTERNAL",
+                "parent": 1,
+                "attributes": {
+                    "genai_trace.feature": "support-ask",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "RunnablePassthrough",
+                    "genai_trace.run.type": "chain",
+                    "genai_trace.tenant.id": "acme",
+                    "user.id": "u-42",
+                },
+            },
+            {
+                "name": "RunnableSequence",
+                "kind": "INTERNAL",
+                "parent": 1,
+                "attributes": {
+                    "genai_trace.feature": "support-ask",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "RunnableSequence",
+                    "genai_trace.run.type": "chain",
+                    "genai_trace.tenant.id": "acme",
+                    "user.id": "u-42",
+                },
+            },
+            {
+                "name": "retrieval InMemoryVectorStore",
+                "kind": "CLIENT",
+                "parent": 3,
+                "attributes": {
+                    "gen_ai.data_source.id": "InMemoryVectorStore",
+                    "gen_ai.operation.name": "retrieval",
+                    "gen_ai.retrieval.top_k": 2,
+                    "genai_trace.documents.count": 2,
+                    "genai_trace.feature": "support-ask",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "VectorStoreRetriever",
+                    "genai_trace.run.tags": ["InMemoryVectorStore", "KeywordEmbeddings"],
+                    "genai_trace.tenant.id": "acme",
+                    "user.id": "u-42",
+                },
+            },
+            {
+                "name": "embeddings text-embedding-3-small",
+                "kind": "CLIENT",
+                "parent": 4,
+                "attributes": {
+                    "gen_ai.embeddings.dimension.count": 64,
+                    "gen_ai.operation.name": "embeddings",
+                    "gen_ai.provider.name": "openai",
+                    "gen_ai.request.model": "text-embedding-3-small",
+                    "gen_ai.usage.input_tokens": 10,
+                    "genai_trace.cost.input_usd": 2e-07,
+                    "genai_trace.cost.source": "genai-prices",
+                    "genai_trace.cost.usd": 2e-07,
+                    "genai_trace.embeddings.input_count": 1,
+                    "genai_trace.feature": "support-ask",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.tenant.id": "acme",
+                    "genai_trace.usage.estimator": "cl100k_base",
+                    "genai_trace.usage.source": "estimated",
+                    "user.id": "u-42",
+                },
+            },
+            {
+                "name": "format_docs",
+                "kind": "INTERNAL",
+                "parent": 3,
+                "attributes": {
+                    "genai_trace.feature": "support-ask",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "format_docs",
+                    "genai_trace.run.type": "chain",
+                    "genai_trace.tenant.id": "acme",
+                    "user.id": "u-42",
+                },
+            },
+            {
+                "name": "support-answer",
+                "kind": "INTERNAL",
+                "parent": 0,
+                "attributes": {
+                    "genai_trace.feature": "support-ask",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "support-answer",
+                    "genai_trace.run.type": "prompt",
+                    "genai_trace.tenant.id": "acme",
+                    "user.id": "u-42",
+                },
+            },
+            {
+                "name": "chat gpt-4o-mini",
+                "kind": "CLIENT",
+                "parent": 0,
+                "attributes": {
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.prompt.name": "support-answer",
+                    "gen_ai.provider.name": "openai",
+                    "gen_ai.request.max_tokens": 256,
+                    "gen_ai.request.model": "gpt-4o-mini",
+                    "gen_ai.request.temperature": 0.0,
+                    "gen_ai.response.finish_reasons": ["stop"],
+                    "gen_ai.response.id": "chatcmpl-91c67fe45cdee8b1",
+                    "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+                    "gen_ai.usage.cache_read.input_tokens": 0,
+                    "gen_ai.usage.input_tokens": 103,
+                    "gen_ai.usage.output_tokens": 13,
+                    "gen_ai.usage.reasoning.output_tokens": 0,
+                    "genai_trace.cost.cache_read_usd": 0.0,
+                    "genai_trace.cost.input_usd": 1.545e-05,
+                    "genai_trace.cost.output_usd": 7.8e-06,
+                    "genai_trace.cost.source": "genai-prices",
+                    "genai_trace.cost.usd": 2.325e-05,
+                    "genai_trace.feature": "support-ask",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.tenant.id": "acme",
+                    "genai_trace.usage.source": "provider",
+                    "user.id": "u-42",
+                },
+            },
+            {
+                "name": "StrOutputParser",
+                "kind": "INTERNAL",
+                "parent": 0,
+                "attributes": {
+                    "genai_trace.feature": "support-ask",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "StrOutputParser",
+                    "genai_trace.run.type": "parser",
+                    "genai_trace.tenant.id": "acme",
+                    "user.id": "u-42",
+                },
+            },
+        ]
+    )
     [feedback] = [r for r in received.logs if r["event_name"] == semconv.EVENT_EVALUATION_RESULT]
     assert (feedback["trace_id"], feedback["span_id"]) == (trace_id, server["span_id"])
     assert feedback["attributes"] == {
@@ -215,24 +284,104 @@ def _check_llamaindex(
             ["CompactAndRefine.synthesize", [["chat gpt-4o-mini", []]]],
         ],
     ]
-    assert _tree(spans, None) == [
+    assert tree(spans, None) == [
         ["ask-llamaindex-client", [["POST", [["POST /ask-llamaindex", [query]]]]]]
     ]
     [server] = [s for s in remote if s["name"] == "POST /ask-llamaindex"]
     assert (answer["trace_id"], answer["span_id"]) == (trace_id, server["span_id"])
-    genai = [s for s in remote if semconv.GEN_AI_OPERATION_NAME in s["attributes"]]
-    assert sorted(s["attributes"][semconv.GEN_AI_OPERATION_NAME] for s in genai) == [
-        "chat",
-        "embeddings",
-        "retrieval",
-    ]
-    for s in genai:
-        a = s["attributes"]
-        assert (a[semconv.USER_ID], a[semconv.TENANT_ID], a[semconv.FEATURE]) == (
-            "u-42",
-            "acme",
-            "support-ask",
-        ), s["name"]
-    [chat] = [s for s in genai if s["name"] == "chat gpt-4o-mini"]
-    assert chat["attributes"][semconv.USAGE_SOURCE] == "provider"
-    assert chat["attributes"][semconv.COST_USD] > 0
+    # every span of the pipeline whole, attribution headers included
+    assert pipeline(remote) == snapshot(
+        [
+            {
+                "name": "RetrieverQueryEngine.query",
+                "kind": "INTERNAL",
+                "parent": None,
+                "attributes": {
+                    "genai_trace.feature": "support-ask",
+                    "genai_trace.framework": "llama_index",
+                    "genai_trace.run.name": "RetrieverQueryEngine.query",
+                    "genai_trace.run.type": "query",
+                    "genai_trace.tenant.id": "acme",
+                    "user.id": "u-42",
+                },
+            },
+            {
+                "name": "retrieval support-docs",
+                "kind": "CLIENT",
+                "parent": 0,
+                "attributes": {
+                    "gen_ai.data_source.id": "support-docs",
+                    "gen_ai.operation.name": "retrieval",
+                    "gen_ai.retrieval.top_k": 2,
+                    "genai_trace.documents.count": 2,
+                    "genai_trace.feature": "support-ask",
+                    "genai_trace.framework": "llama_index",
+                    "genai_trace.tenant.id": "acme",
+                    "user.id": "u-42",
+                },
+            },
+            {
+                "name": "embeddings text-embedding-3-small",
+                "kind": "CLIENT",
+                "parent": 1,
+                "attributes": {
+                    "gen_ai.embeddings.dimension.count": 64,
+                    "gen_ai.operation.name": "embeddings",
+                    "gen_ai.provider.name": "openai",
+                    "gen_ai.request.model": "text-embedding-3-small",
+                    "gen_ai.usage.input_tokens": 7,
+                    "genai_trace.cost.input_usd": 1.4e-07,
+                    "genai_trace.cost.source": "genai-prices",
+                    "genai_trace.cost.usd": 1.4e-07,
+                    "genai_trace.embeddings.input_count": 1,
+                    "genai_trace.feature": "support-ask",
+                    "genai_trace.framework": "llama_index",
+                    "genai_trace.tenant.id": "acme",
+                    "genai_trace.usage.estimator": "cl100k_base",
+                    "genai_trace.usage.source": "estimated",
+                    "user.id": "u-42",
+                },
+            },
+            {
+                "name": "CompactAndRefine.synthesize",
+                "kind": "INTERNAL",
+                "parent": 0,
+                "attributes": {
+                    "genai_trace.documents.count": 2,
+                    "genai_trace.feature": "support-ask",
+                    "genai_trace.framework": "llama_index",
+                    "genai_trace.run.name": "CompactAndRefine.synthesize",
+                    "genai_trace.run.type": "synthesize",
+                    "genai_trace.tenant.id": "acme",
+                    "user.id": "u-42",
+                },
+            },
+            {
+                "name": "chat gpt-4o-mini",
+                "kind": "CLIENT",
+                "parent": 3,
+                "attributes": {
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.provider.name": "openai",
+                    "gen_ai.request.model": "gpt-4o-mini",
+                    "gen_ai.response.finish_reasons": ["stop"],
+                    "gen_ai.response.id": "chatcmpl-0000",
+                    "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+                    "gen_ai.usage.cache_read.input_tokens": 0,
+                    "gen_ai.usage.input_tokens": 168,
+                    "gen_ai.usage.output_tokens": 12,
+                    "gen_ai.usage.reasoning.output_tokens": 0,
+                    "genai_trace.cost.cache_read_usd": 0.0,
+                    "genai_trace.cost.input_usd": 2.52e-05,
+                    "genai_trace.cost.output_usd": 7.2e-06,
+                    "genai_trace.cost.source": "genai-prices",
+                    "genai_trace.cost.usd": 3.24e-05,
+                    "genai_trace.feature": "support-ask",
+                    "genai_trace.framework": "llama_index",
+                    "genai_trace.tenant.id": "acme",
+                    "genai_trace.usage.source": "provider",
+                    "user.id": "u-42",
+                },
+            },
+        ]
+    )

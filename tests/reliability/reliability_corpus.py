@@ -5,7 +5,18 @@ from __future__ import annotations
 
 POSITIVE: dict[str, list[str]] = {
     "email": ["jane.doe@example.com", "ops-team+alerts@sub.example.org"],
-    "phone": ["+1 415 555 0132", "(415) 555-0199", "+44 20 7946 0958", "415-555-0123"],
+    "phone": [
+        "+1 415 555 0132",
+        "(415) 555-0199",
+        "+44 20 7946 0958",
+        "415-555-0123",
+        # national formats: UK, FR, DE, NL, US without separators
+        "020 7946 0958",
+        "06 12 34 56 78",
+        "030 12345678",
+        "020 123 4567",
+        "4155550132",
+    ],
     "card": [
         "4111 1111 1111 1111",
         "5555555555554444",

@@ -13,6 +13,8 @@ from typing import Any
 from opentelemetry import context as otel_context
 
 from genai_trace_core import Operation, OperationKind, Telemetry
+
+# internal: a run and its context key, to check what stays current after random sequences
 from genai_trace_core.lifecycle._context import RUN_KEY  # the context key of an activated run
 from genai_trace_core.lifecycle._run import Run
 from genai_trace_core.testing import OTelHarness

@@ -107,6 +107,20 @@ start = st.tuples(
     st.sampled_from(ODD),
     st.integers(0, 6),  # operation variant
     st.sampled_from([None, None, None, -1, "t", 2**80, 1.5]),  # start_time_ns
+    st.booleans(),  # root: the framework reports no parent
+)
+# A framework's batch: every item's root starts (activated) before any runs, in one context.
+batch = st.tuples(
+    st.just("batch"),
+    st.lists(ids, min_size=2, max_size=5, unique_by=repr),
+    st.sampled_from(KINDS),
+)
+# A chain of runs whose middle ancestors end first, top-down, while its top (the root, still
+# open) and its deepest run stay open: ending the root must still reach the deepest.
+ancestors_first = st.tuples(
+    st.just("ancestors_first"),
+    st.lists(ids, min_size=4, max_size=7, unique_by=repr),
+    st.booleans(),  # activate
 )
 end = st.tuples(
     st.just("end"), any_id, st.sampled_from(OUTCOMES), st.sampled_from([None, None, -5, "t"])
@@ -117,7 +131,9 @@ event = st.tuples(st.just("event"), any_id, st.sampled_from(ODD))
 attrs = st.tuples(st.just("attrs"), any_id, st.sampled_from(ODD))
 link = st.tuples(st.just("link"), any_id, maybe_parent)
 sweep = st.tuples(st.just("sweep"), st.booleans())
-local = st.one_of(start, start, end, end, fail, chunk, event, attrs, link, sweep)
+local = st.one_of(
+    start, start, end, end, fail, chunk, event, attrs, link, sweep, batch, ancestors_first
+)
 action = st.one_of(
     local,
     local,
@@ -165,9 +181,17 @@ class Driver:
         t = self.telemetry
         name = act[0]
         if name == "start":
-            _, rid, parent, kind, activate, stream, odd, variant, t0 = act
+            _, rid, parent, kind, activate, stream, odd, variant, t0, root = act
             op = _operation(kind, stream, odd, variant)
-            t.start(rid, op, parent_run_id=parent, activate=activate, start_time_ns=t0)
+            t.start(rid, op, parent_run_id=parent, activate=activate, start_time_ns=t0, root=root)
+        elif name == "batch":
+            self._batch(act[1], act[2])
+        elif name == "ancestors_first":
+            chain, activate = act[1], act[2]
+            for parent, rid in zip([None, *chain], chain, strict=False):
+                t.start(rid, Operation(OperationKind.STEP), parent_run_id=parent, activate=activate)
+            for rid in chain[1:-1]:
+                t.end(rid)
         elif name == "end":
             t.end(act[1], act[2], end_time_ns=act[3])
         elif name == "fail":
@@ -184,6 +208,18 @@ class Driver:
             if act[1]:
                 self.harness.clock.advance(61 * 10**9)
             t.sweep()
+
+    def _batch(self, rids: list[Any], kind: OperationKind) -> None:
+        """Start the roots; none may nest under another: they share the parent the first got."""
+        t = self.telemetry
+        fresh = [rid for rid in rids if not t.is_open(rid)]
+        for rid in rids:
+            t.start(rid, Operation(kind, name="item"), activate=True, root=True)
+        runs = [t._registry.get(rid) for rid in fresh]
+        spans = [r.span for r in runs if r is not None and r.span is not None]
+        ours = {s.get_span_context().span_id for s in spans}
+        parents = {s.parent.span_id if s.parent else None for s in spans}  # type: ignore[attr-defined]
+        assert len(parents) <= 1 and not parents & ours, "a batch root nested in a sibling"
 
 
 def check_sequence(actions: list[tuple[Any, ...]], finish: Callable[[Telemetry], None]) -> None:

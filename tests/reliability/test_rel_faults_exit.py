@@ -30,6 +30,8 @@ from genai_trace_core import (
     configure,
     semconv,
 )
+
+# internal: the guarded processor and the exporter-log filter configure() installs
 from genai_trace_core.export._guarded import GuardedBatchSpanProcessor
 from genai_trace_core.export._quiet import _quiet
 

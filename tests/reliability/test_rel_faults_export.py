@@ -36,6 +36,8 @@ from genai_trace_core import (
     Telemetry,
     semconv,
 )
+
+# internal: the drop counter and the guarded processor configure() builds, driven directly
 from genai_trace_core.export._drops import DroppedSpans
 from genai_trace_core.export._guarded import GuardedBatchSpanProcessor
 

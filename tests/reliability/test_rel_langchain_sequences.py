@@ -192,6 +192,14 @@ actions_local = st.one_of(
     ),
     st.tuples(st.just("retry"), rid, st.sampled_from(RETRY_STATES)),
     st.tuples(st.just("custom"), rid, st.sampled_from(["evt", None, object()]), odd),
+    # batch/generate: every item's root starts before any runs; stream roots' placeholder input
+    st.tuples(
+        st.just("batch"),
+        st.lists(rid, min_size=2, max_size=4, unique_by=id),
+        st.sampled_from(["chain", "chat", "stream"]),
+    ),
+    # a parent ending before its child, the root still open
+    st.tuples(st.just("ancestors_first"), st.lists(rid, min_size=4, max_size=6, unique_by=id)),
 )
 action = st.one_of(
     actions_local,
@@ -214,7 +222,19 @@ class Driver(Hops):
     def apply(self, act: tuple[Any, ...]) -> None:
         h = self.handler
         name, run_id = act[0], act[1]
-        if name.endswith("_start"):
+        if name == "batch":
+            for item in run_id:
+                if act[2] == "chat":
+                    h.on_chat_model_start({}, [[HumanMessage("hi")]], run_id=item)
+                else:
+                    inputs = {"input": ""} if act[2] == "stream" else {"q": "x"}
+                    h.on_chain_start({}, inputs, run_id=item, name="item")
+        elif name == "ancestors_first":
+            for parent_id, item in zip([None, *run_id], run_id, strict=False):
+                h.on_chain_start({}, {"q": "x"}, run_id=item, parent_run_id=parent_id)
+            for item in run_id[1:-1]:
+                h.on_chain_end({}, run_id=item)
+        elif name.endswith("_start"):
             _, _, parent_id, tags, metadata, serialized, *rest = act
             kw: dict[str, Any] = {
                 "run_id": run_id,

@@ -58,10 +58,29 @@ def queries() -> Iterator[Query]:
                 yield Query(path.name, panel["title"], panel["type"], source, target)
 
 
+def all_values() -> dict[str, str]:
+    """Each dashboard variable's value under "All" (its allValue), as the dashboards define it."""
+    out: dict[str, str] = {}
+    for path in dashboard_files():
+        for variable in load(path).get("templating", {}).get("list", []):
+            value = variable.get("allValue", ".*")
+            assert out.setdefault(variable["name"], value) == value, variable["name"]
+    return out
+
+
+def with_all_selected(expr: str) -> str:
+    """``expr`` with every multi-value variable set to "All" (its allValue)."""
+    values = all_values()
+    return re.sub(
+        r"\$\{?(\w+)(:regex)?\}?",
+        lambda m: values[m.group(1)] if m.group(1) in values else m.group(0),
+        expr,
+    )
+
+
 def runnable_promql(expr: str) -> str:
     for macro, value in MACROS.items():
         expr = expr.replace(macro, value)
-    # Multi-value variables with "All" become the allValue ".*".
-    expr = re.sub(r"\$\{?(service|provider|model)(:regex)?\}?", ".*", expr)
+    expr = with_all_selected(expr)
     assert "$" not in expr, f"unsubstituted variable in {expr}"
     return expr

@@ -28,7 +28,11 @@ def binary(name: str) -> str:
     """Path of ``name`` on PATH, or skip the test with a reason naming the package to install."""
     found = shutil.which(name)
     if found is None:
-        package = "prometheus-alertmanager" if name == "amtool" else "prometheus"
+        package = (
+            "prometheus-alertmanager"
+            if "alertmanager" in name or name == "amtool"
+            else "prometheus"
+        )
         pytest.skip(f"{name} not on PATH: apt-get install -y --no-install-recommends {package}")
     return found
 
@@ -60,3 +64,52 @@ def prometheus3_only_stripped(config: dict[str, Any]) -> dict[str, Any]:
         glob.pop(key, None)
     out["global"] = glob
     return out
+
+
+DEPRECATED_COMPONENTS = {
+    "otlphttp",
+    "spanmetrics",
+    "servicegraph",
+    "resourcedetection",
+    "hostmetrics",
+}
+
+
+def pipeline_errors(config: dict[str, Any]) -> list[str]:
+    """Every problem a collector would refuse at startup, or that would silently drop data."""
+    errors = []
+    connectors = set(config.get("connectors") or {})
+    pipelines = config["service"]["pipelines"]
+    used_as_exporter: set[str] = set()
+    used_as_receiver: set[str] = set()
+    for name, pipe in pipelines.items():
+        for kind, section in (
+            ("receivers", "receivers"),
+            ("processors", "processors"),
+            ("exporters", "exporters"),
+        ):
+            for comp in pipe.get(kind) or []:
+                defined = set(config.get(section) or {})
+                if kind != "processors":
+                    defined |= connectors
+                if comp not in defined:
+                    errors.append(f"{name}: {kind[:-1]} {comp!r} is not defined")
+        used_as_receiver |= set(pipe.get("receivers") or []) & connectors
+        used_as_exporter |= set(pipe.get("exporters") or []) & connectors
+        processors = pipe.get("processors") or []
+        if not processors or processors[0] != "memory_limiter":
+            errors.append(f"{name}: memory_limiter must be the first processor")
+        if processors and processors[-1] != "batch":
+            errors.append(f"{name}: batch must be the last processor")
+    for conn in connectors:
+        if conn not in used_as_exporter or conn not in used_as_receiver:
+            errors.append(
+                f"connector {conn!r} must be an exporter in one pipeline and a receiver in another"
+            )
+    for section in ("receivers", "processors", "exporters", "connectors", "extensions"):
+        for comp in config.get(section) or {}:
+            if comp.split("/")[0] in DEPRECATED_COMPONENTS or (
+                section == "exporters" and comp.split("/")[0] == "otlp"
+            ):
+                errors.append(f"{section}: {comp!r} uses a pre-v0.144 component name")
+    return errors

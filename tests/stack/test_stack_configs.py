@@ -10,18 +10,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from stack_support import STACK, load_yaml
+from stack_support import STACK, load_yaml, pipeline_errors
 
 COMPOSE = load_yaml(STACK / "compose.yaml")
 SERVICES: dict[str, Any] = COMPOSE["services"]
 OTELCOL_DIR = STACK / "otelcol"
-DEPRECATED_COMPONENTS = {
-    "otlphttp",
-    "spanmetrics",
-    "servicegraph",
-    "resourcedetection",
-    "hostmetrics",
-}
 
 
 def _env_file() -> dict[str, str]:
@@ -49,46 +42,6 @@ def collector_config(profile: str) -> dict[str, Any]:
         base, load_yaml(OTELCOL_DIR / f"tail-sampling-{profile}.yaml")
     )
     return merged
-
-
-def pipeline_errors(config: dict[str, Any]) -> list[str]:
-    """Every problem a collector would refuse at startup, or that would silently drop data."""
-    errors = []
-    connectors = set(config.get("connectors") or {})
-    pipelines = config["service"]["pipelines"]
-    used_as_exporter: set[str] = set()
-    used_as_receiver: set[str] = set()
-    for name, pipe in pipelines.items():
-        for kind, section in (
-            ("receivers", "receivers"),
-            ("processors", "processors"),
-            ("exporters", "exporters"),
-        ):
-            for comp in pipe.get(kind) or []:
-                defined = set(config.get(section) or {})
-                if kind != "processors":
-                    defined |= connectors
-                if comp not in defined:
-                    errors.append(f"{name}: {kind[:-1]} {comp!r} is not defined")
-        used_as_receiver |= set(pipe.get("receivers") or []) & connectors
-        used_as_exporter |= set(pipe.get("exporters") or []) & connectors
-        processors = pipe.get("processors") or []
-        if not processors or processors[0] != "memory_limiter":
-            errors.append(f"{name}: memory_limiter must be the first processor")
-        if processors and processors[-1] != "batch":
-            errors.append(f"{name}: batch must be the last processor")
-    for conn in connectors:
-        if conn not in used_as_exporter or conn not in used_as_receiver:
-            errors.append(
-                f"connector {conn!r} must be an exporter in one pipeline and a receiver in another"
-            )
-    for section in ("receivers", "processors", "exporters", "connectors", "extensions"):
-        for comp in config.get(section) or {}:
-            if comp.split("/")[0] in DEPRECATED_COMPONENTS or (
-                section == "exporters" and comp.split("/")[0] == "otlp"
-            ):
-                errors.append(f"{section}: {comp!r} uses a pre-v0.144 component name")
-    return errors
 
 
 # --- compose ---------------------------------------------------------------------------------
@@ -132,22 +85,6 @@ def test_only_grafana_and_otlp_ports_are_published_on_the_bind_address() -> None
             published[port.rsplit(":", 1)[1]] = name
             assert port.startswith("${STACK_BIND_ADDRESS:-127.0.0.1}:"), port
     assert published == {"3000": "grafana", "4317": "otel-collector", "4318": "otel-collector"}
-
-
-def test_services_have_memory_limits_healthchecks_and_named_volumes() -> None:
-    declared_volumes = set(COMPOSE["volumes"])
-    for name, service in SERVICES.items():
-        assert service["deploy"]["resources"]["limits"]["memory"], name
-        # The collector image is FROM scratch: no shell to probe with (documented in compose).
-        if name != "otel-collector":
-            assert service["healthcheck"]["test"][0] == "CMD", name
-        for volume in service.get("volumes", []):
-            source = volume.split(":")[0]
-            if source.startswith("."):
-                assert (STACK / source).exists(), f"{name}: {source} does not exist"
-            else:
-                assert source in declared_volumes, f"{name}: volume {source} not declared"
-    assert "health_check" in load_yaml(OTELCOL_DIR / "config.yaml")["service"]["extensions"]
 
 
 def test_collector_overlay_files_exist_for_both_tail_sampling_settings() -> None:
@@ -280,7 +217,10 @@ def test_redaction_masks_emails_keys_and_card_numbers_and_keeps_ordinary_text() 
         "Mail <redacted:email>, key <redacted:key>, AWS <redacted:key>, card <redacted:card>, "
         "header <redacted:key>"
     )
-    ordinary = "Order 12345 shipped on 2026-11-22 to room 42; cost $3.50 for gpt-4o-mini."
+    ordinary = (
+        "Order 12345 shipped on 2026-11-22 to room 42; cost $3.50 for gpt-4o-mini; "
+        "event at 1764979200000 ms (epoch milliseconds are 13 digits, not a card)."
+    )
     assert _redact(ordinary) == ordinary
 
 
@@ -320,11 +260,25 @@ def test_loki_uses_tsdb_schema_v13_with_structured_metadata() -> None:
     assert (schema["store"], schema["schema"]) == ("tsdb", "v13")
     assert loki["limits_config"]["allow_structured_metadata"] is True
     assert loki["auth_enabled"] is False
+    # A GenAI event's content (65,536 characters per message list, up to 4 UTF-8 bytes each)
+    # must fit; Loki's 64KB default refused it and the collector dropped the whole batch.
+    size = loki["limits_config"]["max_structured_metadata_size"]
+    assert size.endswith("MB") and int(size[:-2]) * 1024 * 1024 >= 65_536 * 4
+    assert loki["limits_config"]["max_line_size"] == size
+    # Retention lines up with Tempo's, so trace-to-logs links stay filled.
+    tempo = load_yaml(STACK / "tempo" / "tempo.yaml")["overrides"]["defaults"]
+    assert loki["limits_config"]["retention_period"] == tempo["compaction"]["block_retention"]
 
 
 def test_prometheus_promotes_resource_attributes_and_loads_the_rule_files() -> None:
     prom = load_yaml(STACK / "prometheus" / "prometheus.yml")
     assert "service.name" in prom["otlp"]["promote_resource_attributes"]
+    # Per-deploy attributes would start new series on every restart; they stay on target_info.
+    assert not {"service.instance.id", "host.name", "k8s.pod.name"} & set(
+        prom["otlp"]["promote_resource_attributes"]
+    )
+    # LangChain and LlamaIndex emit the same names from one process: the scope keeps them apart.
+    assert prom["otlp"]["promote_scope_metadata"] is True
     assert prom["rule_files"] == ["/etc/prometheus/rules/*.rules.yml"]
     assert "./prometheus:/etc/prometheus:ro" in SERVICES["prometheus"]["volumes"]
     [am] = prom["alerting"]["alertmanagers"]

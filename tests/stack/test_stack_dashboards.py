@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import re
 import subprocess
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import yaml
@@ -15,6 +19,7 @@ from stack_dashboard_queries import (
     panels,
     queries,
     runnable_promql,
+    with_all_selected,
 )
 from stack_support import STACK, binary, load_yaml
 
@@ -24,10 +29,12 @@ EXPECTED = {
     "model-comparison.json",
     "rag-agents.json",
     "errors.json",
+    "tenants.json",
+    "stack-health.json",
 }
 
 
-def test_the_five_dashboards_are_committed() -> None:
+def test_the_seven_dashboards_are_committed() -> None:
     assert {p.name for p in dashboard_files()} == EXPECTED
 
 
@@ -108,3 +115,60 @@ def test_every_dashboard_promql_parses_under_promtool(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _matches_empty(op: str, value: str) -> bool:
+    if op == "=":
+        return value == ""
+    if op == "=~":
+        return re.fullmatch(value, "") is not None
+    return True  # != and !~ match a stream without the label
+
+
+def loki_selector_errors(expr: str) -> list[str]:
+    """Loki refuses a stream selector in which every matcher matches the empty string."""
+    selector = re.match(r"\s*\{([^}]*)\}", expr)
+    if selector is None:
+        return [f"no stream selector in {expr}"]
+    matchers = re.findall(r'(\w+)\s*(=~|!~|!=|=)\s*"([^"]*)"', selector.group(1))
+    if not matchers or all(_matches_empty(op, value) for _, op, value in matchers):
+        return [f"every matcher matches the empty string: {selector.group(0)}"]
+    return []
+
+
+def test_every_loki_query_has_a_non_empty_matcher_with_all_selected() -> None:
+    loki_queries = [q for q in queries() if q.datasource["uid"] == "loki"]
+    assert loki_queries
+    for q in loki_queries:
+        assert loki_selector_errors(with_all_selected(q.expr)) == [], (q.dashboard, q.panel)
+    # The check catches the selector the Errors dashboard once shipped.
+    assert loki_selector_errors('{service_name=~".*"} | error_type != ""') != []
+
+
+def _explore_state(url: str) -> dict[str, Any]:
+    assert url.startswith("/explore?schemaVersion=1&panes="), url
+    state: dict[str, Any] = json.loads(unquote(url.split("panes=", 1)[1]))
+    return state
+
+
+def test_tenant_and_user_panels_link_to_their_traces_and_log_events() -> None:
+    dash = load(DASHBOARD_DIR / "tenants.json")
+    assert {v["name"] for v in dash["templating"]["list"]} >= {"tenant", "user"}
+    linked = 0
+    for panel in panels(dash):
+        links = (panel.get("fieldConfig") or {}).get("defaults", {}).get("links") or []
+        if panel["type"] == "row":
+            continue
+        assert len(links) == 2, panel["title"]
+        kinds = set()
+        for link in links:
+            [pane] = _explore_state(link["url"]).values()
+            [query] = pane["queries"]
+            kinds.add(query["datasource"]["uid"])
+            text = query.get("query") or query.get("expr")
+            assert "${__" in text, text  # filled in by Grafana from the clicked series or row
+            if query["datasource"]["uid"] == "loki":
+                assert loki_selector_errors(text) == []
+        assert kinds == {"tempo", "loki"}
+        linked += 1
+    assert linked >= 6

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
+from lifecycle_checks import Lifecycle, watch
 
 from genai_trace_core.testing import OTelHarness
 from genai_trace_langchain import OpenTelemetryCallbackHandler
+
+if TYPE_CHECKING:
+    from openai_wire import OpenAIWire
 
 
 @pytest.fixture
@@ -34,3 +40,29 @@ def instrumented(otel: OTelHarness) -> Iterator[Any]:
         yield inst
     finally:
         inst.uninstrument()
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[Any]:
+    """``clients(wire)`` -> (sync, async) httpx clients on the wire; all closed afterwards."""
+    opened: list[tuple[httpx.Client, httpx.AsyncClient]] = []
+
+    def make(wire: OpenAIWire) -> tuple[httpx.Client, httpx.AsyncClient]:
+        pair = (wire.client(), wire.async_client())
+        opened.append(pair)
+        return pair
+
+    yield make
+    for sync, async_ in opened:
+        sync.close()
+        await async_.aclose()
+
+
+@pytest.fixture
+def lifecycle(otel: OTelHarness) -> Iterator[Lifecycle]:
+    """Spans started vs ended on the harness provider, and OpenTelemetry's warnings and errors."""
+    life, handler = watch(otel)
+    try:
+        yield life
+    finally:
+        logging.getLogger("opentelemetry").removeHandler(handler)

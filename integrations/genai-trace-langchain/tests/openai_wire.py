@@ -1,7 +1,7 @@
 """A scripted OpenAI HTTP server for ``httpx.MockTransport``, answering in OpenAI's wire format.
 
-Used by ``test_openai_clients.py`` to drive langchain-openai's real ``ChatOpenAI`` and
-``OpenAIEmbeddings`` (and the real ``openai`` SDK under them) with no network.
+Used by the ``test_openai_*.py`` tests (via ``openai_clients``) to drive langchain-openai's real
+``ChatOpenAI`` and ``OpenAIEmbeddings`` (and the real ``openai`` SDK under them) with no network.
 """
 
 from __future__ import annotations

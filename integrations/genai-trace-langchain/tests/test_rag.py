@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
+from inline_snapshot import snapshot
 from langchain_core.documents import Document
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
@@ -11,7 +11,6 @@ from langchain_core.vectorstores import InMemoryVectorStore
 
 from genai_trace_core import semconv
 from genai_trace_core.testing import OTelHarness
-from genai_trace_core.testing import tree_shape as shape
 from genai_trace_langchain.testing import DeterministicEmbeddings, FakeChatOpenAI
 
 DOCS = [
@@ -47,70 +46,151 @@ def test_lcel_rag_is_one_trace_workflow_retrieval_embeddings_chat(
     answer = chain.invoke("What is the capital of France?")
     assert answer.startswith("Answer:")
 
-    tree = otel.tree()
     # RunnableParallel runs its branches on a thread pool: either may start first.
-    assert shape(tree, unordered=("RunnableParallel",)) == [
+    assert otel.snapshot_dicts(unordered=("RunnableParallel",)) == snapshot(
         [
-            "invoke_workflow rag",
-            "INTERNAL",
-            "UNSET",
-            [
-                [
-                    "RunnableParallel<context,question>",
-                    "INTERNAL",
-                    "UNSET",
-                    [
-                        ["RunnablePassthrough", "INTERNAL", "UNSET", []],
-                        [
-                            "RunnableSequence",
-                            "INTERNAL",
-                            "UNSET",
-                            [
-                                [
-                                    "retrieval InMemoryVectorStore",
-                                    "CLIENT",
-                                    "UNSET",
-                                    [
-                                        [
-                                            "embeddings text-embedding-3-small",
-                                            "CLIENT",
-                                            "UNSET",
-                                            [],
-                                        ],
-                                    ],
-                                ],
-                                ["format_docs", "INTERNAL", "UNSET", []],
-                            ],
-                        ],
-                    ],
-                ],
-                ["ChatPromptTemplate", "INTERNAL", "UNSET", []],
-                ["chat gpt-4o-mini", "CLIENT", "UNSET", []],
-                ["StrOutputParser", "INTERNAL", "UNSET", []],
-            ],
-        ],
-    ]
-    root = tree[0]
-    assert root["attributes"][semconv.GEN_AI_WORKFLOW_NAME] == "rag"
-    (sequence,) = [c for c in root["children"][0]["children"] if c["name"] == "RunnableSequence"]
-    retrieval = sequence["children"][0]
-    assert retrieval["attributes"][semconv.GEN_AI_RETRIEVAL_TOP_K] == 2
-    assert retrieval["attributes"][semconv.DOCUMENT_COUNT] == 2
-    emb = retrieval["children"][0]["attributes"]
-    assert emb[semconv.GEN_AI_PROVIDER_NAME] == "openai"
-    assert emb[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] == 64
-    assert emb[semconv.EMBEDDINGS_INPUT_COUNT] == 1
-    assert emb[semconv.USAGE_SOURCE] == semconv.USAGE_SOURCE_ESTIMATED
-    assert emb[semconv.USAGE_ESTIMATED_INPUT_TOKENS] > 0
-    chat = root["children"][2]["attributes"]
-    assert chat[semconv.GEN_AI_PROVIDER_NAME] == "openai"
-    assert chat[semconv.GEN_AI_REQUEST_MODEL] == "gpt-4o-mini"
-    assert chat[semconv.GEN_AI_RESPONSE_MODEL] == "gpt-4o-mini-2024-07-18"
-    assert chat[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ["stop"]
-    assert chat[semconv.GEN_AI_RESPONSE_ID].startswith("chatcmpl-")
-    assert chat[semconv.USAGE_SOURCE] == semconv.USAGE_SOURCE_PROVIDER
-    assert chat[semconv.COST_USD] > 0
-    assert root["children"][1]["attributes"][semconv.RUN_TYPE] == "prompt"
+            {
+                "name": "invoke_workflow rag",
+                "kind": "INTERNAL",
+                "parent": None,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.operation.name": "invoke_workflow",
+                    "gen_ai.workflow.name": "rag",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "rag",
+                },
+            },
+            {
+                "name": "RunnableParallel<context,question>",
+                "kind": "INTERNAL",
+                "parent": 0,
+                "status": "UNSET",
+                "attributes": {
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "RunnableParallel<context,question>",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "RunnablePassthrough",
+                "kind": "INTERNAL",
+                "parent": 1,
+                "status": "UNSET",
+                "attributes": {
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "RunnablePassthrough",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "RunnableSequence",
+                "kind": "INTERNAL",
+                "parent": 1,
+                "status": "UNSET",
+                "attributes": {
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "RunnableSequence",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "retrieval InMemoryVectorStore",
+                "kind": "CLIENT",
+                "parent": 3,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.data_source.id": "InMemoryVectorStore",
+                    "gen_ai.operation.name": "retrieval",
+                    "gen_ai.retrieval.top_k": 2,
+                    "genai_trace.documents.count": 2,
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "VectorStoreRetriever",
+                    "genai_trace.run.tags": ["InMemoryVectorStore", "DeterministicEmbeddings"],
+                },
+            },
+            {
+                "name": "embeddings text-embedding-3-small",
+                "kind": "CLIENT",
+                "parent": 4,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.embeddings.dimension.count": 64,
+                    "gen_ai.operation.name": "embeddings",
+                    "gen_ai.provider.name": "openai",
+                    "gen_ai.request.model": "text-embedding-3-small",
+                    "gen_ai.usage.input_tokens": 7,
+                    "genai_trace.cost.input_usd": 1.4e-07,
+                    "genai_trace.cost.source": "genai-prices",
+                    "genai_trace.cost.usd": 1.4e-07,
+                    "genai_trace.embeddings.input_count": 1,
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.usage.estimator": "cl100k_base",
+                    "genai_trace.usage.source": "estimated",
+                },
+            },
+            {
+                "name": "format_docs",
+                "kind": "INTERNAL",
+                "parent": 3,
+                "status": "UNSET",
+                "attributes": {
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "format_docs",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "ChatPromptTemplate",
+                "kind": "INTERNAL",
+                "parent": 0,
+                "status": "UNSET",
+                "attributes": {
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "ChatPromptTemplate",
+                    "genai_trace.run.type": "prompt",
+                },
+            },
+            {
+                "name": "chat gpt-4o-mini",
+                "kind": "CLIENT",
+                "parent": 0,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.provider.name": "openai",
+                    "gen_ai.request.max_tokens": 256,
+                    "gen_ai.request.model": "gpt-4o-mini",
+                    "gen_ai.request.temperature": 0.0,
+                    "gen_ai.response.finish_reasons": ["stop"],
+                    "gen_ai.response.id": "chatcmpl-abae826aaf6d808f",
+                    "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+                    "gen_ai.usage.cache_read.input_tokens": 0,
+                    "gen_ai.usage.input_tokens": 30,
+                    "gen_ai.usage.output_tokens": 7,
+                    "gen_ai.usage.reasoning.output_tokens": 0,
+                    "genai_trace.cost.cache_read_usd": 0.0,
+                    "genai_trace.cost.input_usd": 4.5e-06,
+                    "genai_trace.cost.output_usd": 4.2e-06,
+                    "genai_trace.cost.source": "genai-prices",
+                    "genai_trace.cost.usd": 8.7e-06,
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.usage.source": "provider",
+                },
+            },
+            {
+                "name": "StrOutputParser",
+                "kind": "INTERNAL",
+                "parent": 0,
+                "status": "UNSET",
+                "attributes": {
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "StrOutputParser",
+                    "genai_trace.run.type": "parser",
+                },
+            },
+        ]
+    )
     assert len({s["trace_id"] for s in otel.span_dicts()}) == 1
 
 
@@ -119,17 +199,63 @@ def test_hide_internal_spans_keeps_only_genai_spans_nested(
 ) -> None:
     handler = make_handler(hide_internal_spans=True)
     _rag_chain().invoke("capital?", config={"callbacks": [handler]})
-    assert shape(otel.tree()) == [
+    assert otel.snapshot_dicts() == snapshot(
         [
-            "invoke_workflow rag",
-            "INTERNAL",
-            "UNSET",
-            [
-                ["retrieval InMemoryVectorStore", "CLIENT", "UNSET", []],
-                ["chat gpt-4o-mini", "CLIENT", "UNSET", []],
-            ],
-        ],
-    ]
+            {
+                "name": "invoke_workflow rag",
+                "kind": "INTERNAL",
+                "parent": None,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.operation.name": "invoke_workflow",
+                    "gen_ai.workflow.name": "rag",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "rag",
+                },
+            },
+            {
+                "name": "retrieval InMemoryVectorStore",
+                "kind": "CLIENT",
+                "parent": 0,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.data_source.id": "InMemoryVectorStore",
+                    "gen_ai.operation.name": "retrieval",
+                    "genai_trace.documents.count": 2,
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "VectorStoreRetriever",
+                    "genai_trace.run.tags": ["InMemoryVectorStore", "DeterministicEmbeddings"],
+                },
+            },
+            {
+                "name": "chat gpt-4o-mini",
+                "kind": "CLIENT",
+                "parent": 0,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.provider.name": "openai",
+                    "gen_ai.request.max_tokens": 256,
+                    "gen_ai.request.model": "gpt-4o-mini",
+                    "gen_ai.request.temperature": 0.0,
+                    "gen_ai.response.finish_reasons": ["stop"],
+                    "gen_ai.response.id": "chatcmpl-3a5baa2168b5ee74",
+                    "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+                    "gen_ai.usage.cache_read.input_tokens": 0,
+                    "gen_ai.usage.input_tokens": 25,
+                    "gen_ai.usage.output_tokens": 2,
+                    "gen_ai.usage.reasoning.output_tokens": 0,
+                    "genai_trace.cost.cache_read_usd": 0.0,
+                    "genai_trace.cost.input_usd": 3.75e-06,
+                    "genai_trace.cost.output_usd": 1.2e-06,
+                    "genai_trace.cost.source": "genai-prices",
+                    "genai_trace.cost.usd": 4.95e-06,
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.usage.source": "provider",
+                },
+            },
+        ]
+    )
     assert handler.telemetry.open_count() == 0
 
 
@@ -145,7 +271,6 @@ def test_content_is_off_by_default_no_text_anywhere(otel: OTelHarness, make_hand
 def test_content_on_records_messages_query_and_documents(
     otel: OTelHarness, make_handler: Any
 ) -> None:
-    pytest.importorskip("genai_trace_core.content._capture")
     handler = make_handler(capture_mode="SPAN_ONLY")
     _rag_chain().invoke("What is the SECRET-QUESTION?", config={"callbacks": [handler]})
     spans = {s["name"]: s["attributes"] for s in otel.span_dicts()}

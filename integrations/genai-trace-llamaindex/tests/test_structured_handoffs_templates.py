@@ -126,7 +126,7 @@ async def test_agent_workflow_handoff_gives_each_agent_its_invoke_agent_span(
     ]
     bridge = instrumentor._handlers[0].bridge  # type: ignore[index]
     assert bridge.telemetry.open_count() == 0
-    assert (bridge._hidden, bridge._turns, bridge._structured) == ({}, {}, set())
+    assert (bridge.spans.entries, bridge.models.structured) == ({}, set())
 
 
 @pytest.mark.parametrize("capture", [CaptureMode.NO_CONTENT, CaptureMode.SPAN_ONLY])

@@ -9,11 +9,20 @@ from typing import Any
 
 import pytest
 
-from genai_trace_core import Operation, OperationKind, Outcome, attribution, semconv
+from genai_trace_core import (
+    Budget,
+    BudgetExceeded,
+    BudgetTracker,
+    Operation,
+    OperationKind,
+    Outcome,
+    attribution,
+    clear_prices,
+    semconv,
+    set_price,
+)
 from genai_trace_core import _budget as budget_module
-from genai_trace_core._budget import Budget, BudgetExceeded, BudgetTracker
 from genai_trace_core.testing import OTelHarness
-from genai_trace_core.usage._cost import clear_prices, set_price
 
 MODEL = "budget-test-model"  # $1 per 1k input tokens, $2 per 1k output tokens
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import types
 from collections.abc import Iterator
@@ -196,12 +197,43 @@ def test_price_of_an_unknown_model_or_inconsistent_counts_fails_with_a_message(
     assert "--cached <= --input" in capsys.readouterr().err
 
 
-def test_demo_explains_when_the_demo_module_is_missing(
+def test_demo_without_the_sdk_extra_prints_a_one_line_hint(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setitem(sys.modules, "genai_trace_core.cli._demo", None)  # import -> ModuleNotFound
-    assert main(["demo"]) == 1
-    assert "no demo module" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "opentelemetry.sdk", None)  # as if [sdk] was not installed
+    assert main(["demo"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("genai-trace demo: ") and err.count("\n") == 1
+    assert "pip install 'genai-trace-core[sdk]'" in err
+
+
+def test_demo_names_any_other_missing_module_with_the_install_hint(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = types.ModuleType("genai_trace_core.cli._demo")
+
+    def demo_main() -> int:
+        raise ModuleNotFoundError("No module named 'tiktoken'", name="tiktoken")
+
+    fake.main = demo_main  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "genai_trace_core.cli._demo", fake)
+    assert main(["demo"]) == 2
+    assert capsys.readouterr().err == (
+        "genai-trace demo: missing tiktoken: pip install 'genai-trace-core[sdk]'\n"
+    )
+
+
+def test_version_prints_the_installed_core_version_and_exits_0() -> None:
+    from genai_trace_core import __version__
+
+    done = subprocess.run(
+        [sys.executable, "-m", "genai_trace_core.cli._main", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (0, f"genai-trace (genai-trace-core) {__version__}\n")
 
 
 def test_demo_runs_the_demo_module_and_returns_its_exit_code(

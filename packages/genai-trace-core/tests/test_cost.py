@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from genai_trace_core import clear_prices, compute_cost, load_prices, set_price
 from genai_trace_core import semconv as S
 from genai_trace_core.records import Cost, Usage
 from genai_trace_core.usage import _cost
-from genai_trace_core.usage._cost import clear_prices, compute_cost, load_prices, set_price
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import contextvars
 from concurrent.futures import ThreadPoolExecutor
 
-from genai_trace_core.lifecycle._executor import ContextThreadPoolExecutor, with_current_context
+from genai_trace_core import ContextThreadPoolExecutor, with_current_context
 from genai_trace_core.testing import OTelHarness
 
 _VAR: contextvars.ContextVar[str] = contextvars.ContextVar("v", default="unset")

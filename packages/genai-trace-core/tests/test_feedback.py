@@ -8,8 +8,10 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.trace import SpanContext, TraceFlags
 
-from genai_trace_core import semconv
-from genai_trace_core._feedback import SCORE_BUCKETS, TraceIds, record_feedback, trace_ids
+from genai_trace_core import TraceIds, record_feedback, semconv, trace_ids
+
+# internal: the score buckets a feedback label is derived from are not a public name
+from genai_trace_core._feedback import SCORE_BUCKETS
 from genai_trace_core.testing import OTelHarness
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"

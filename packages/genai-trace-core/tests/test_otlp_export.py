@@ -24,7 +24,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.trace import SpanKind
 
 from genai_trace_core import semconv as S
-from genai_trace_core.export._configure import configure
+from genai_trace_core.export import configure
 
 _MESSAGES: dict[str, type[Message]] = {
     "/v1/traces": ExportTraceServiceRequest,

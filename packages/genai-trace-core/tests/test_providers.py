@@ -3,7 +3,10 @@ from __future__ import annotations
 import pytest
 
 from genai_trace_core import semconv as S
-from genai_trace_core.usage._providers import _resolve, prices_provider_id, resolve_provider
+from genai_trace_core.usage import resolve_provider
+
+# internal: the cached resolver behind resolve_provider and the genai-prices id it maps to
+from genai_trace_core.usage._providers import _resolve, prices_provider_id
 
 
 @pytest.mark.parametrize(
@@ -131,6 +134,6 @@ def test_every_mapped_genai_prices_id_exists_in_the_installed_table() -> None:
     from genai_prices.data_snapshot import get_snapshot
 
     ids = {p.id for p in get_snapshot().providers}
-    from genai_trace_core.usage._providers import _PRICES_IDS
+    from genai_trace_core.usage._providers import _PRICES_IDS  # internal: the mapping itself
 
     assert set(_PRICES_IDS.values()) <= ids

@@ -6,13 +6,11 @@ import time
 
 import pytest
 
-from genai_trace_core._settings import Settings
-from genai_trace_core.content._redact import (
-    REDACTION_FAILED,
-    builtin_redact,
-    redact,
-    redact_secret_text,
-)
+from genai_trace_core import Settings
+from genai_trace_core.content import builtin_redact, redact
+
+# internal: the failure marker and the secrets-only pass are not public names
+from genai_trace_core.content._redact import REDACTION_FAILED, redact_secret_text
 
 # Key-shaped fixtures are assembled at run time so no scanner mistakes this file for a leak.
 _A40 = "Ab3dEf6hIj" * 4

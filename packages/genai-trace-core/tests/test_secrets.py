@@ -8,12 +8,10 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from genai_trace_core.content._secrets import (
-    MAX_DEPTH_MARKER,
-    SECRET_MARKER,
-    is_secret_key,
-    scrub_secrets,
-)
+from genai_trace_core.content import is_secret_key, scrub_secrets
+
+# internal: the markers that replace a secret and a too-deep value are not public names
+from genai_trace_core.content._secrets import MAX_DEPTH_MARKER, SECRET_MARKER
 
 FAKE_KEY = "sk-proj-" + "Zx9Yw8Vu7T" * 4
 

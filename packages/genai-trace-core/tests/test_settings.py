@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from genai_trace_core import CaptureMode, semconv
+
+# internal: the env-var parsers behind get_settings() are not public names
 from genai_trace_core._settings import parse_capture_mode, settings_from_env
 
 

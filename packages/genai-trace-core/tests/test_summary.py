@@ -6,7 +6,7 @@ import pytest
 
 from genai_trace_core import Operation, OperationKind, Outcome, Usage, compute_cost, cost_summary
 from genai_trace_core.testing import OTelHarness
-from genai_trace_core.view._spanview import SpanView
+from genai_trace_core.view import SpanView
 
 
 def test_cost_summary_sums_inference_spans_per_model_and_skips_invocations(

@@ -14,6 +14,8 @@ import pytest
 from opentelemetry import context as otel_context
 
 from genai_trace_core import Operation, OperationKind, Outcome, semconv
+
+# internal: the context key provider instrumentations read, and the util-genai module we patch
 from genai_trace_core.lifecycle._suppress import SUPPRESS_LANGUAGE_MODEL_KEY, UTIL_GENAI_MODULE
 from genai_trace_core.testing import OTelHarness
 

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from genai_trace_core.records import Usage
-from genai_trace_core.usage import _tokens
-from genai_trace_core.usage._tokens import count_tokens, encoding_for_model, estimate_usage
+from genai_trace_core.usage import _tokens, count_tokens, encoding_for_model, estimate_usage
 
 CACHE = "/work/shared/tiktoken-cache"
 
@@ -139,6 +138,43 @@ def test_encoder_error_falls_back_to_heuristic(monkeypatch: pytest.MonkeyPatch) 
     assert count_tokens(["hello world"], "gpt-4") == (3, "heuristic")
 
 
+def test_an_estimate_encodes_a_bounded_number_of_characters_and_extrapolates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    encoded: list[int] = []
+
+    class PerFourChars:  # one token per 4 characters, recording what it was asked to read
+        def encode_ordinary(self, text: str) -> list[int]:
+            encoded.append(len(text))
+            return [0] * (len(text) // 4)
+
+    _tokens._reset_for_tests()
+    monkeypatch.setattr(_tokens, "_loader", lambda name: PerFourChars())
+    ten_mb = "abcd" * 2_500_000
+    count, estimator = count_tokens(["abcd" * 10, ten_mb, "efgh" * 1000], "gpt-4")
+    assert sum(encoded) == _tokens.MAX_ENCODED_CHARS  # not 10 MB
+    assert (count, estimator) == (10 + 2_500_000 + 1000, "cl100k_base")  # exact for this text
+    encoded.clear()
+    assert count_tokens(["abcd" * 100], "gpt-4") == (100, "cl100k_base")  # short: all read
+    assert encoded == [400]
+    usage = estimate_usage("gpt-4", [ten_mb])
+    assert (usage.input_tokens, usage.source) == (2_500_000, "estimated")
+
+
+def test_a_10_mb_prompt_is_estimated_in_milliseconds_with_the_real_encoding() -> None:
+    import time
+
+    prompt = "lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 180_000
+    count_tokens(["warm up"], "gpt-4o")  # load the encoding outside the measurement
+    t0 = time.perf_counter()
+    count, estimator = count_tokens([prompt], "gpt-4o")
+    elapsed = time.perf_counter() - t0
+    assert estimator == "o200k_base"
+    assert elapsed < 0.25  # reading all of it takes seconds
+    exact = count_tokens([prompt[: 57 * 200]], "gpt-4o")[0] * 900  # 200 sentences, read fully
+    assert abs(count - exact) / exact < 0.02
+
+
 def test_non_string_items_are_skipped() -> None:
     assert count_tokens(["hello world", None, 5, b"x"], "gpt-4") == (2, "cl100k_base")  # type: ignore[list-item]
 
@@ -147,7 +183,7 @@ def test_nothing_is_loaded_at_import_and_tiktoken_cache_dir_is_never_set(tmp_pat
     script = textwrap.dedent(
         """
         import os, sys
-        import genai_trace_core.usage._tokens as t
+        import genai_trace_core.usage._tokens as t  # internal: its encoder cache starts empty
         import genai_trace_core.usage  # the whole wing: normalise, cost, providers
         assert "tiktoken" not in sys.modules, "tiktoken imported at import time"
         assert "genai_prices" not in sys.modules, "genai_prices imported at import time"

@@ -3,7 +3,11 @@
 * :func:`trace_embeddings` returns a traced :class:`Embeddings` around any embeddings object.
 * While :class:`~genai_trace_langchain.LangChainInstrumentor` is active, ``embed_documents``,
   ``embed_query`` and their async forms of every ``Embeddings`` subclass (present and future)
-  are wrapped; uninstrument restores every original.
+  are wrapped (``_embeddings_patch``); uninstrument restores every original.
+
+A wrapped method is indistinguishable to its caller: any arguments (positional or keyword) pass
+through as they are, an iterator input reaches the model unconsumed, the result is returned as
+it is (numpy arrays included, never truth-tested) and exceptions propagate unchanged.
 
 A span is started by the outermost wrapped call only (``embed_query`` calling
 ``embed_documents``, a subclass calling ``super()``, ``aembed_*`` running ``embed_*`` in an
@@ -27,6 +31,7 @@ from genai_trace_core import (
     Telemetry,
     client_base_url,
     resolve_provider,
+    safe,
     server_from_url,
 )
 from genai_trace_langchain._mapping import FRAMEWORK
@@ -46,78 +51,136 @@ def _model_of(embeddings: Any) -> str | None:
     return None
 
 
-def _operation(embeddings: Any, texts: Sequence[str]) -> Operation:
-    model = _model_of(embeddings)
-    hint = type(embeddings).__name__.replace("Embeddings", "").replace("Embedding", "")
-    address, port = server_from_url(client_base_url(embeddings))
-    return Operation(
-        OperationKind.EMBEDDINGS,
-        provider=resolve_provider(hint.lower() or None, model),
-        request_model=model,
-        framework=FRAMEWORK,
-        estimate_input=lambda: list(texts),
-        server_address=address,
-        server_port=port,
-    )
+def _input_of(query: bool, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The texts argument however it was passed (positionally, or by the base class's name)."""
+    if args:
+        return args[0]
+    return kwargs.get("text" if query else "texts", _MISSING)
 
 
-def _outcome(result: Any, count: int) -> Outcome:
-    dim = None
-    if result:
-        first = result[0] if isinstance(result[0], (list, tuple)) else result
-        dim = len(first)
-    return Outcome(embedding_dimension=dim, embedding_input_count=count)
+_MISSING = object()
 
 
-def _texts(method: str, arg: Any) -> list[str]:
-    return [arg] if method.endswith("query") else list(arg)
+class _Call:
+    """One traced embed call. Reads the input only where it cannot change what the model sees:
+    a string or a list/tuple (never an iterator, which the model must get unconsumed)."""
+
+    __slots__ = ("count", "run_id", "telemetry")
+
+    def __init__(self, telemetry: Telemetry, embeddings: Any, query: bool, arg: Any) -> None:
+        self.telemetry = telemetry
+        self.run_id = object()
+        texts: Sequence[Any] | None = None
+        if query:
+            texts = [arg] if isinstance(arg, str) else None
+        elif isinstance(arg, (list, tuple)):
+            texts = arg
+        self.count = 1 if query else (len(texts) if texts is not None else None)
+        model = _model_of(embeddings)
+        hint = type(embeddings).__name__.replace("Embeddings", "").replace("Embedding", "")
+        address, port = server_from_url(client_base_url(embeddings))
+        op = Operation(
+            OperationKind.EMBEDDINGS,
+            provider=resolve_provider(hint.lower() or None, model),
+            request_model=model,
+            framework=FRAMEWORK,
+            estimate_input=None if texts is None else (lambda: _strings(texts)),
+            server_address=address,
+            server_port=port,
+        )
+        telemetry.start(self.run_id, op, activate=True)
+
+    @safe()
+    def end(self, result: Any) -> None:
+        dim, rows = _shape(result)
+        count = self.count if self.count is not None else rows
+        self.telemetry.end(
+            self.run_id, Outcome(embedding_dimension=dim, embedding_input_count=count)
+        )
+
+    def fail(self, error: BaseException) -> None:
+        self.telemetry.fail(self.run_id, error)  # core's entry points never raise
+
+
+def _strings(texts: Sequence[Any]) -> list[str]:
+    return [t for t in texts if isinstance(t, str)]
+
+
+def _shape(result: Any) -> tuple[int | None, int | None]:
+    """``(dimension, rows)`` of a vector or a list of vectors (lists, tuples, numpy arrays...),
+    without truth-testing it (``if array:`` raises for numpy)."""
+    try:
+        rows = len(result)
+        if rows == 0:
+            return None, 0
+        first = result[0]
+        if hasattr(first, "__len__"):
+            return len(first), rows
+        return rows, 1  # one vector of floats
+    except Exception:
+        return None, None
+
+
+def _begin(
+    get_telemetry: Callable[[], Telemetry | None],
+    embeddings: Any,
+    query: bool,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> _Call | None:
+    if _inside.get():
+        return None
+    telemetry = get_telemetry()
+    if telemetry is None:
+        return None
+    try:
+        return _Call(telemetry, embeddings, query, _input_of(query, args, kwargs))
+    except Exception:
+        return None  # never in the caller's way: the call runs untraced
 
 
 def _traced(
     method: str, fn: Callable[..., Any], get_telemetry: Callable[[], Telemetry | None]
 ) -> Any:
-    """Wrap ``fn`` (an unbound embed method) so the outermost call is an embeddings span."""
+    """Wrap ``fn`` (an unbound embed method) so the outermost call is an embeddings span. The
+    wrapper takes and passes on any arguments, returns what ``fn`` returns and raises what it
+    raises; ``functools.wraps`` keeps its name, docstring and ``inspect.signature``."""
+    query = method.endswith("query")
     if inspect.iscoroutinefunction(fn):
 
         @functools.wraps(fn)
-        async def awrapper(self: Any, arg: Any, *args: Any, **kwargs: Any) -> Any:
-            telemetry = get_telemetry()
-            if telemetry is None or _inside.get():
-                return await fn(self, arg, *args, **kwargs)
-            texts = _texts(method, arg)
-            run_id = object()
-            telemetry.start(run_id, _operation(self, texts), activate=True)
+        async def awrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            call = _begin(get_telemetry, self, query, args, kwargs)
+            if call is None:
+                return await fn(self, *args, **kwargs)
             token = _inside.set(True)
             try:
-                result = await fn(self, arg, *args, **kwargs)
+                result = await fn(self, *args, **kwargs)
             except BaseException as exc:
-                telemetry.fail(run_id, exc)
+                call.fail(exc)
                 raise
             finally:
                 _inside.reset(token)
-            telemetry.end(run_id, _outcome(result, len(texts)))
+            call.end(result)
             return result
 
         setattr(awrapper, _ORIGINAL, fn)
         return awrapper
 
     @functools.wraps(fn)
-    def wrapper(self: Any, arg: Any, *args: Any, **kwargs: Any) -> Any:
-        telemetry = get_telemetry()
-        if telemetry is None or _inside.get():
-            return fn(self, arg, *args, **kwargs)
-        texts = _texts(method, arg)
-        run_id = object()
-        telemetry.start(run_id, _operation(self, texts), activate=True)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        call = _begin(get_telemetry, self, query, args, kwargs)
+        if call is None:
+            return fn(self, *args, **kwargs)
         token = _inside.set(True)
         try:
-            result = fn(self, arg, *args, **kwargs)
+            result = fn(self, *args, **kwargs)
         except BaseException as exc:
-            telemetry.fail(run_id, exc)
+            call.fail(exc)
             raise
         finally:
             _inside.reset(token)
-        telemetry.end(run_id, _outcome(result, len(texts)))
+        call.end(result)
         return result
 
     setattr(wrapper, _ORIGINAL, fn)
@@ -156,15 +219,15 @@ class _TracedEmbeddings(Embeddings):
 
 def _call(traced: _TracedEmbeddings, method: str, arg: Any) -> Any:
     inner = getattr(traced.inner, method)
-    fn = _traced(method, lambda _self, a: inner(a), traced._get)
+    fn = _traced(method, lambda _self, *a, **k: inner(*a, **k), traced._get)
     return fn(traced.inner, arg)
 
 
 async def _acall(traced: _TracedEmbeddings, method: str, arg: Any) -> Any:
     inner = getattr(traced.inner, method)
 
-    async def call(_self: Any, a: Any) -> Any:
-        return await inner(a)
+    async def call(_self: Any, *a: Any, **k: Any) -> Any:
+        return await inner(*a, **k)
 
     return await _traced(method, call, traced._get)(traced.inner, arg)
 
@@ -181,69 +244,3 @@ def trace_embeddings(embeddings: Embeddings, *, handler: Any = None) -> Embeddin
     from genai_trace_langchain import _hook
 
     return _TracedEmbeddings(embeddings, _hook.telemetry_or_default)
-
-
-# --- automatic wrapping of every Embeddings subclass -----------------------------------------
-
-
-class _Patcher:
-    """Wraps the embed methods of every ``Embeddings`` subclass; restores them on ``unpatch``."""
-
-    def __init__(self) -> None:
-        self.patched: list[tuple[type, str, Any]] = []
-        self.get_telemetry: Callable[[], Telemetry | None] = lambda: None
-        self._had_init_subclass = False
-        self._orig_init_subclass: Any = None
-
-    def patch(self, get_telemetry: Callable[[], Telemetry | None]) -> None:
-        self.get_telemetry = get_telemetry
-        stack: list[type] = [Embeddings]
-        seen: set[type] = set()
-        while stack:
-            cls = stack.pop()
-            if cls in seen:
-                continue
-            seen.add(cls)
-            self.patch_class(cls)
-            stack.extend(cls.__subclasses__())
-        self._had_init_subclass = "__init_subclass__" in Embeddings.__dict__
-        self._orig_init_subclass = Embeddings.__dict__.get("__init_subclass__")
-        patcher = self
-
-        def init_subclass(cls: Any, /, **kwargs: Any) -> None:
-            super(Embeddings, cls).__init_subclass__(**kwargs)  # type: ignore[misc]
-            patcher.patch_class(cls)
-
-        hook: Any = classmethod(init_subclass)
-        Embeddings.__init_subclass__ = hook  # type: ignore[method-assign]
-
-    def patch_class(self, cls: type) -> None:
-        if cls is _TracedEmbeddings:
-            return
-        for method in _METHODS:
-            fn = cls.__dict__.get(method)
-            if (
-                fn is None
-                or hasattr(fn, _ORIGINAL)
-                or not callable(fn)
-                or getattr(fn, "__isabstractmethod__", False)
-            ):
-                continue
-            setattr(cls, method, _traced(method, fn, self._telemetry))
-            self.patched.append((cls, method, fn))
-
-    def _telemetry(self) -> Telemetry | None:
-        return self.get_telemetry()
-
-    def unpatch(self) -> None:
-        for cls, method, fn in reversed(self.patched):
-            setattr(cls, method, fn)
-        self.patched.clear()
-        if self._had_init_subclass:
-            Embeddings.__init_subclass__ = self._orig_init_subclass  # type: ignore[method-assign]
-        elif "__init_subclass__" in Embeddings.__dict__:
-            del Embeddings.__init_subclass__
-        self.get_telemetry = lambda: None
-
-
-PATCHER = _Patcher()

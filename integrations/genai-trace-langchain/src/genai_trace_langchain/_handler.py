@@ -39,6 +39,15 @@ def _error_of(error: BaseException) -> BaseException | str | None:
     return error
 
 
+def _is_stream_input(inputs: Any) -> bool:
+    """What ``Runnable.stream``/``astream`` (``_transform_stream_with_config``) report as the
+    inputs: ``{"input": ""}`` (compared without ``==`` on the user's objects)."""
+    if type(inputs) is not dict or len(inputs) != 1:
+        return False
+    value = inputs.get("input")
+    return type(value) is str and not value
+
+
 class OpenTelemetryCallbackHandler(BaseCallbackHandler):
     """Turns every LangChain/LangGraph run into a nested OpenTelemetry GenAI span.
 
@@ -94,7 +103,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
             serialized,
         )
         self._add_prompt(op, parent_run_id)
-        self.telemetry.start(run_id, op, parent_run_id=parent_run_id, activate=True)
+        self._start(run_id, op, parent_run_id)
 
     @safe()
     def on_llm_start(
@@ -117,7 +126,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
             serialized,
         )
         self._add_prompt(op, parent_run_id)
-        self.telemetry.start(run_id, op, parent_run_id=parent_run_id, activate=True)
+        self._start(run_id, op, parent_run_id)
 
     def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
         self.telemetry.chunk(run_id)  # core's entry points never raise
@@ -164,7 +173,15 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
                 self.telemetry.add_event(
                     parent_run_id, semconv.EVENT_RETRY, {semconv.EVENT_RETRY_ATTEMPT: attempt}
                 )
-        self.telemetry.start(run_id, op, parent_run_id=parent_run_id, activate=True)
+        # A streamed root (LangChain's stream/astream start it with a placeholder input; a
+        # LangGraph graph always runs as a stream, ``invoke`` included) runs its steps in copied
+        # contexts and hands chunks to the caller's loop in the caller's own context: made
+        # current there, it would adopt the caller's spans. Not activated.
+        stream_root = parent_run_id is None and (
+            _is_stream_input(inputs)
+            or (isinstance(metadata, dict) and metadata.get("ls_integration") == "langgraph")
+        )
+        self._start(run_id, op, parent_run_id, activate=not stream_root)
 
     @safe()  # the prompt map is ours: a bad run id must not raise from it
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
@@ -200,7 +217,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
             metadata=metadata,
             tags=tags,
         )
-        self.telemetry.start(run_id, op, parent_run_id=parent_run_id, activate=True)
+        self._start(run_id, op, parent_run_id)
 
     @safe()
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
@@ -231,7 +248,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         op = _mapping.retriever_operation(query, kwargs.get("name"), metadata, tags)
-        self.telemetry.start(run_id, op, parent_run_id=parent_run_id, activate=True)
+        self._start(run_id, op, parent_run_id)
 
     @safe()
     def on_retriever_end(self, documents: Sequence[Any], *, run_id: UUID, **kwargs: Any) -> None:
@@ -255,6 +272,15 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         )
 
     # --- internals -------------------------------------------------------------------------
+
+    def _start(
+        self, run_id: UUID, op: Operation, parent_run_id: UUID | None, activate: bool = True
+    ) -> None:
+        # ``root``: LangChain starts every item's root of a batch (``batch``, ``generate``) in the
+        # caller's context before running any; core keeps such roots siblings.
+        self.telemetry.start(
+            run_id, op, parent_run_id=parent_run_id, activate=activate, root=parent_run_id is None
+        )
 
     def _add_prompt(self, op: Operation, parent_run_id: UUID | None) -> None:
         prompt = self._prompts.take(parent_run_id)

@@ -90,7 +90,7 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         if _hook.env_disabled():
             return
         # LangChain is imported here, not at module import: the package imports without it.
-        from genai_trace_langchain._embeddings import PATCHER
+        from genai_trace_langchain._embeddings_patch import PATCHER
         from genai_trace_langchain._handler import OpenTelemetryCallbackHandler
 
         handler = OpenTelemetryCallbackHandler(
@@ -108,7 +108,7 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     @safe()
     def _uninstrument(self, **kwargs: Any) -> None:
-        from genai_trace_langchain._embeddings import PATCHER
+        from genai_trace_langchain._embeddings_patch import PATCHER
 
         _hook.set_active(None)
         PATCHER.unpatch()

@@ -18,6 +18,7 @@ from genai_trace_core import (
     ToolCallResponsePart,
     ToolDefinition,
 )
+from genai_trace_langchain._blocks import block_part
 
 _ROLES = {
     "human": "user",
@@ -63,6 +64,10 @@ def _parts(message: Any) -> list[Part]:
                 elif kind in ("reasoning", "thinking"):
                     text = block.get("reasoning") or block.get("thinking") or ""
                     parts.append(ReasoningPart(str(text)))
+                else:  # images, audio, files: described (modality, MIME type, size)
+                    part = block_part(block)
+                    if part is not None:
+                        parts.append(part)
     elif content:
         if getattr(message, "type", None) == "tool":
             parts.append(ToolCallResponsePart(content, getattr(message, "tool_call_id", None)))

@@ -1,9 +1,8 @@
 """Dispatcher spans and events -> core Telemetry calls (the state behind the dispatcher handlers).
 
-A dispatcher span that gets a span of ours is a core run keyed by its dispatcher span id;
-structural spans are *hidden* (no span; their children nest under the nearest traced ancestor,
-see :mod:`._base`). Model calls are in :mod:`._models`, workflows, agents and tools in
-:mod:`._agents`; this module routes the dispatcher's span enter/exit/drop between them.
+One :class:`Bridge` holds one index of open spans (:mod:`._index`) and two parts over it: model
+calls (:mod:`._model_calls`) and agent runs (:mod:`._agent_runs`). It routes the dispatcher's
+span enter/exit/drop to them; the dispatcher's events go straight to the model-call part.
 """
 
 from __future__ import annotations
@@ -11,144 +10,151 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from genai_trace_core import Outcome, semconv
-from genai_trace_llamaindex import _mapping as m
-from genai_trace_llamaindex._agents import AgentEvents
-from genai_trace_llamaindex._base import is_cancellation
-from genai_trace_llamaindex._classify import Role, split_span_id
-from genai_trace_llamaindex._models import ModelEvents
+from genai_trace_core import Operation, Outcome, Telemetry, semconv
+from genai_trace_llamaindex import _map_steps as m
+from genai_trace_llamaindex._agent_runs import AgentRuns
+from genai_trace_llamaindex._classify import Classifier, Role, split_span_id
+from genai_trace_llamaindex._index import OpenSpans, is_cancellation
+from genai_trace_llamaindex._model_calls import LLM_ROLES, ModelCalls
 from genai_trace_llamaindex._streaming import reparent_stream
 
 __all__ = ["Bridge", "is_cancellation"]
 
 
-class Bridge(ModelEvents, AgentEvents):
-    # --- dispatcher spans --------------------------------------------------------------------
+class Bridge:
+    """LlamaIndex's dispatcher spans as core runs: one index of open spans, a model-call part
+    and an agent-run part over it."""
+
+    def __init__(self, telemetry: Telemetry, *, verbose: bool = False) -> None:
+        self.telemetry = telemetry
+        self.classifier = Classifier()
+        self.spans = OpenSpans(telemetry, verbose)
+        self.models = ModelCalls(self.spans)
+        self.agents = AgentRuns(self.spans, self.classifier)
 
     def enter(
         self, id_: str, args: Mapping[str, Any], instance: Any, parent_id: str | None, tags: Any
     ) -> None:
-        structured = self._structured
+        structured = self.models.structured
         if structured and parent_id in structured:
             structured.add(id_)
+        spans = self.spans
         if instance is None:
-            if parent_id is not None and parent_id in self._workflows:
-                self._step(id_, args, parent_id, tags)
-            elif self.verbose:
-                self._verbose(id_, parent_id)
+            parent = spans.entries.get(parent_id) if parent_id is not None else None
+            if parent is not None and parent[0] is Role.WORKFLOW_RUN:
+                self.agents.step(id_, args, parent_id, parent[1], tags)  # type: ignore[arg-type]
             else:
-                self.hide(id_, parent_id)
+                spans.structural(id_, parent_id)
             return
-        head, method = split_span_id(id_)
+        _, method = split_span_id(id_)
         role = self.classifier.role(instance, method)
         if role is Role.NOISE:
+            parent = spans.entries.get(parent_id) if parent_id is not None else None
             if (
-                parent_id is not None
-                and parent_id in self._workflows
+                parent is not None
+                and parent[0] is Role.WORKFLOW_RUN
                 and self.classifier.is_workflow(instance)  # older cores: steps are bound methods
             ):
-                self._step(id_, args, parent_id, tags)
-            elif self.verbose:
-                self._verbose(id_, parent_id)
+                self.agents.step(id_, args, parent_id, parent[1], tags)  # type: ignore[arg-type]
             else:
-                self.hide(id_, parent_id)
-            return
-        if role is Role.LLM or role is Role.LLM_STREAM:
-            self._enter_llm(id_, instance, parent_id, role)
-            return
-        if role is Role.TOOL:
-            self._enter_tool(id_, args, instance, parent_id)
-            return
-        if role is Role.WORKFLOW_RUN:
-            self._enter_workflow(id_, args, instance, parent_id, tags)
-            return
-        # Named after the instance's class (older cores name the span after the class that
-        # defines the method, e.g. ``BaseQueryEngine``); aquery -> query: one name.
-        short = method[1:] if method[0] == "a" else method
-        head = f"{type(instance).__name__}.{short}"
-        if role is Role.QUERY:
-            op = m.step_operation(head, "query", query=args.get("str_or_query_bundle"))
-        elif role is Role.RETRIEVE:
-            op = m.retrieval_operation(instance, args.get("str_or_query_bundle"))
-        elif role is Role.SYNTHESIZE:
-            nodes = args.get("nodes")
-            op = m.step_operation(
-                head,
-                "synthesize",
-                query=args.get("query"),
-                attributes={semconv.DOCUMENT_COUNT: len(nodes)}
-                if isinstance(nodes, list)
-                else None,
-            )
-        else:  # Role.CHAT_ENGINE
-            op = m.step_operation(head, "chat_engine", query=args.get("message"))
-        self._start(id_, role, op, parent_id, True)
+                spans.structural(id_, parent_id)
+        elif role in LLM_ROLES:
+            self.models.enter(id_, role, instance, parent_id)
+        elif role is Role.TOOL:
+            self.agents.enter_tool(id_, args, instance, parent_id)
+        elif role is Role.WORKFLOW_RUN:
+            self.agents.enter_workflow(id_, args, instance, parent_id, tags)
+        else:
+            op = _component_operation(role, instance, method, args)
+            spans.start(id_, role, op, parent_id, True)
 
     def exit(self, id_: str, result: Any) -> None:
+        models = self.models
+        if models.structured:
+            models.structured.discard(id_)
+        entry = self.spans.entries.pop(id_, None)
+        if entry is not None and entry[0] in LLM_ROLES:
+            models.exit(id_, entry[0], entry[1], result)
+            return
+        if models.pending:
+            models.end_pending(id_, None)
+        if self.agents.tool_calls:
+            self.agents.tool_calls.pop(id_, None)
         tel = self.telemetry
-        if self._structured:
-            self._structured.discard(id_)
-        llm = self._llm.pop(id_, None)
-        if llm is not None:
-            self._exit_llm(id_, llm, result)
+        if entry is None:
+            tel.end(id_)  # a hidden span (a core link), or a run we did not index
             return
-        self._end_pending(id_, None)
-        if self._tool_calls:
-            self._tool_calls.pop(id_, None)
-        hidden = self._hidden
-        if id_ in hidden:
-            del hidden[id_]
-            return
-        role = self._open.pop(id_, None)
-        if role is None:
-            tel.end(id_)  # a core link (our dict was full) or a run we did not keep
-            return
+        role = entry[0]
         outcome: Outcome | None = None
         if role is Role.RETRIEVE:
             outcome = Outcome(documents=m.documents(result, tel.capture_content))
         elif role is Role.TOOL:
-            outcome = self._exit_tool(id_, result)
+            outcome = self.agents.exit_tool(id_, result)
             if outcome is None:
                 return
         elif role is Role.WORKFLOW_RUN:
-            self._end_workflow(id_, None)
-        elif role is not Role.NOISE and hasattr(result, "response_gen"):
+            self.agents.end_workflow(entry[1], None)
+        elif role is not Role.NOISE and _is_stream(result):
             reparent_stream(result, tel.context_of(id_))
             outcome = m.DEFERRED_STREAM
         tel.end(id_, outcome)
 
     def drop(self, id_: str, err: BaseException | None) -> None:
-        tel = self.telemetry
-        if self._structured:
-            self._structured.discard(id_)
-        self._drop_tool_call(id_, err)
-        self._end_pending(id_, err)
-        if self._hidden.pop(id_, False) is not False:
-            return
-        self._open.pop(id_, None)
-        if id_ in self._workflows:
-            self._end_workflow(id_, err)
-        if self._llm.pop(id_, None) is not None:
-            self._streams.discard(id_)
-        if err is None or is_cancellation(err):
-            tel.end(id_)
-        else:
-            tel.fail(id_, err)
+        models, agents = self.models, self.agents
+        if models.structured:
+            models.structured.discard(id_)
+        if agents.tool_calls or agents.tool_errors:
+            agents.drop_tool_call(id_, err)
+        if models.pending:
+            models.end_pending(id_, err)
+        entry = self.spans.entries.pop(id_, None)
+        if entry is not None:
+            if entry[0] is Role.WORKFLOW_RUN:
+                agents.end_workflow(entry[1], err)
+            elif entry[0] in LLM_ROLES:
+                models.streams.discard(id_)
+        self.spans.finish(id_, err)
 
     def context_of(self, span_id: str) -> Any:
         """The OTel context of a dispatcher span (of its nearest traced ancestor if hidden)."""
-        run_id = self.parent(span_id)
-        return self.telemetry.context_of(run_id) if run_id is not None else None
+        return self.telemetry.context_of(span_id)
 
     def shutdown(self) -> None:
-        self._open.clear()
-        self._hidden.clear()
-        self._llm.clear()
-        self._streams.clear()
-        self._structured.clear()
-        self._workflows.clear()
-        self._turns.clear()
-        self._pending.clear()
-        self._tool_calls.clear()
-        self._tool_errors.clear()
+        self.spans.entries.clear()
+        self.models.structured.clear()
+        self.models.streams.clear()
+        self.models.pending.clear()
+        self.agents.tool_calls.clear()
+        self.agents.tool_errors.clear()
         self.telemetry.shutdown()
+
+
+def _component_operation(
+    role: Role, instance: Any, method: str, args: Mapping[str, Any]
+) -> Operation:
+    """A query engine, retriever, synthesizer or chat engine call. Named after the instance's
+    class (older cores name the span after the class that defines the method, e.g.
+    ``BaseQueryEngine``); aquery -> query: one name."""
+    short = method[1:] if method[0] == "a" else method
+    head = f"{type(instance).__name__}.{short}"
+    if role is Role.QUERY:
+        return m.step_operation(head, "query", query=args.get("str_or_query_bundle"))
+    if role is Role.RETRIEVE:
+        return m.retrieval_operation(instance, args.get("str_or_query_bundle"))
+    if role is Role.SYNTHESIZE:
+        nodes = args.get("nodes")
+        return m.step_operation(
+            head,
+            "synthesize",
+            query=args.get("query"),
+            attributes={semconv.DOCUMENT_COUNT: len(nodes)} if isinstance(nodes, list) else None,
+        )
+    return m.step_operation(head, "chat_engine", query=args.get("message"))  # Role.CHAT_ENGINE
+
+
+def _is_stream(result: Any) -> bool:
+    """A streaming query or chat response (never raises: some ``response_gen`` are properties)."""
+    try:
+        return hasattr(result, "response_gen")
+    except Exception:
+        return False

@@ -15,10 +15,11 @@ from llama_index.core.callbacks.base_handler import BaseCallbackHandler
 from llama_index.core.callbacks.schema import CBEventType, EventPayload
 from opentelemetry import _logs, metrics, trace
 
-from genai_trace_core import Outcome, Settings, Telemetry, safe, semconv
-from genai_trace_llamaindex import _mapping as m
+from genai_trace_core import Outcome, Settings, Telemetry, safe
+from genai_trace_llamaindex import _map_models as mm
+from genai_trace_llamaindex import _map_steps as m
 from genai_trace_llamaindex import _state
-from genai_trace_llamaindex._base import is_cancellation
+from genai_trace_llamaindex._index import is_cancellation
 from genai_trace_llamaindex._prompts import template_name
 from genai_trace_llamaindex._streaming import reparent_stream
 from genai_trace_llamaindex.version import SCOPE_NAME, __version__
@@ -114,7 +115,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
                     return
             self._llm[event_id] = (chat, parent)
             name, variables = self._templates.pop(parent, (None, None))
-            op = m.llm_operation(
+            op = mm.llm_operation(
                 chat=chat,
                 model_dict=p.get(EventPayload.SERIALIZED),
                 instance=None,
@@ -138,7 +139,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         elif event_type is CBEventType.EMBEDDING:
             texts: list[str] = []
             self._texts[event_id] = texts
-            op = m.embeddings_operation(p.get(EventPayload.SERIALIZED), None, lambda: texts)
+            op = mm.embeddings_operation(p.get(EventPayload.SERIALIZED), None, lambda: texts)
             tel.start(event_id, op, parent_run_id=parent_id)
         elif event_type is CBEventType.RETRIEVE:
             op = m.retrieval_operation(None, p.get(EventPayload.QUERY_STR))
@@ -182,19 +183,19 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         outcome: Outcome | None = None
         if event_type is CBEventType.LLM:
             response = p.get(EventPayload.RESPONSE) or p.get(EventPayload.COMPLETION)
-            outcome = m.llm_outcome(response)
+            outcome = mm.llm_outcome(response)
         elif event_type is CBEventType.EMBEDDING:
             chunks = p.get(EventPayload.CHUNKS)
             texts = self._texts.pop(event_id, None)
             if texts is not None and chunks:
                 texts.extend(str(c) for c in chunks)
-            outcome = m.embeddings_outcome(chunks, p.get(EventPayload.EMBEDDINGS))
+            outcome = mm.embeddings_outcome(chunks, p.get(EventPayload.EMBEDDINGS))
         elif event_type is CBEventType.RETRIEVE:
             outcome = Outcome(documents=m.documents(p.get(EventPayload.NODES), tel.capture_content))
         elif event_type is CBEventType.RERANKING:
-            nodes = p.get(EventPayload.NODES)
-            if isinstance(nodes, list):
-                outcome = Outcome(attributes={semconv.DOCUMENT_COUNT: len(nodes)})
+            attrs = m.document_count(p.get(EventPayload.NODES))
+            if attrs is not None:
+                outcome = Outcome(attributes=attrs)
         elif event_type in _STEPS:
             response = p.get(EventPayload.RESPONSE)
             if response is not None and hasattr(response, "response_gen"):

@@ -13,6 +13,8 @@ from typing import Any
 
 
 class Role(enum.IntEnum):
+    """What a dispatcher span stands for."""
+
     NOISE = 0  # no span of its own (a STEP span in verbose mode)
     LLM = 1  # chat/complete: one inference span, started by the LLM start event
     LLM_STREAM = 2  # stream_chat/stream_complete (and async)
@@ -71,6 +73,8 @@ class _Bases:
 
 
 class Classifier:
+    """A dispatcher span's :class:`Role` from its instance's class and method (cached)."""
+
     def __init__(self) -> None:
         self._bases: _Bases | None = None
         self._cache: dict[tuple[type[Any], str], Role] = {}

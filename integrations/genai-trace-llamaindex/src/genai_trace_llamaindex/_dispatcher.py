@@ -25,6 +25,8 @@ _PROPAGATION_KEY = "genai_trace"
 
 
 class GenAISpanHandler(BaseSpanHandler[SimpleSpan]):
+    """Dispatcher span enter/exit/drop -> the :class:`Bridge`; trace-context propagation."""
+
     model_config = ConfigDict(arbitrary_types_allowed=True)
     if TYPE_CHECKING:
         _bridge: Bridge
@@ -118,6 +120,8 @@ class GenAISpanHandler(BaseSpanHandler[SimpleSpan]):
 
 
 class GenAIEventHandler(BaseEventHandler):
+    """Dispatcher events (LLM, embedding, rerank, exception) -> the bridge's model-call part."""
+
     model_config = ConfigDict(arbitrary_types_allowed=True)
     if TYPE_CHECKING:
         _table: dict[type[Any], Callable[[Any], None]]
@@ -140,19 +144,20 @@ class GenAIEventHandler(BaseEventHandler):
 def _event_table(bridge: Bridge) -> dict[type[Any], Callable[[Any], None]]:
     from llama_index.core.instrumentation.events import embedding, exception, llm, rerank
 
+    models = bridge.models  # each event goes straight to the model-call part
     return {
-        llm.LLMStructuredPredictStartEvent: bridge.structured_start,
-        llm.LLMChatStartEvent: lambda e: bridge.llm_start(e, True),
-        llm.LLMCompletionStartEvent: lambda e: bridge.llm_start(e, False),
-        llm.LLMChatInProgressEvent: bridge.llm_chunk,
-        llm.LLMCompletionInProgressEvent: bridge.llm_chunk,
-        llm.LLMChatEndEvent: bridge.llm_end,
-        llm.LLMCompletionEndEvent: bridge.llm_end,
-        exception.ExceptionEvent: bridge.exception,
-        embedding.EmbeddingStartEvent: bridge.embedding_start,
-        embedding.SparseEmbeddingStartEvent: bridge.embedding_start,
-        embedding.EmbeddingEndEvent: bridge.embedding_end,
-        embedding.SparseEmbeddingEndEvent: bridge.embedding_end,
-        rerank.ReRankStartEvent: bridge.rerank_start,
-        rerank.ReRankEndEvent: bridge.rerank_end,
+        llm.LLMStructuredPredictStartEvent: models.structured_start,
+        llm.LLMChatStartEvent: models.chat_start,
+        llm.LLMCompletionStartEvent: models.completion_start,
+        llm.LLMChatInProgressEvent: models.chunk,
+        llm.LLMCompletionInProgressEvent: models.chunk,
+        llm.LLMChatEndEvent: models.end,
+        llm.LLMCompletionEndEvent: models.end,
+        exception.ExceptionEvent: models.exception,
+        embedding.EmbeddingStartEvent: models.embedding_start,
+        embedding.SparseEmbeddingStartEvent: models.embedding_start,
+        embedding.EmbeddingEndEvent: models.embedding_end,
+        embedding.SparseEmbeddingEndEvent: models.embedding_end,
+        rerank.ReRankStartEvent: models.rerank_start,
+        rerank.ReRankEndEvent: models.rerank_end,
     }

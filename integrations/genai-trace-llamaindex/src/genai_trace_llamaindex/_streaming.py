@@ -50,20 +50,39 @@ async def _areparented(gen: AsyncIterator[Any], ctx: Context) -> AsyncGenerator[
 _WRAPPED_CODES = (_reparented.__code__, _areparented.__code__)
 
 
+# Where a streaming response keeps its lazy generator: a query's ``StreamingResponse`` has a
+# settable ``response_gen``; a chat engine's ``StreamingAgentChatResponse`` (0.14: ``response_gen``
+# is a read-only property over a queue) keeps the LLM stream in ``chat_stream``/``achat_stream``.
+_STREAM_FIELDS = ("response_gen", "chat_stream", "achat_stream")
+
+
 def reparent_stream(result: Any, ctx: Context | None) -> None:
-    """Make the lazy LLM call of a streaming response start under ``ctx`` (once per response)."""
+    """Make the lazy LLM call of a streaming response start under ``ctx`` (once per response).
+
+    Never raises: a response whose generator cannot be replaced is left as it is (its LLM span
+    then nests where the framework runs it), and the caller's span still ends."""
     if ctx is None:
         return
-    gen = getattr(result, "response_gen", None)
-    if gen is None:
+    for name in _STREAM_FIELDS:
+        try:
+            gen = getattr(result, name, None)
+        except Exception:
+            continue
+        code = getattr(gen, "gi_code", None) or getattr(gen, "ag_code", None)
+        if code is None:
+            continue
+        if code in _WRAPPED_CODES:
+            return
+        wrapped: Any = _reparented(gen, ctx) if isinstance(gen, Generator) else None
+        if wrapped is None and isinstance(gen, AsyncGenerator):
+            wrapped = _areparented(gen, ctx)
+        if wrapped is None:
+            continue
+        try:
+            setattr(result, name, wrapped)
+        except (AttributeError, TypeError):  # a read-only property (or slots): try the next
+            continue
         return
-    code = getattr(gen, "gi_code", None) or getattr(gen, "ag_code", None)
-    if code in _WRAPPED_CODES:
-        return
-    if isinstance(gen, Generator):
-        result.response_gen = _reparented(gen, ctx)
-    elif isinstance(gen, AsyncGenerator):
-        result.response_gen = _areparented(gen, ctx)
 
 
 def end_when_collected(stream: Any, end: Callable[[], None]) -> None:

@@ -100,13 +100,27 @@ class BlobPart:
 
 @dataclass(slots=True)
 class UriPart:
+    """Content referenced by URI. Exported scrubbed of credentials (a ``data:`` URI as a blob)."""
+
     modality: str
     uri: str
     mime_type: str | None = None
     type: str = "uri"
 
 
-Part = TextPart | ReasoningPart | ToolCallPart | ToolCallResponsePart | BlobPart | UriPart
+@dataclass(slots=True)
+class FilePart:
+    """Content uploaded to the provider beforehand, referenced by its file id."""
+
+    modality: str
+    file_id: str
+    mime_type: str | None = None
+    type: str = "file"
+
+
+Part = (
+    TextPart | ReasoningPart | ToolCallPart | ToolCallResponsePart | BlobPart | UriPart | FilePart
+)
 
 
 @dataclass(slots=True)

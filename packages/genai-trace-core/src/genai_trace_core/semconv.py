@@ -124,6 +124,7 @@ SERVICE_NAME: Final = "service.name"  # resource attribute
 EXCEPTION_TYPE: Final = "exception.type"
 EXCEPTION_MESSAGE: Final = "exception.message"
 EXCEPTION_STACKTRACE: Final = "exception.stacktrace"
+EVENT_EXCEPTION: Final = "exception"  # the span event (attributes: EXCEPTION_*)
 
 # error.type values we produce ourselves (documented in the README).
 ERROR_TYPE_OTHER: Final = "_OTHER"

@@ -9,13 +9,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
 from genai_trace_core import semconv
 from genai_trace_core.records import Usage
+from genai_trace_core.version import __version__
 from genai_trace_core.view import (
     SpanView,
     aggregate,
@@ -36,6 +36,9 @@ _PRICE_PROBE_TOKENS = 1_000  # small enough to stay below any tiered-price thres
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="genai-trace", description="Look at genai-trace output without a backend."
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"genai-trace (genai-trace-core) {__version__}"
     )
     sub = parser.add_subparsers(dest="command", required=True)
     view = sub.add_parser("view", help="print the traces of a JSONL file as trees, with totals")
@@ -194,20 +197,18 @@ def _price(
 
 
 def _demo() -> int:
+    """Run the demo; a missing extra is a one-line hint, not a traceback."""
     try:
         demo = importlib.import_module("genai_trace_core.cli._demo")
-    except ModuleNotFoundError as exc:
-        if exc.name != "genai_trace_core.cli._demo":
-            raise
-        print(
-            "genai-trace demo: the demo is not part of this build of genai-trace-core yet "
-            f"(no demo module). Try the examples/ folder instead.{os.linesep}",
-            file=sys.stderr,
-            end="",
-        )
-        return 1
-    result = demo.main()
-    return result if isinstance(result, int) else 0
+        result = demo.main()
+        return result if isinstance(result, int) else 0
+    except ImportError as exc:
+        hint = str(exc)
+        if "pip install" not in hint:
+            missing = getattr(exc, "name", None) or hint
+            hint = f"missing {missing}: pip install 'genai-trace-core[sdk]'"
+        print(f"genai-trace demo: {hint}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -17,17 +17,25 @@ from genai_trace_core.content._capture import (
     serialize_tool_definitions,
     serialize_value,
 )
+from genai_trace_core.content._exceptions import (
+    ExceptionText,
+    describe_error_text,
+    describe_exception,
+)
 from genai_trace_core.content._redact import builtin_redact, redact
 from genai_trace_core.content._secrets import is_secret_key, scrub_secrets
 from genai_trace_core.content._truncate import sanitize_utf8
 
 __all__ = [
     "ContentBudget",
+    "ExceptionText",
     "build_content_attributes",
     "build_event_content",
     "build_outcome_content",
     "builtin_redact",
     "capture_enabled",
+    "describe_error_text",
+    "describe_exception",
     "is_secret_key",
     "messages_as_dicts",
     "redact",

@@ -129,8 +129,10 @@ class Walker:
                 self.truncated = True
                 out["…"] = f"[{size - count} more items]"
                 break
-            name = self.text(key if isinstance(key, str) else str(key), KEY_LIMIT, redacted=False)
-            if item is not None and is_secret_key(name):
+            raw = key if isinstance(key, str) else str(key)
+            # Keys are data too ({"jane@example.com": ...}): redacted like values.
+            name = _unique(out, self.text(raw, KEY_LIMIT))
+            if item is not None and is_secret_key(raw):
                 self.spend(len(SECRET_MARKER) + 3)
                 out[name] = SECRET_MARKER
             else:
@@ -148,6 +150,16 @@ class Walker:
             out.append(self.value(item, depth + 1, seen))
             self.spend(1)
         return out
+
+
+def _unique(out: Mapping[str, Any], name: str) -> str:
+    """``name``, or ``name#2``, ``name#3``... when redaction made two keys equal."""
+    if name not in out:
+        return name
+    count = 2
+    while f"{name}#{count}" in out:
+        count += 1
+    return f"{name}#{count}"
 
 
 def _object_fields(value: object) -> tuple[str, ...] | None:

@@ -16,6 +16,12 @@ from typing import Final
 
 from genai_trace_core._safe import log_once
 from genai_trace_core._settings import Settings
+from genai_trace_core.content._phones import (
+    NATIONAL,
+    US_PLAIN,
+    is_national_phone,
+    is_us_plain_phone,
+)
 
 REDACTION_FAILED: Final = "[REDACTION FAILED]"
 MARKER_PREFIX: Final = "[REDACTED:"
@@ -77,6 +83,8 @@ _PII_RULES: Final[tuple[tuple[str, str, str], ...]] = (
     ("phone_intl", "phone", r"\+\d{1,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,5}){2,6}(?!\w)"),
     ("phone_us", "phone", r"\d(?:[ .-]\d{3}[ .-]\d{3}|\d\d[ .-]\d{3})[ .-]\d{4}(?!\w)"),
     ("phone_us_paren", "phone", r"\(\d{3}\) ?\d{3}[ .-]\d{4}(?!\w)"),
+    ("phone_national", "phone", NATIONAL),
+    ("phone_us_plain", "phone", US_PLAIN),
 )
 
 _RULES: Final = _SECRET_RULES + _PII_RULES
@@ -197,11 +205,25 @@ def _check(match: re.Match[str], secrets_only: bool) -> str:
         return text
     if name in ("phone_us", "phone_us_paren") and before in ".-":
         return text
+    if name in ("phone_national", "phone_us_plain"):
+        return _national(text, name, before)
     if name == "bearer":
         return text.split(None, 1)[0] + " " + MARKER_PREFIX + "bearer_token]"
     if name == "url_password":
         return "//" + MARKER_PREFIX + "password]@"
     return f"{MARKER_PREFIX}{_LABELS[name]}]"
+
+
+def _national(text: str, name: str, before: str) -> str:
+    valid = is_national_phone if name == "phone_national" else is_us_plain_phone
+    if before not in "./-" and valid(text):
+        return MARKER_PREFIX + "phone]"
+    # Not a phone number: what follows its first digit group (an IP address, a card) is
+    # scanned again on its own.
+    first = 1
+    while first < len(text) and text[first].isdigit():
+        first += 1
+    return text[:first] + _ALL.sub(_check_all, text[first:]) if first < len(text) else text
 
 
 def _check_all(match: re.Match[str]) -> str:

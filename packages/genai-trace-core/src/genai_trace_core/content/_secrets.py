@@ -33,6 +33,8 @@ _EXACT: Final = frozenset(
         "set_cookie", "x_api_key", "private_key", "dsn", "connection_string", "conn_str",
         "signature", "sig", "webhook_url", "bearer", "x_goog_api_key", "subscription_key",
         "ocp_apim_subscription_key", "x_amz_signature", "x_amz_security_token", "x_amz_credential",
+        "x_goog_signature", "x_goog_credential", "awsaccesskeyid", "access_token", "refresh_token",
+        "id_token", "client_secret", "code_verifier", "sv_sig", "skoid", "sktid",
     }
 )  # fmt: skip
 # Last segments that make a key secret (``openai_api_key``, ``hf_token``, ``client_secret``).
@@ -113,16 +115,45 @@ def _scrub_value(value: Any, depth: int) -> Any:
     return value
 
 
+def _masked_query(query: str) -> str:
+    pairs = parse_qsl(query, keep_blank_values=True)
+    masked = [(k, SECRET_MARKER if is_secret_key(k) else v) for k, v in pairs]
+    return urlencode(masked, safe="[]")
+
+
 def scrub_uri(uri: str) -> str:
-    """Mask credentials in a URI's query (pre-signed URLs) and user-info."""
-    if "?" not in uri and "@" not in uri:
+    """Mask credentials in a URI: its user-info, secret query (and fragment) parameters such as
+    a pre-signed URL's ``X-Amz-Credential``/``X-Amz-Signature`` or ``?key=``, and key or token
+    formats anywhere in it."""
+    uri = redact_secret_text(uri)
+    if "?" not in uri and "@" not in uri and "#" not in uri:
         return uri
     try:
         parts = urlsplit(uri)
-        query = [(k, SECRET_MARKER if is_secret_key(k) else v) for k, v in parse_qsl(parts.query)]
         netloc = parts.netloc
         if "@" in netloc:
             netloc = SECRET_MARKER + "@" + netloc.rsplit("@", 1)[1]
-        return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="[]")))
+        fragment = parts.fragment
+        if "=" in fragment:  # OAuth implicit flow: #access_token=...
+            fragment = _masked_query(fragment)
+        return urlunsplit(
+            parts._replace(netloc=netloc, query=_masked_query(parts.query), fragment=fragment)
+        )
     except ValueError:
-        return uri
+        return _QUERY_PARAM.sub(_mask_param, uri)
+
+
+# ``name=value`` after ``?``, ``&``, ``;`` or ``#`` in free text (URLs inside exception messages).
+_QUERY_PARAM = re.compile(r"(?<=[?&;#])([A-Za-z][\w.\-]{0,63})=([^&#;\s\"'<>]+)")
+
+
+def _mask_param(match: re.Match[str]) -> str:
+    name = match.group(1)
+    return f"{name}={SECRET_MARKER}" if is_secret_key(name) else match.group()
+
+
+def scrub_secret_text(text: str) -> str:
+    """Mask credentials in free text (exception messages, stack traces): key and token formats,
+    ``user:password@`` in URLs and secret query parameters (``?key=``, ``&X-Amz-Signature=``)."""
+    text = redact_secret_text(text)
+    return _QUERY_PARAM.sub(_mask_param, text) if "=" in text else text

@@ -13,26 +13,25 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from genai_trace_core.content._jsonable import MIN_ITEM, Walker, bytes_size, fit, parse_json_text
+from genai_trace_core.content._jsonable import MIN_ITEM, Walker, fit, parse_json_text
+from genai_trace_core.content._parts import (
+    NAME_FLOOR,
+    NAME_LIMIT,
+    URI_LIMIT,
+    content_of,
+    ident,
+    part_as_dict,
+)
 from genai_trace_core.content._secrets import scrub_uri
 from genai_trace_core.content._truncate import ContentBudget, clip_text
 from genai_trace_core.records import (
-    BlobPart,
     Document,
     Message,
-    ReasoningPart,
-    TextPart,
-    ToolCallPart,
-    ToolCallResponsePart,
     ToolDefinition,
-    UriPart,
 )
 
-NAME_LIMIT: Final = 256
-URI_LIMIT: Final = 2048
 _MAX_ITEMS: Final = 100_000  # items read from a non-sequence iterable
 _PART_RESERVE: Final = 96
-_NAME_FLOOR: Final = 32
 _PART_OVERHEAD: Final = 24  # {"type":"...","content":""}
 _MESSAGE_OVERHEAD: Final = 24  # {"role":"","parts":[]}
 
@@ -43,69 +42,6 @@ class Built:
 
     value: Any
     text: str
-
-
-def _content(w: Walker, value: Any) -> Any:
-    return w.text(value) if isinstance(value, str) else w.value(value)
-
-
-def _name(w: Walker, value: Any) -> str:
-    """A structural identifier (role, type, modality, mime type, tool name, call id)."""
-    text = value if isinstance(value, str) else str(value)
-    return w.text(text, NAME_LIMIT, _NAME_FLOOR, redacted=False)
-
-
-def _text_part(w: Walker, kind: str, content: Any) -> dict[str, Any] | None:
-    out = _content(w, content)
-    if out == "" and content:  # no room left for any of it: drop the part
-        return None
-    return {"type": kind, "content": out}
-
-
-def _blob(w: Walker, modality: Any, mime_type: Any, size: int) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "blob", "modality": _name(w, modality)}
-    if mime_type:
-        out["mime_type"] = _name(w, mime_type)
-    out["size"] = size
-    w.spend(16)
-    return out
-
-
-def part_as_dict(w: Walker, part: Any) -> Any:
-    """One message part in the semconv shape (``type`` discriminator)."""
-    if isinstance(part, TextPart):
-        return _text_part(w, "text", part.content)
-    if isinstance(part, ReasoningPart):
-        return _text_part(w, "reasoning", part.content)
-    if isinstance(part, ToolCallPart):
-        call: dict[str, Any] = {"type": "tool_call"}
-        if part.id is not None:
-            call["id"] = _name(w, part.id)
-        call["name"] = _name(w, part.name)
-        call["arguments"] = w.value(parse_json_text(part.arguments, w.allowance))
-        return call
-    if isinstance(part, ToolCallResponsePart):
-        response: dict[str, Any] = {"type": "tool_call_response"}
-        if part.id is not None:
-            response["id"] = _name(w, part.id)
-        response["response"] = w.value(parse_json_text(part.response, w.allowance))
-        return response
-    if isinstance(part, BlobPart):
-        return _blob(w, part.modality, part.mime_type, bytes_size(part.content))
-    if isinstance(part, UriPart):
-        if part.uri.startswith("data:"):  # inline bytes in disguise
-            mime = part.mime_type or part.uri[5:].split(";", 1)[0].split(",", 1)[0] or None
-            return _blob(w, part.modality, mime, bytes_size(part.uri))
-        uri: dict[str, Any] = {"type": "uri", "modality": _name(w, part.modality)}
-        if part.mime_type:
-            uri["mime_type"] = _name(w, part.mime_type)
-        uri["uri"] = w.text(scrub_uri(part.uri), URI_LIMIT)
-        return uri
-    if isinstance(part, str):
-        return _text_part(w, "text", part)
-    if isinstance(part, Mapping):
-        return w.value(part)
-    return {"type": "generic", "content": w.value(part)}
 
 
 def _parts(w: Walker, parts: Any) -> list[Any]:
@@ -145,21 +81,21 @@ def message_as_dict(w: Walker, message: Any) -> Any:
     else:
         role, parts, name = "unknown", [message], None
     w.spend(_MESSAGE_OVERHEAD)
-    out: dict[str, Any] = {"role": _name(w, role), "parts": _parts(w, parts)}
+    out: dict[str, Any] = {"role": ident(w, role), "parts": _parts(w, parts)}
     if parts and not out["parts"]:  # no room for any part: drop the message, not half of it
         return None
     if name is not None:  # a participant's name is content: it is redacted
-        out["name"] = w.text(name if isinstance(name, str) else str(name), NAME_LIMIT, _NAME_FLOOR)
+        out["name"] = w.text(name if isinstance(name, str) else str(name), NAME_LIMIT, NAME_FLOOR)
     if isinstance(finish, str) and finish:  # per output message (schema; Phoenix needs it)
-        out["finish_reason"] = _name(w, finish)
+        out["finish_reason"] = ident(w, finish)
     return out
 
 
 def tool_definition_as_dict(w: Walker, definition: Any) -> Any:
     if isinstance(definition, ToolDefinition):
-        out: dict[str, Any] = {"type": _name(w, definition.type), "name": _name(w, definition.name)}
+        out: dict[str, Any] = {"type": ident(w, definition.type), "name": ident(w, definition.name)}
         if definition.description is not None:
-            out["description"] = _content(w, definition.description)
+            out["description"] = content_of(w, definition.description)
         if definition.parameters is not None:
             params = parse_json_text(definition.parameters, w.allowance)
             out["parameters"] = w.value(params)
@@ -173,14 +109,14 @@ def _document_as_dict(include_content: bool, w: Walker, document: Any) -> Any:
     elif not isinstance(document, Document):
         return {"content": w.value(document)} if include_content else {}
     out: dict[str, Any] = {}
-    if document.id is not None:
-        out["id"] = _name(w, document.id)
+    if document.id is not None:  # often a URI (metadata["source"]): scrubbed, then redacted
+        out["id"] = w.text(scrub_uri(str(document.id)), URI_LIMIT, NAME_FLOOR)
     score = document.score
     if isinstance(score, (int, float)) and not isinstance(score, bool) and math.isfinite(score):
         out["score"] = score
         w.spend(24)
     if include_content and document.content is not None:
-        out["content"] = _content(w, document.content)
+        out["content"] = content_of(w, document.content)
     return out
 
 

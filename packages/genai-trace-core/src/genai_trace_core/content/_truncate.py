@@ -14,6 +14,7 @@ from typing import Final
 from genai_trace_core import semconv
 from genai_trace_core._settings import Settings, get_settings
 from genai_trace_core.content._redact import MARKER_PREFIX, redact
+from genai_trace_core.content._secrets import scrub_secret_text
 
 WINDOW_MARGIN: Final = 512
 TRUNCATION_MARKER: Final = "…[truncated {} chars]"
@@ -79,7 +80,9 @@ def _safe_cut(text: str, cut: int) -> int:
     return cut
 
 
-def clip_text(text: str, limit: int, settings: Settings, redacted: bool = True) -> tuple[str, bool]:
+def clip_text(
+    text: str, limit: int, settings: Settings, redacted: bool = True, secrets: bool = False
+) -> tuple[str, bool]:
     """``text`` redacted and made valid UTF-8, at most ``limit`` characters (marker included).
 
     Returns the text and whether anything was cut. Only ``limit + WINDOW_MARGIN`` characters of
@@ -91,6 +94,8 @@ def clip_text(text: str, limit: int, settings: Settings, redacted: bool = True) 
     window = text[: limit + WINDOW_MARGIN] if size > limit + WINDOW_MARGIN else text
     unseen = size - len(window)
     out = sanitize_utf8(window)
+    if secrets:
+        out = scrub_secret_text(out)
     if redacted:
         out = sanitize_utf8(redact(out, settings))
     if unseen == 0 and len(out) <= limit:

@@ -1,10 +1,12 @@
 """``configure()``: one call that builds SDK tracer, meter and logger providers.
 
-With ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``endpoint=``) set, everything goes over OTLP
+With ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``endpoint=``) set, every signal goes over OTLP
 (``http/protobuf`` by default, ``grpc`` on request). Otherwise an embedded default that needs no
 server: each finished trace is printed as a tree on stderr and every span is appended to a local
 JSONL file (``./.genai-trace/traces.jsonl``, or ``GENAI_TRACE_JSONL``; read it with
-``genai-trace view``).
+``genai-trace view``). The standard ``OTEL_{TRACES,METRICS,LOGS}_EXPORTER`` (``none``, ``otlp``,
+``console``, ``genai_trace``) and ``OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT`` variables choose per
+signal (see :mod:`genai_trace_core.export._signals`).
 
 Nothing else in genai-trace needs ``configure()``: with ``opentelemetry-instrument`` (or any code
 that installs providers) the library emits through the global OpenTelemetry API. The SDK and the
@@ -29,9 +31,7 @@ from genai_trace_core.export._bounded import SHUTDOWN_TIMEOUT_S, Deadline, run_b
 
 if TYPE_CHECKING:
     from opentelemetry.sdk._logs import LoggerProvider
-    from opentelemetry.sdk._logs.export import LogRecordExporter
     from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import MetricExporter
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -44,7 +44,6 @@ logger = logging.getLogger("genai_trace")
 DEFAULT_SERVICE_NAME = "genai-app"
 ENV_SERVICE_NAME = "OTEL_SERVICE_NAME"
 ENV_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
-ENV_TRACES_ENDPOINT = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
 ENV_PROTOCOL = "OTEL_EXPORTER_OTLP_PROTOCOL"
 PROTOCOL_HTTP = "http/protobuf"
 PROTOCOL_GRPC = "grpc"
@@ -235,33 +234,48 @@ def _build(
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+    from genai_trace_core.export import _signals
+
     name = service_name or os.environ.get(ENV_SERVICE_NAME) or DEFAULT_SERVICE_NAME
     resource = Resource.create({semconv.SERVICE_NAME: name})
-    otlp = bool(endpoint or os.environ.get(ENV_ENDPOINT) or os.environ.get(ENV_TRACES_ENDPOINT))
-    proto = _resolve_protocol(protocol) if otlp else ""
+    choice = {s: _signals.exporters_for(s, endpoint) for s in _signals.SIGNALS}
+    otlp = _signals.OTLP in choice["traces"]
+    any_otlp = any(_signals.OTLP in c for c in choice.values())
+    proto = _resolve_protocol(protocol) if any_otlp else ""
+
+    def exporters(signal: str) -> list[Any]:
+        found: list[Any] = []
+        if _signals.OTLP in choice[signal]:
+            found.append(_signals.otlp_exporter(signal, endpoint, proto))
+        if _signals.CONSOLE in choice[signal]:
+            found.append(_signals.console_exporter(signal))
+        return found
+
+    if any_otlp:
+        from genai_trace_core.export._quiet import quiet_exporter_logs
+
+        quiet_exporter_logs()  # one line per kind of export failure, not one per batch
     tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
-    readers: list[MetricReader] = []
-    exporters = _otlp_exporters(proto, endpoint) if otlp else None
-    guarded: GuardedBatchSpanProcessor | None = None
-    if exporters is not None:
-        readers.append(PeriodicExportingMetricReader(exporters[1]))
+    readers: list[MetricReader] = [PeriodicExportingMetricReader(e) for e in exporters("metrics")]
     meter_provider = MeterProvider(
         resource=resource, metric_readers=readers, shutdown_on_exit=False
     )
-    if exporters is not None:
-        from genai_trace_core.export._quiet import quiet_exporter_logs
-
-        span_exporter, _, log_exporter = exporters
-        quiet_exporter_logs()  # one line per kind of export failure, not one per batch
-        guarded = guarded_span_processor(span_exporter, meter_provider)
-        tracer_provider.add_span_processor(guarded)
-        logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter))
-    if console if console is not None else not otlp:
+    guarded: GuardedBatchSpanProcessor | None = None
+    for exporter in exporters("traces"):
+        if guarded is None and _signals.OTLP in choice["traces"]:
+            guarded = guarded_span_processor(exporter, meter_provider)  # OTLP comes first
+            tracer_provider.add_span_processor(guarded)
+        else:
+            tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
+    for exporter in exporters("logs"):
+        logger_provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
+    ours = _signals.OURS in choice["traces"]
+    if console if console is not None else ours:
         from genai_trace_core.export._console import ConsoleSpanProcessor
 
         tracer_provider.add_span_processor(ConsoleSpanProcessor())
-    jsonl = _resolve_jsonl(jsonl_path, otlp)
+    jsonl = _resolve_jsonl(jsonl_path, not ours)
     if jsonl is not None:
         from genai_trace_core.export._jsonl import JsonlSpanExporter
 
@@ -288,42 +302,6 @@ def guarded_span_processor(
         return GuardedBatchSpanProcessor(exporter, meter_provider=meter_provider)
     return GuardedBatchSpanProcessor(
         exporter, meter_provider=meter_provider, max_export_batch_size=EXPORT_BATCH
-    )
-
-
-def _otlp_exporters(
-    protocol: str, endpoint: str | None
-) -> tuple[SpanExporter, MetricExporter, LogRecordExporter]:
-    if protocol == PROTOCOL_GRPC:
-        _require("opentelemetry.exporter.otlp.proto.grpc")
-        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
-        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-
-        # gRPC has one endpoint for every signal.
-        return (
-            OTLPSpanExporter(endpoint=endpoint),
-            OTLPMetricExporter(endpoint=endpoint),
-            OTLPLogExporter(endpoint=endpoint),
-        )
-    _require("opentelemetry.exporter.otlp.proto.http")
-    from opentelemetry.exporter.otlp.proto.http._log_exporter import (
-        OTLPLogExporter as HttpLogExporter,
-    )
-    from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
-        OTLPMetricExporter as HttpMetricExporter,
-    )
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
-        OTLPSpanExporter as HttpSpanExporter,
-    )
-
-    # An explicit base URL gets the per-signal paths; without one the exporters read the
-    # OTEL_EXPORTER_OTLP_[SIGNAL_]ENDPOINT variables themselves.
-    base = endpoint.rstrip("/") if endpoint else None
-    return (
-        HttpSpanExporter(endpoint=f"{base}/v1/traces" if base else None),
-        HttpMetricExporter(endpoint=f"{base}/v1/metrics" if base else None),
-        HttpLogExporter(endpoint=f"{base}/v1/logs" if base else None),
     )
 
 

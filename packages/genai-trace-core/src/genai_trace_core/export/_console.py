@@ -8,6 +8,8 @@ from inside the function; the library paths never do.
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 import threading
 from collections import OrderedDict, deque
@@ -25,6 +27,18 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import Span
 
 __all__ = ["ConsoleSpanProcessor"]
+
+
+def _shares_stdout(stream: TextIO) -> bool:
+    """``stream`` writes where ``sys.stdout`` does (same object, or same file, pipe or tty)."""
+    out = sys.stdout
+    if out is None or out is stream:
+        return out is not None
+    try:
+        a, b = os.fstat(out.fileno()), os.fstat(stream.fileno())
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
 class _TraceBuffer:
@@ -185,6 +199,12 @@ class ConsoleSpanProcessor(SpanProcessor):
             views.append(replace(view, name=f"{view.name} (open)", end_ns=view.start_ns))
         text = render_trace(views, color=color, dropped=buffer.dropped)
         with self._write_lock:
+            if _shares_stdout(stream):
+                # The app's own output goes to the same place (a terminal, 2>&1): what it
+                # buffered comes first, and the tree starts on a line of its own even when
+                # the app is mid-line (a streamed answer printed chunk by chunk).
+                sys.stdout.flush()
+                text = "\n" + text
             stream.write(text)
             stream.flush()
 

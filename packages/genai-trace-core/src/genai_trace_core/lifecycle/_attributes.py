@@ -6,8 +6,6 @@ the conventions ask for sampling-relevant attributes) and :func:`end_attributes`
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -133,10 +131,8 @@ def _request_attributes(a: dict[str, Any], req: Any) -> None:
         a[semconv.GEN_AI_REQUEST_ENCODING_FORMATS] = [str(f) for f in req.encoding_formats]
 
 
-def outcome_attributes(
-    kind: OperationKind, outcome: Outcome, *, documents: bool = False
-) -> dict[str, Any]:
-    """The outcome's response fields. ``documents``: the retrieval documents (opt-in content)."""
+def outcome_attributes(kind: OperationKind, outcome: Outcome) -> dict[str, Any]:
+    """The outcome's response fields."""
     a: dict[str, Any] = {}
     if outcome.response_model:
         a[semconv.GEN_AI_RESPONSE_MODEL] = outcome.response_model
@@ -150,31 +146,11 @@ def outcome_attributes(
         a[semconv.EMBEDDINGS_INPUT_COUNT] = outcome.embedding_input_count
     if outcome.documents is not None and kind is OperationKind.RETRIEVAL:
         a[semconv.DOCUMENT_COUNT] = len(outcome.documents)
-        # Opt-in (gen_ai.retrieval.documents): only with span capture on, where the content
-        # module replaces these ids and scores with the content-bearing value.
-        refs = _document_refs(outcome.documents) if documents else None
-        if refs:
-            a[semconv.GEN_AI_RETRIEVAL_DOCUMENTS] = refs
+        # gen_ai.retrieval.documents (ids are URIs and names: content) is built by the content
+        # wing, only when content is captured.
     if outcome.attributes:
         a.update(outcome.attributes)
     return a
-
-
-_MAX_DOCUMENT_REFS = 64
-
-
-def _document_refs(documents: Any) -> str | None:
-    refs: list[dict[str, Any]] = []
-    for d in documents[:_MAX_DOCUMENT_REFS]:
-        ref: dict[str, Any] = {}
-        if getattr(d, "id", None) is not None:
-            ref["id"] = str(d.id)
-        score = getattr(d, "score", None)
-        if isinstance(score, (int, float)) and not isinstance(score, bool) and math.isfinite(score):
-            ref["score"] = score
-        if ref:
-            refs.append(ref)
-    return json.dumps(refs, separators=(",", ":")) if refs else None
 
 
 def usage_attributes(usage: Usage, *, full: bool, estimates: bool = False) -> dict[str, Any]:
@@ -264,8 +240,7 @@ def end_attributes(
 ) -> dict[str, Any]:
     """Every attribute a span gets at end, built in one place from what end computed first:
     the outcome's response fields, usage, cost, ``error.type`` and (span capture) content."""
-    docs = content is not None
-    a = outcome_attributes(kind, outcome, documents=docs) if outcome is not None else {}
+    a = outcome_attributes(kind, outcome) if outcome is not None else {}
     if usage is not None:
         a.update(usage_attributes(usage, full=True, estimates=estimates))
     if cost is not None:

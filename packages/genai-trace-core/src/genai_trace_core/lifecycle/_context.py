@@ -36,6 +36,7 @@ RUN_KEY = otel_context.create_key("genai_trace.run")
 # reading a context's span is then a dict lookup (the hot path does it for every run).
 SPAN_KEY: str = next(iter(trace.set_span_in_context(trace.INVALID_SPAN, Context())))
 _get_current = otel_context.get_current
+current = otel_context.get_current
 _attach = otel_context.attach
 
 
@@ -63,9 +64,11 @@ def current_task() -> asyncio.Task[Any] | None:
     return asyncio.current_task()
 
 
-def activate(ctx: Context) -> Context:
-    """Make ``ctx`` current; return the context that was current before."""
-    prev = live_context(_get_current())  # never chain runs through ended ones
+def activate(ctx: Context, prev: Context | None = None) -> Context:
+    """Make ``ctx`` current; return the context to restore when it ends: ``prev`` if given,
+    else the one current before (never chaining runs through ended ones)."""
+    if prev is None:
+        prev = live_context(_get_current())
     _attach(ctx)
     return prev
 
@@ -130,6 +133,60 @@ def parent_context(parent: Run | None) -> Context:
     ):
         return current
     return parent.ctx
+
+
+def traced_here(current: Context, run_id: object) -> bool:
+    """True when ``current`` is the activation of the open run ``run_id`` (of any Telemetry)."""
+    run = current.get(RUN_KEY)
+    return isinstance(run, Run) and not run.ended and run.run_id == run_id
+
+
+def root_context(current: Context, sibling_roots: bool) -> Context:
+    """The context a run with no known parent starts in: the current one, without activations of
+    runs already ended and, for a framework root (``sibling_roots``), without the activations of
+    other framework roots made in this very execution context: a framework that batches starts
+    every item's root here before running any, and those roots are siblings, not ancestors. A root
+    started inside another root's work (a copied context, another thread or task) still nests."""
+    ctx = live_context(current)
+    if not sibling_roots:
+        return ctx
+    for _ in range(64):  # bounded walk past sibling roots
+        run = ctx.get(RUN_KEY)
+        if (
+            not isinstance(run, Run)
+            or run.home_token is None
+            or run.prev_ctx is None
+            or ctx.get(SPAN_KEY) is not run.span  # a span opened inside it is current: nest
+            or not in_home_context(run)
+        ):
+            return ctx
+        ctx = live_context(run.prev_ctx)
+    return ctx
+
+
+# Marks the execution context a framework root was activated in. Only its tokens matter:
+# ``ContextVar.reset`` accepts a token in the context that made it and no other, which tells
+# "this very context" from a copy of it (copies carry the same values, so values cannot).
+_home: contextvars.ContextVar[None] = contextvars.ContextVar("genai_trace_home")
+
+
+def mark_home() -> contextvars.Token[None]:
+    """A token proving, later, that code runs in the execution context current now."""
+    return _home.set(None)
+
+
+def in_home_context(run: Run) -> bool:
+    """True when this code runs in the execution context ``run`` was activated in (its
+    ``home_token`` was made here); renews the token, which a check uses up."""
+    token = run.home_token
+    if token is None:
+        return False
+    try:
+        _home.reset(token)
+    except (ValueError, RuntimeError):  # made in another context (or used by a racing check)
+        return False
+    run.home_token = _home.set(None)
+    return True
 
 
 def live_context(ctx: Context) -> Context:

@@ -6,7 +6,6 @@ Emitted only in the EVENT capture modes; they carry the span's trace and span id
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,16 +53,15 @@ def emit_inference_details(
 def emit_exception(
     logger: Logger,
     ctx: Context,
-    error: BaseException,
+    exc: _content.ExceptionText,
     base_attributes: Mapping[str, Any],
     timestamp_ns: int,
 ) -> None:
+    """The exception log event, with the same bounded, scrubbed text as the span's event."""
     attrs: dict[str, Any] = dict(base_attributes)
-    attrs[semconv.EXCEPTION_TYPE] = type(error).__qualname__
-    attrs[semconv.EXCEPTION_MESSAGE] = str(error)[:2048]
-    attrs[semconv.EXCEPTION_STACKTRACE] = "".join(
-        traceback.format_exception(type(error), error, error.__traceback__)
-    )[:8192]
+    attrs[semconv.EXCEPTION_TYPE] = exc.type
+    attrs[semconv.EXCEPTION_MESSAGE] = exc.message
+    attrs[semconv.EXCEPTION_STACKTRACE] = exc.stacktrace
     logger.emit(
         LogRecord(
             timestamp=timestamp_ns,

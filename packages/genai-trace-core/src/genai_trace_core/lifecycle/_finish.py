@@ -26,7 +26,7 @@ from genai_trace_core.lifecycle._rollup import roll_up, rollup_attributes
 from genai_trace_core.lifecycle._run import Run
 from genai_trace_core.lifecycle._run_metrics import record_run_metrics
 from genai_trace_core.lifecycle._run_usage import usage_of_run
-from genai_trace_core.lifecycle._sanitize import clean_attributes, clean_text, valid_ns
+from genai_trace_core.lifecycle._sanitize import clean_attributes, valid_ns
 from genai_trace_core.records import Cost, OperationKind, Outcome, Usage
 from genai_trace_core.usage import compute_cost
 
@@ -50,9 +50,11 @@ def finish(
     parent = run.parent
     if parent is not None:
         parent.remove_child(run)
-        if run.children:  # open grandchildren stay reachable from the root
-            for child in run.children:
+        if run.children:  # open grandchildren stay reachable from the root, and re-parented:
+            for child in run.children:  # when they end, theirs move up to a run still open
+                child.parent = parent
                 parent.add_child(child)
+            run.children = None
     span = run.span
     if span is not None:
         try:
@@ -62,12 +64,13 @@ def finish(
             if span.is_recording():
                 span.end(end_time=valid_ns(end_time_ns))
         finally:
-            _deactivate(run)
+            deactivate(run)
     if run.parent is None and run.children:
         _end_descendants(tel, run)
 
 
-def _deactivate(run: Run) -> None:
+def deactivate(run: Run) -> None:
+    """Undo ``run``'s activation where it is still current (here, or in the task it was made)."""
     active, prev, task = run.active_ctx, run.prev_ctx, run.home_task
     if active is None or prev is None:
         return
@@ -106,6 +109,14 @@ def _usage_and_cost(
     return usage, compute_cost(model, op.provider, usage)
 
 
+def _exception_attributes(exc: _content.ExceptionText) -> dict[str, str]:
+    return {
+        semconv.EXCEPTION_TYPE: exc.type,
+        semconv.EXCEPTION_MESSAGE: exc.message,
+        semconv.EXCEPTION_STACKTRACE: exc.stacktrace,
+    }
+
+
 def end_span(
     tel: Telemetry,
     run: Run,
@@ -130,16 +141,17 @@ def end_span(
         if run.budget is None:
             run.budget = _content.ContentBudget(settings)
         content_attrs = _content.build_outcome_content(outcome, settings, run.budget)
+    span_content: dict[str, Any] | None = content_attrs if mode.on_span else None
+    if mode.any and not mode.on_span and outcome is not None and outcome.documents is not None:
+        # EVENT_ONLY: retrieval has no content event; its documents' ids and scores (no text)
+        # stay on the span, scrubbed and redacted like content.
+        assert run.budget is not None
+        refs = _content.serialize_documents(outcome.documents, run.budget, include_content=False)
+        span_content = {semconv.GEN_AI_RETRIEVAL_DOCUMENTS: refs} if refs else None
     # 2. the end attributes, in one place
     estimates = settings.estimate_usage
     attrs = end_attributes(
-        kind,
-        outcome,
-        usage,
-        cost,
-        error_type,
-        content_attrs if mode.on_span else None,
-        estimates=estimates,
+        kind, outcome, usage, cost, error_type, span_content, estimates=estimates
     )
     if kind is OperationKind.INVOKE_AGENT:
         attrs.update(rollup_attributes(run, attrs, mode.on_span))
@@ -151,13 +163,15 @@ def end_span(
         attrs.update(run.budget.flag_attributes())
     metric_attrs = end_metric_attributes(run.metric_attrs, outcome, error_type)
     # 3. the span
-    if error is not None:
+    exc = _content.describe_exception(error, settings) if isinstance(error, BaseException) else None
+    if exc is not None:
+        span.set_status(Status(StatusCode.ERROR, exc.description))
+        # Not span.record_exception: it would export str(error) and the full traceback as is.
+        span.add_event(semconv.EVENT_EXCEPTION, _exception_attributes(exc), timestamp=end_ns)
+    elif error is not None:
         assert error_type is not None
-        desc = clean_text(str(error) if isinstance(error, BaseException) else error)
-        span.set_status(Status(StatusCode.ERROR, desc[:256] or error_type))
-        if isinstance(error, BaseException):
-            exc_attrs = None if desc.isascii() else {semconv.EXCEPTION_MESSAGE: desc}
-            span.record_exception(error, exc_attrs, timestamp=end_ns)
+        desc = _content.describe_error_text(str(error), settings)
+        span.set_status(Status(StatusCode.ERROR, desc or error_type))
     if attrs:
         span.set_attributes(clean_attributes(attrs))
     # 4. metrics, budgets, events
@@ -167,6 +181,6 @@ def end_span(
     if settings.emits_events and kind.is_inference:
         _events.emit_run_details(tel.logger, run, op, attrs, content_attrs, settings, end_ns)
     # The exception event is recommended for a failed model call, whatever the capture mode.
-    if isinstance(error, BaseException) and (settings.emits_events or kind.is_model_call):
-        _events.emit_exception(tel.logger, run.ctx, error, metric_attrs, end_ns)
+    if exc is not None and (settings.emits_events or kind.is_model_call):
+        _events.emit_exception(tel.logger, run.ctx, exc, metric_attrs, end_ns)
     span.end(end_time=end_ns)

@@ -23,6 +23,7 @@ class Run:
         "ctx",
         "ended",
         "home_task",
+        "home_token",
         "inference_calls",
         "last_chunk_ns",
         "metric_attrs",
@@ -55,6 +56,8 @@ class Run:
         self.active_ctx: Context | None = None
         self.prev_ctx: Context | None = None
         self.home_task: Any = None  # the asyncio task an activation was made in
+        # a framework root's mark of the execution context it was activated in (_context)
+        self.home_token: Any = None
         self.root_task: Any = None  # the asyncio task the root of this run started in
         self.children: set[Run] | None = None
         self.ended = False

@@ -28,7 +28,7 @@ from genai_trace_core.lifecycle._attributes import (
     span_name,
     start_attributes,
 )
-from genai_trace_core.lifecycle._finish import finish
+from genai_trace_core.lifecycle._finish import deactivate, finish
 from genai_trace_core.lifecycle._metrics import Instruments
 from genai_trace_core.lifecycle._registry import BoundedRegistry
 from genai_trace_core.lifecycle._run import Run
@@ -101,16 +101,27 @@ class Telemetry:
         parent_run_id: Hashable | None = None,
         activate: bool = False,
         start_time_ns: int | None = None,
+        root: bool = False,
     ) -> None:
         """Start a span for ``run_id``. The parent is ``parent_run_id``'s span when it is open,
         else the current OTel context. ``activate`` makes the span current until it ends, so spans
-        created by user or provider code inside the run nest under it."""
+        created by user or provider code inside the run nest under it. ``root`` says the framework
+        reports no parent: such a run never nests under another root still current in the very
+        execution context it starts in (a batch's items are siblings, see ``_context``). A run
+        that another ``Telemetry`` already traces (its activation is current: two handlers on one
+        framework run) gets no second span."""
         registry = self._registry
         if registry.get(run_id) is not None:
             log_once("dup-start", "genai-trace: duplicate start for an open run ignored")
             return
         parent = registry.get(parent_run_id) if parent_run_id is not None else None
-        parent_ctx = _context.parent_context(parent)
+        if parent is None:
+            current = _context.current()
+            if _context.traced_here(current, run_id):
+                return  # traced by another handler's Telemetry, which was called first
+            parent_ctx = _context.root_context(current, root)
+        else:
+            parent_ctx = _context.parent_context(parent)
         settings = self.settings
         kind = op.kind
         if kind is OperationKind.STEP and settings.hide_internal_spans:
@@ -160,26 +171,31 @@ class Telemetry:
                 ctx = _context.activation_context(run.ctx, run, extra)
                 run.active_ctx = ctx
                 run.home_task = task
-                run.prev_ctx = _context.activate(ctx)
+                if root:  # restored at end: the context before this root and its siblings
+                    run.home_token = _context.mark_home()
+                    run.prev_ctx = _context.activate(ctx, parent_ctx)
+                else:
+                    run.prev_ctx = _context.activate(ctx)
 
     @safe()
     def link(self, run_id: Hashable, *, parent_run_id: Hashable | None = None) -> None:
         """Register a run that gets no span: its children nest under its nearest traced ancestor."""
-        if self._registry.get(run_id) is not None:
+        registry = self._registry
+        if registry.get(run_id) is not None:
             return
-        parent = self._registry.get(parent_run_id) if parent_run_id is not None else None
+        parent = registry.get(parent_run_id) if parent_run_id is not None else None
         self._link(run_id, parent, parent.ctx if parent is not None else otel_context.get_current())
 
     def _link(self, run_id: Hashable, parent: Run | None, parent_ctx: Context) -> None:
-        run = Run(
-            run_id,
-            parent,
-            None,
-            parent.attribution if parent is not None else current_attribution(),
-        )
+        if parent is not None:
+            # An alias: ``run_id`` resolves to the parent's run (a link's own parent resolves to
+            # its traced ancestor), so a child finds its parent in one lookup; ``end`` pops the
+            # alias and ends nothing (its run is keyed by another id).
+            self._registry.put_if_absent(run_id, parent)
+            return
+        run = Run(run_id, None, None, current_attribution())
         run.ctx = parent_ctx
-        if self._registry.put_if_absent(run_id, run) and parent is not None:
-            parent.add_child(run)
+        self._registry.put_if_absent(run_id, run)
 
     @safe()
     def chunk(self, run_id: Hashable, *, time_ns: int | None = None) -> None:
@@ -194,6 +210,11 @@ class Telemetry:
             run.last_chunk_ns = t
             return
         run.streaming = True
+        if run.home_token is not None and _context.in_home_context(run):
+            # A root streaming in the context it was activated in hands each chunk to a consumer
+            # running right here (a ``for`` loop over ``model.stream()``): from now on the
+            # consumer's own spans belong to its caller, not to this run.
+            deactivate(run)
         ttfc = (t - run.start_ns) / 1e9
         # The first chunk proves the call streams, even when the request did not say so.
         run.span.set_attributes(
@@ -226,7 +247,7 @@ class Telemetry:
     ) -> None:
         """End ``run_id`` successfully. Unknown or already ended runs are ignored."""
         run = self._registry.pop(run_id)
-        if run is not None:
+        if run is not None and run.run_id == run_id:  # else a link's alias: nothing to end
             finish(self, run, outcome, None, end_time_ns)
 
     @safe()
@@ -240,7 +261,7 @@ class Telemetry:
     ) -> None:
         """End ``run_id`` with status ERROR and ``error.type`` (a string is taken as the type)."""
         run = self._registry.pop(run_id)
-        if run is not None:
+        if run is not None and run.run_id == run_id:  # else a link's alias: nothing to end
             finish(self, run, outcome, error, end_time_ns)
 
     @safe(default=0)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from genai_trace_core.lifecycle import CAN_UNDO_IN_TASK
-from genai_trace_core.testing._harness import OTelHarness
+from genai_trace_core.testing._harness import InMemoryLogRecordExporter, OTelHarness
 from genai_trace_core.testing._ids import FakeClock, IncrementalIdGenerator
 from genai_trace_core.testing._provider_fixtures import (
     PROVIDER_INSTRUMENTATIONS,
@@ -21,19 +21,23 @@ from genai_trace_core.testing._provider_fixtures import (
     provider_instrumentation,
     provider_instrumented,
 )
+from genai_trace_core.testing._snapshots import normalised_attributes, snapshot_dicts
 from genai_trace_core.testing._trees import span_tree, spans_as_dicts, tree_shape, walk_tree
 
 __all__ = [
+    "InMemoryLogRecordExporter",
     "FakeClock",
     "IncrementalIdGenerator",
     "OTelHarness",
     "context_error_guard",
+    "normalised_attributes",
     "otel",
     "PROVIDER_INSTRUMENTATIONS",
     "ProviderInstrumentation",
     "provider_instrumentation",
     "provider_instrumented",
     "requires_async_root_activation",
+    "snapshot_dicts",
     "span_tree",
     "spans_as_dicts",
     "tree_shape",

@@ -29,7 +29,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from genai_trace_core._settings import CaptureMode, Settings
 from genai_trace_core.lifecycle import Telemetry
 from genai_trace_core.testing._ids import FakeClock, IncrementalIdGenerator
+from genai_trace_core.testing._snapshots import snapshot_dicts
 from genai_trace_core.testing._trees import span_tree, spans_as_dicts
+
+__all__ = ["InMemoryLogRecordExporter", "OTelHarness"]
 
 
 @dataclass
@@ -70,6 +73,10 @@ class OTelHarness:
 
     def span_dicts(self, **kwargs: Any) -> list[dict[str, Any]]:
         return spans_as_dicts(self.spans(), **kwargs)
+
+    def snapshot_dicts(self, **kwargs: Any) -> list[dict[str, Any]]:
+        """Every finished span, whole, for an inline snapshot (see :func:`snapshot_dicts`)."""
+        return snapshot_dicts(self.spans(), **kwargs)
 
     def metrics(self) -> dict[str, list[dict[str, Any]]]:
         """``{metric name: [{"attributes": {...}, "value"|"sum"/"count"/"buckets": ...}]}``."""

@@ -9,7 +9,8 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 
 
-def _attr_value(v: Any, parse_json: bool) -> Any:
+def attr_value(v: Any, parse_json: bool) -> Any:
+    """An attribute value as plain data: tuples as lists, JSON strings parsed (``parse_json``)."""
     if isinstance(v, tuple):
         return list(v)
     if parse_json and isinstance(v, str) and v[:1] in ("[", "{"):
@@ -35,7 +36,7 @@ def spans_as_dicts(spans: list[ReadableSpan], *, parse_json: bool = True) -> lis
                 "parent_id": f"{s.parent.span_id:016x}" if s.parent is not None else None,
                 "status": s.status.status_code.name,
                 "attributes": {
-                    k: _attr_value(v, parse_json) for k, v in (s.attributes or {}).items()
+                    k: attr_value(v, parse_json) for k, v in (s.attributes or {}).items()
                 },
                 "events": [e.name for e in s.events],
                 "start": s.start_time,

@@ -11,7 +11,9 @@ the first estimate. If an encoding cannot be loaded (tiktoken missing, an offlin
 heuristic ``ceil(len(text) / 4)`` per text is used instead, with estimator ``"heuristic"``.
 This module never sets ``TIKTOKEN_CACHE_DIR``.
 
-Counts are of the texts only: no per-message overhead is added.
+Counts are of the texts only: no per-message overhead is added. An estimate reads at most
+``MAX_ENCODED_CHARS`` characters: beyond that, tokens are extrapolated from the characters read
+(the count is still an estimate, and flagged as one by ``estimate_usage``).
 """
 
 from __future__ import annotations
@@ -25,11 +27,16 @@ from genai_trace_core import semconv
 from genai_trace_core._safe import log_once
 from genai_trace_core.records import Usage
 
-__all__ = ["HEURISTIC", "count_tokens", "encoding_for_model", "estimate_usage"]
+__all__ = ["HEURISTIC", "MAX_ENCODED_CHARS", "count_tokens", "encoding_for_model", "estimate_usage"]
 
 HEURISTIC = "heuristic"
 O200K = "o200k_base"
 CL100K = "cl100k_base"
+
+# The most characters one estimate encodes (~1 ms of tiktoken; ~5 ms on pathological text such
+# as one 16K-character "word"). Beyond it the count is extrapolated: the cost on the app's thread
+# is bounded whatever the prompt's size.
+MAX_ENCODED_CHARS = 16_384
 
 _O200K_MODELS = re.compile(r"^(?:gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|chatgpt-4o|o[1-9](?:-|$))")
 
@@ -82,15 +89,33 @@ def _heuristic(texts: Iterable[str]) -> int:
     return sum(-(-len(t) // 4) for t in texts if isinstance(t, str))
 
 
+def _encode_bounded(encoding: Any, items: list[str], total: int) -> int:
+    """Tokens of ``items``, reading at most ``MAX_ENCODED_CHARS`` characters in all: the count of
+    what was read, scaled by ``total / read`` (characters) when the texts are longer."""
+    budget = MAX_ENCODED_CHARS
+    read = tokens = 0
+    for t in items:
+        if budget <= 0:
+            break
+        piece = t if len(t) <= budget else t[:budget]
+        tokens += len(encoding.encode_ordinary(piece))
+        read += len(piece)
+        budget -= len(piece)
+    if read >= total or read == 0:
+        return tokens
+    return -(-tokens * total // read)  # extrapolated from the characters read
+
+
 def count_tokens(texts: Iterable[str], model: str | None) -> tuple[int, str]:
     """Count the tokens of ``texts`` for ``model``: ``(count, estimator)``, where estimator is
-    the encoding name or ``"heuristic"``. Non-string items are skipped; never raises."""
+    the encoding name or ``"heuristic"``. Non-string items are skipped; never raises. At most
+    ``MAX_ENCODED_CHARS`` characters are encoded; longer texts are extrapolated from them."""
     items = [t for t in texts if isinstance(t, str) and t] if texts is not None else []
     name = encoding_for_model(model)
     encoding = _encoding(name)
     if encoding is not None:
         try:
-            return sum(len(encoding.encode_ordinary(t)) for t in items), name
+            return _encode_bounded(encoding, items, sum(map(len, items))), name
         except Exception:  # fall back rather than break the caller
             log_once("tokens.encode." + name, "genai-trace: tiktoken %s failed to encode", name)
     return _heuristic(items), HEURISTIC

@@ -1,7 +1,10 @@
 """Render span trees and token/cost totals as plain text (the one rendering path).
 
-Fed only span views, by the live terminal processor (``export``) and by ``genai-trace view``
-(``cli``).
+Fed only :class:`~genai_trace_core.view._spanview.SpanView`, by the live terminal processor
+(:mod:`genai_trace_core.export._console`) and by ``genai-trace view``
+(:mod:`genai_trace_core.cli._main`). Token counts genai-trace estimated (the provider reported
+none: ``genai_trace.usage.source=estimated``) read ``in ≈9``; retrievals show ``top_k`` and how
+many documents came back.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from genai_trace_core.view._tree import walk
 __all__ = ["format_duration", "format_usd", "render_totals", "render_trace", "use_color"]
 
 _MAX_NAME = 60
+ESTIMATED = semconv.USAGE_SOURCE_ESTIMATED
 
 _DIM, _RED, _GREEN, _CYAN, _BOLD = "2", "31", "32", "36", "1"
 
@@ -65,15 +69,17 @@ def _details(span: SpanView, color: bool) -> list[str]:
     model = model_of(span)
     if model and model not in span.name:
         parts.append(_paint(f"[{model}]", _CYAN, color))
+    parts.extend(_retrieval(span))
     usage = usage_of(span)
     if usage is not None:
+        approx = "≈" if span.attributes.get(semconv.USAGE_SOURCE) == ESTIMATED else ""
         tokens: list[str] = []
         if usage.input_tokens is not None:
-            tokens.append(f"in {usage.input_tokens:,}")
+            tokens.append(f"in {approx}{usage.input_tokens:,}")
             if usage.cache_read_tokens:
                 tokens.append(f"(cache {usage.cache_read_tokens:,})")
         if usage.output_tokens is not None:
-            tokens.append(f"out {usage.output_tokens:,}")
+            tokens.append(f"out {approx}{usage.output_tokens:,}")
         if tokens:
             parts.append(" ".join(tokens))
         if usage.cost_usd is not None:
@@ -85,6 +91,19 @@ def _details(span: SpanView, color: bool) -> list[str]:
             label += f" {span.status_message}"
         parts.append(_paint(label, _RED, color))
     return parts
+
+
+def _retrieval(span: SpanView) -> list[str]:
+    """``top_k 2  docs 2`` for a retrieval span (whatever of the two it carries)."""
+    attrs = span.attributes
+    found = []
+    top_k = attrs.get(semconv.GEN_AI_RETRIEVAL_TOP_K)
+    if isinstance(top_k, (int, float)) and not isinstance(top_k, bool):
+        found.append(f"top_k {top_k:g}")
+    count = attrs.get(semconv.DOCUMENT_COUNT)
+    if isinstance(count, int) and not isinstance(count, bool):
+        found.append(f"docs {count}")
+    return found
 
 
 def _clip(text: str, width: int) -> str:

@@ -1,3 +1,6 @@
+"""Every provider's usage payload (OpenAI chat and responses, Anthropic, Gemini, Bedrock, LangChain
+and LlamaIndex wrappers, dicts and SDK objects) normalises to the same ``Usage``."""
+
 from __future__ import annotations
 
 import enum
@@ -14,7 +17,7 @@ from openai.types.responses import ResponseUsage
 from openai.types.responses.response_usage import InputTokensDetails, OutputTokensDetails
 
 from genai_trace_core.records import Usage
-from genai_trace_core.usage._normalize import merge_usage, normalize_usage
+from genai_trace_core.usage import normalize_usage
 
 
 class GeminiModality(enum.Enum):  # stands in for google.genai.types.MediaModality
@@ -29,6 +32,8 @@ OPENAI_CHAT = {
     "prompt_tokens_details": {"cached_tokens": 1024, "audio_tokens": 0},
     "completion_tokens_details": {"reasoning_tokens": 128, "audio_tokens": 0},
 }
+
+
 OPENAI_CHAT_USAGE = Usage(
     input_tokens=1200,
     output_tokens=300,
@@ -36,6 +41,7 @@ OPENAI_CHAT_USAGE = Usage(
     reasoning_output_tokens=128,
     modalities={"audio": {"input_tokens": 0, "output_tokens": 0}},
 )
+
 
 CASES: list[tuple[str, Any, Usage]] = [
     ("openai-chat-dict", OPENAI_CHAT, OPENAI_CHAT_USAGE),
@@ -337,80 +343,3 @@ def test_provider_payload_is_normalised(payload: Any, expected: Usage) -> None:
 def test_ready_usage_is_returned_as_is() -> None:
     usage = Usage(input_tokens=1, output_tokens=2)
     assert normalize_usage(usage) is usage
-
-
-class _Exploding:
-    @property
-    def usage(self) -> Any:
-        raise RuntimeError("boom")
-
-
-@pytest.mark.parametrize(
-    "payload",
-    [
-        None,
-        "prompt_tokens=5",
-        b"bytes",
-        42,
-        3.5,
-        [],
-        {},
-        {"total_tokens": 10},
-        {"usage": None},
-        {"usage": "n/a"},
-        {"prompt_tokens": "12", "completion_tokens": "x"},
-        {"prompt_tokens": -5, "completion_tokens": -1},
-        {"input_tokens": float("nan"), "output_tokens": float("inf")},
-        {"input_tokens": True, "output_tokens": False},
-        object(),
-        _Exploding(),
-    ],
-    ids=repr,
-)
-def test_garbage_gives_none_and_never_raises(payload: Any) -> None:
-    assert normalize_usage(payload) is None
-
-
-def test_malformed_fields_give_a_partial_usage() -> None:
-    assert normalize_usage(
-        {
-            "prompt_tokens": 10,
-            "completion_tokens": -3,
-            "prompt_tokens_details": "oops",
-            "completion_tokens_details": {"reasoning_tokens": "many"},
-        }
-    ) == Usage(input_tokens=10)
-    assert normalize_usage({"prompt_tokens": 10.0, "completion_tokens": 2.5}) == Usage(
-        input_tokens=10
-    )
-
-
-def test_self_referencing_payload_terminates() -> None:
-    loop: dict[str, Any] = {}
-    loop["usage"] = {"raw": loop}
-    assert normalize_usage(loop) is None
-
-
-def test_merge_sums_counts_and_modalities_and_keeps_none_as_zero() -> None:
-    a = Usage(input_tokens=10, output_tokens=1, modalities={"audio": {"input_tokens": 2}})
-    b = Usage(output_tokens=4, reasoning_output_tokens=3, modalities={"audio": {"input_tokens": 5}})
-    assert merge_usage(a, b) == Usage(
-        input_tokens=10,
-        output_tokens=5,
-        reasoning_output_tokens=3,
-        modalities={"audio": {"input_tokens": 7}},
-    )
-    assert a.modalities == {"audio": {"input_tokens": 2}}  # inputs are not mutated
-    assert merge_usage(None, b) is b
-    assert merge_usage(a, None) is a
-    assert merge_usage(None, None) is None
-
-
-def test_merge_with_an_estimate_is_flagged_estimated() -> None:
-    merged = merge_usage(
-        Usage(input_tokens=1),
-        Usage(output_tokens=2, source="estimated", estimator="o200k_base"),
-    )
-    assert merged == Usage(
-        input_tokens=1, output_tokens=2, source="estimated", estimator="o200k_base"
-    )

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from genai_trace_core.records import Usage
-from genai_trace_core.usage._normalize import normalize_usage
+from genai_trace_core.usage import normalize_usage
 
 COUNTS = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
 EXPECTED = Usage(input_tokens=7, output_tokens=3)

@@ -17,29 +17,55 @@ from collections.abc import Mapping
 from typing import Any
 
 from genai_trace_core import Outcome, semconv
-from genai_trace_llamaindex import _mapping as m
-from genai_trace_llamaindex._base import MAX_OPEN, AgentTurns, BridgeState, is_cancellation
-from genai_trace_llamaindex._classify import Role, split_span_id
+from genai_trace_llamaindex import _map_steps as m
+from genai_trace_llamaindex._classify import Classifier, Role, split_span_id
+from genai_trace_llamaindex._index import MAX_OPEN, OpenSpans
 
 _RUN_ID_TAG = "llamaindex.run_id"
 _INPUT_EVENT_TAG = "llamaindex.step.input_event"
 
 
-class AgentEvents(BridgeState):
-    def _enter_tool(
+class WorkflowRun:
+    """An open workflow run: built-in agent workflow or the user's own, and, for an
+    ``AgentWorkflow`` with several agents, the agent it is in (handoffs switch it)."""
+
+    __slots__ = ("agents", "builtin", "count", "name", "span_id")
+
+    def __init__(self, builtin: bool, agents: dict[str, Any] | None) -> None:
+        self.builtin = builtin
+        self.agents = agents  # None: not a multi-agent run
+        self.count = 0
+        self.name: str | None = None
+        self.span_id: str | None = None
+
+
+class AgentRuns:
+    """The agent-run part of the bridge: workflow runs, their steps, agent turns and tools,
+    over the bridge's index of open spans."""
+
+    def __init__(self, spans: OpenSpans, classifier: Classifier) -> None:
+        self.spans = spans
+        self.telemetry = spans.telemetry
+        self.classifier = classifier
+        # FunctionTool.call spans hidden under the agent's call_tool span -> that span's id, and
+        # the exception such a call raised (older cores keep it out of the ToolOutput)
+        self.tool_calls: dict[str, str] = {}
+        self.tool_errors: dict[str, BaseException] = {}
+
+    def enter_tool(
         self, id_: str, args: Mapping[str, Any], instance: Any, parent_id: str | None
     ) -> None:
-        parent_role = self._open.get(parent_id) if parent_id is not None else None
-        if parent_role is Role.TOOL and parent_id is not None:
+        parent = self.spans.entries.get(parent_id) if parent_id is not None else None
+        if parent is not None and parent[0] is Role.TOOL and parent_id is not None:
             # FunctionTool.acall under the agent's call_tool step: that span is the tool span
             description = getattr(getattr(instance, "metadata", None), "description", None)
             if description:
                 self.telemetry.set_attributes(
                     parent_id, {semconv.GEN_AI_TOOL_DESCRIPTION: description}
                 )
-            if len(self._tool_calls) < MAX_OPEN:
-                self._tool_calls[id_] = parent_id
-            self.hide(id_, parent_id)
+            if len(self.tool_calls) < MAX_OPEN:
+                self.tool_calls[id_] = parent_id
+            self.spans.hide(id_, parent_id)
             return
         meta = getattr(instance, "metadata", None)
         call_args = dict(args)
@@ -51,14 +77,15 @@ class AgentEvents(BridgeState):
             call_args,
             getattr(meta, "description", None),
         )
-        self._start(id_, Role.TOOL, op, parent_id, True)
+        self.spans.start(id_, Role.TOOL, op, parent_id, True)
 
-    def _enter_workflow(
+    def enter_workflow(
         self, id_: str, args: Mapping[str, Any], instance: Any, parent_id: str | None, tags: Any
     ) -> None:
         classifier = self.classifier
         builtin = classifier.is_builtin_workflow(instance)
         agent = classifier.agent_of(instance)
+        agents = None
         if agent is not None:
             op = m.agent_operation(agent)
         else:
@@ -68,21 +95,21 @@ class AgentEvents(BridgeState):
                 {semconv.RUN_ID: run_id} if run_id else None,
             )
             agents = getattr(instance, "agents", None)
-            if builtin and isinstance(agents, dict) and len(self._turns) < MAX_OPEN:
-                self._turns[id_] = AgentTurns(agents)
-        if len(self._workflows) < MAX_OPEN:
-            self._workflows[id_] = builtin
+            agents = agents if builtin and isinstance(agents, dict) else None
         # The in-task run span (workflows >= 2) enters and exits in one task: activate it.
         # An older ``Workflow.run`` returns a future and exits elsewhere: never activate.
-        self._start(id_, Role.WORKFLOW_RUN, op, parent_id, "init_state" in args)
+        run = WorkflowRun(builtin, agents)
+        self.spans.start(id_, Role.WORKFLOW_RUN, op, parent_id, "init_state" in args, run)
 
-    def _step(self, id_: str, args: Mapping[str, Any], parent_id: str, tags: Any) -> None:
+    def step(
+        self, id_: str, args: Mapping[str, Any], parent_id: str, run: WorkflowRun, tags: Any
+    ) -> None:
+        """A dispatcher span of a step of the open workflow run ``parent_id``."""
         head, step = split_span_id(id_)
         ev = args.get("ev")
         owner = parent_id
-        turns = self._turns.get(parent_id) if self._turns else None
-        if turns is not None:
-            owner = self._agent_turn(parent_id, turns, getattr(ev, "current_agent_name", None))
+        if run.agents is not None:
+            owner = self._agent_turn(parent_id, run, getattr(ev, "current_agent_name", None))
         if (  # the agent's call_tool step: its input is a ToolCall (not a ToolCallResult)
             ev is not None
             and hasattr(ev, "tool_id")
@@ -90,11 +117,11 @@ class AgentEvents(BridgeState):
             and not hasattr(ev, "tool_output")
         ):
             op = m.tool_operation(str(ev.tool_name), ev.tool_id, getattr(ev, "tool_kwargs", None))
-            self._start(id_, Role.TOOL, op, owner, True)
+            self.spans.start(id_, Role.TOOL, op, owner, True)
             return
-        if (self._workflows.get(parent_id) or step[:1] == "_") and not self.verbose:
+        if (run.builtin or step[:1] == "_") and not self.spans.verbose:
             # built-in agent plumbing, and the framework's own ``_done`` step (older cores)
-            self.hide(id_, owner)
+            self.spans.hide(id_, owner)
             return
         attrs: dict[str, Any] = {semconv.WORKFLOW_STEP: step}
         tags = tags if isinstance(tags, dict) else {}
@@ -106,42 +133,37 @@ class AgentEvents(BridgeState):
         if tags.get(_RUN_ID_TAG):
             attrs[semconv.RUN_ID] = str(tags[_RUN_ID_TAG])
         op = m.step_operation(head, "workflow_step", attributes=attrs)
-        self._start(id_, Role.NOISE, op, owner, True)
+        self.spans.start(id_, Role.NOISE, op, owner, True)
 
-    def _agent_turn(self, workflow_id: str, turns: AgentTurns, name: Any) -> str:
+    def _agent_turn(self, workflow_id: str, run: WorkflowRun, name: Any) -> str:
         """The run the step belongs to: the current agent's span (a new one when the step's
         input names another agent: a handoff), else the workflow's."""
-        if isinstance(name, str) and name != turns.name:
-            self._end_turn(turns, None)
-            agent = turns.agents.get(name)
-            turns.name = name
+        if isinstance(name, str) and name != run.name and run.agents is not None:
+            self._end_turn(run, None)
+            agent = run.agents.get(name)
+            run.name = name
             if agent is not None:
-                turns.count += 1
-                span_id = f"{workflow_id}#agent-{turns.count}"
+                run.count += 1
+                span_id = f"{workflow_id}#agent-{run.count}"
                 self.telemetry.start(span_id, m.agent_operation(agent), parent_run_id=workflow_id)
-                turns.span_id = span_id
-        return turns.span_id or workflow_id
+                run.span_id = span_id
+        return run.span_id or workflow_id
 
-    def _end_turn(self, turns: AgentTurns, err: BaseException | None) -> None:
-        span_id = turns.span_id
-        if span_id is None:
-            return
-        turns.span_id = None
-        if err is None or is_cancellation(err):
-            self.telemetry.end(span_id)
-        else:
-            self.telemetry.fail(span_id, err)
+    def _end_turn(self, run: WorkflowRun, err: BaseException | None) -> None:
+        span_id = run.span_id
+        if span_id is not None:
+            run.span_id = None
+            self.spans.finish(span_id, err)
 
-    def _end_workflow(self, id_: str, err: BaseException | None) -> None:
-        self._workflows.pop(id_, None)
-        turns = self._turns.pop(id_, None) if self._turns else None
-        if turns is not None:
-            self._end_turn(turns, err)
+    def end_workflow(self, run: Any, err: BaseException | None) -> None:
+        """The workflow run ends: so does the turn of the agent it was in."""
+        if isinstance(run, WorkflowRun) and run.agents is not None:
+            self._end_turn(run, err)
 
-    def _exit_tool(self, id_: str, result: Any) -> Outcome | None:
+    def exit_tool(self, id_: str, result: Any) -> Outcome | None:
         """The tool's outcome, or ``None`` once the span was failed with the tool's error."""
         outcome, error = m.tool_outcome(result)
-        raised = self._tool_errors.pop(id_, None)
+        raised = self.tool_errors.pop(id_, None)
         if error == semconv.ERROR_TYPE_TOOL_ERROR and raised is not None:
             error = raised
         if error is not None:
@@ -149,8 +171,8 @@ class AgentEvents(BridgeState):
             return None
         return outcome
 
-    def _drop_tool_call(self, id_: str, err: BaseException | None) -> None:
-        tool_span = self._tool_calls.pop(id_, None)
-        if tool_span is not None and err is not None and len(self._tool_errors) < MAX_OPEN:
-            self._tool_errors[tool_span] = err
-        self._tool_errors.pop(id_, None)
+    def drop_tool_call(self, id_: str, err: BaseException | None) -> None:
+        tool_span = self.tool_calls.pop(id_, None)
+        if tool_span is not None and err is not None and len(self.tool_errors) < MAX_OPEN:
+            self.tool_errors[tool_span] = err
+        self.tool_errors.pop(id_, None)

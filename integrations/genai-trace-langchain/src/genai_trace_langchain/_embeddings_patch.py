@@ -1,0 +1,75 @@
+"""Wrapping the embed methods of every ``Embeddings`` subclass, present and future, while
+:class:`~genai_trace_langchain.LangChainInstrumentor` is active; ``unpatch`` restores them all."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from genai_trace_core import Telemetry
+from genai_trace_langchain._embeddings import _METHODS, _ORIGINAL, _traced, _TracedEmbeddings
+
+
+class _Patcher:
+    """Wraps the embed methods of every ``Embeddings`` subclass; restores them on ``unpatch``."""
+
+    def __init__(self) -> None:
+        self.patched: list[tuple[type, str, Any]] = []
+        self.get_telemetry: Callable[[], Telemetry | None] = lambda: None
+        self._had_init_subclass = False
+        self._orig_init_subclass: Any = None
+
+    def patch(self, get_telemetry: Callable[[], Telemetry | None]) -> None:
+        self.get_telemetry = get_telemetry
+        stack: list[type] = [Embeddings]
+        seen: set[type] = set()
+        while stack:
+            cls = stack.pop()
+            if cls in seen:
+                continue
+            seen.add(cls)
+            self.patch_class(cls)
+            stack.extend(cls.__subclasses__())
+        self._had_init_subclass = "__init_subclass__" in Embeddings.__dict__
+        self._orig_init_subclass = Embeddings.__dict__.get("__init_subclass__")
+        patcher = self
+
+        def init_subclass(cls: Any, /, **kwargs: Any) -> None:
+            super(Embeddings, cls).__init_subclass__(**kwargs)  # type: ignore[misc]
+            patcher.patch_class(cls)
+
+        hook: Any = classmethod(init_subclass)
+        Embeddings.__init_subclass__ = hook  # type: ignore[method-assign]
+
+    def patch_class(self, cls: type) -> None:
+        if cls is _TracedEmbeddings:
+            return
+        for method in _METHODS:
+            fn = cls.__dict__.get(method)
+            if (
+                not inspect.isfunction(fn)  # static/class methods and other descriptors: untouched
+                or hasattr(fn, _ORIGINAL)
+                or getattr(fn, "__isabstractmethod__", False)
+            ):
+                continue
+            setattr(cls, method, _traced(method, fn, self._telemetry))
+            self.patched.append((cls, method, fn))
+
+    def _telemetry(self) -> Telemetry | None:
+        return self.get_telemetry()
+
+    def unpatch(self) -> None:
+        for cls, method, fn in reversed(self.patched):
+            setattr(cls, method, fn)
+        self.patched.clear()
+        if self._had_init_subclass:
+            Embeddings.__init_subclass__ = self._orig_init_subclass  # type: ignore[method-assign]
+        elif "__init_subclass__" in Embeddings.__dict__:
+            del Embeddings.__init_subclass__
+        self.get_telemetry = lambda: None
+
+
+PATCHER = _Patcher()

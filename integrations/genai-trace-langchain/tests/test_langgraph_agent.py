@@ -1,0 +1,263 @@
+"""A LangGraph ReAct agent is one invoke_agent span with a span per node step, the chat calls and
+the tool calls, the thread id as conversation id."""
+
+from __future__ import annotations
+
+import pytest
+from inline_snapshot import snapshot
+from langchain_core.messages import AIMessage
+from langchain_core.tools import tool
+
+from genai_trace_core.testing import OTelHarness
+from genai_trace_langchain import OpenTelemetryCallbackHandler
+from genai_trace_langchain.testing import FakeChatOpenAI
+
+langgraph = pytest.importorskip("langgraph")
+from langgraph.prebuilt import create_react_agent  # noqa: E402
+
+
+@tool
+def get_weather(city: str) -> str:
+    """Weather for a city."""
+    return f"Sunny in {city}"
+
+
+@pytest.mark.filterwarnings("ignore:create_react_agent has been moved")
+def test_react_agent_is_one_agent_span_with_nodes_chat_and_tools(
+    otel: OTelHarness, handler: OpenTelemetryCallbackHandler
+) -> None:
+    call = {"name": "get_weather", "args": {"city": "Paris"}, "id": "call_1"}
+    model = FakeChatOpenAI(responses=[AIMessage("", tool_calls=[call]), "It is sunny in Paris."])
+    agent = create_react_agent(model, [get_weather], name="weather_agent")
+    out = agent.invoke(
+        {"messages": [("user", "weather in Paris?")]},
+        config={"callbacks": [handler], "configurable": {"thread_id": "conv-1"}},
+    )
+    assert out["messages"][-1].content == "It is sunny in Paris."
+    assert otel.snapshot_dicts() == snapshot(
+        [
+            {
+                "name": "invoke_agent weather_agent",
+                "kind": "INTERNAL",
+                "parent": None,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.agent.name": "weather_agent",
+                    "gen_ai.conversation.id": "conv-1",
+                    "gen_ai.operation.name": "invoke_agent",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "weather_agent",
+                },
+            },
+            {
+                "name": "agent",
+                "kind": "INTERNAL",
+                "parent": 0,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.langgraph.node": "agent",
+                    "genai_trace.langgraph.step": 1,
+                    "genai_trace.run.name": "agent",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "call_model",
+                "kind": "INTERNAL",
+                "parent": 1,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "call_model",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "RunnableSequence",
+                "kind": "INTERNAL",
+                "parent": 1,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "RunnableSequence",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "Prompt",
+                "kind": "INTERNAL",
+                "parent": 3,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "Prompt",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "chat gpt-4o-mini",
+                "kind": "CLIENT",
+                "parent": 3,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.provider.name": "openai",
+                    "gen_ai.request.max_tokens": 256,
+                    "gen_ai.request.model": "gpt-4o-mini",
+                    "gen_ai.request.temperature": 0.0,
+                    "gen_ai.response.finish_reasons": ["tool_calls"],
+                    "gen_ai.response.id": "chatcmpl-2585e791ad73194b",
+                    "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+                    "gen_ai.usage.cache_read.input_tokens": 0,
+                    "gen_ai.usage.input_tokens": 7,
+                    "gen_ai.usage.output_tokens": 12,
+                    "gen_ai.usage.reasoning.output_tokens": 0,
+                    "genai_trace.cost.cache_read_usd": 0.0,
+                    "genai_trace.cost.input_usd": 1.05e-06,
+                    "genai_trace.cost.output_usd": 7.2e-06,
+                    "genai_trace.cost.source": "genai-prices",
+                    "genai_trace.cost.usd": 8.25e-06,
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.usage.source": "provider",
+                },
+            },
+            {
+                "name": "should_continue",
+                "kind": "INTERNAL",
+                "parent": 1,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "should_continue",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "tools",
+                "kind": "INTERNAL",
+                "parent": 0,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.langgraph.node": "tools",
+                    "genai_trace.langgraph.step": 2,
+                    "genai_trace.run.name": "tools",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "execute_tool get_weather",
+                "kind": "INTERNAL",
+                "parent": 7,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "gen_ai.operation.name": "execute_tool",
+                    "gen_ai.tool.call.id": "call_1",
+                    "gen_ai.tool.description": "Weather for a city.",
+                    "gen_ai.tool.name": "get_weather",
+                    "gen_ai.tool.type": "function",
+                    "genai_trace.framework": "langchain",
+                },
+            },
+            {
+                "name": "agent",
+                "kind": "INTERNAL",
+                "parent": 0,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.langgraph.node": "agent",
+                    "genai_trace.langgraph.step": 3,
+                    "genai_trace.run.name": "agent",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "call_model",
+                "kind": "INTERNAL",
+                "parent": 9,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "call_model",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "RunnableSequence",
+                "kind": "INTERNAL",
+                "parent": 9,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "RunnableSequence",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "Prompt",
+                "kind": "INTERNAL",
+                "parent": 11,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "Prompt",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+            {
+                "name": "chat gpt-4o-mini",
+                "kind": "CLIENT",
+                "parent": 11,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.provider.name": "openai",
+                    "gen_ai.request.max_tokens": 256,
+                    "gen_ai.request.model": "gpt-4o-mini",
+                    "gen_ai.request.temperature": 0.0,
+                    "gen_ai.response.finish_reasons": ["stop"],
+                    "gen_ai.response.id": "chatcmpl-04eddc544cc35199",
+                    "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+                    "gen_ai.usage.cache_read.input_tokens": 0,
+                    "gen_ai.usage.input_tokens": 18,
+                    "gen_ai.usage.output_tokens": 5,
+                    "gen_ai.usage.reasoning.output_tokens": 0,
+                    "genai_trace.cost.cache_read_usd": 0.0,
+                    "genai_trace.cost.input_usd": 2.7e-06,
+                    "genai_trace.cost.output_usd": 3e-06,
+                    "genai_trace.cost.source": "genai-prices",
+                    "genai_trace.cost.usd": 5.7e-06,
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.usage.source": "provider",
+                },
+            },
+            {
+                "name": "should_continue",
+                "kind": "INTERNAL",
+                "parent": 9,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.conversation.id": "conv-1",
+                    "genai_trace.framework": "langchain",
+                    "genai_trace.run.name": "should_continue",
+                    "genai_trace.run.type": "chain",
+                },
+            },
+        ]
+    )
+    assert handler.telemetry.open_count() == 0

@@ -1,0 +1,76 @@
+"""The one index of open dispatcher spans, and how a dispatcher span becomes a core run.
+
+A dispatcher span that stands for an operation is a core run keyed by its dispatcher span id and
+has an entry here (its role and what its exit needs). A structural span (no span of ours) is
+*hidden*: it goes to core's ``Telemetry.link``, the registry LangChain uses too, so its children
+nest under its nearest traced ancestor; it has no entry here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from genai_trace_core import Operation, Telemetry
+from genai_trace_llamaindex import _map_steps as m
+from genai_trace_llamaindex._classify import Role, split_span_id
+
+MAX_OPEN = 100_000  # our own bookkeeping is bounded too: a runaway never grows memory
+_CANCELLED: tuple[type[BaseException], ...] = (GeneratorExit, asyncio.CancelledError)
+
+
+def is_cancellation(err: BaseException | None) -> bool:
+    return isinstance(err, _CANCELLED) or type(err).__name__ == "WorkflowCancelledByUser"
+
+
+class OpenSpans:
+    """Open dispatcher spans that have a span of ours: ``span id -> (role, data)``.
+
+    ``data`` is what the span's part keeps for its exit (the model call of an LLM method span,
+    the agent turns of a workflow run, ...), ``None`` for most spans.
+    """
+
+    __slots__ = ("entries", "telemetry", "verbose")
+
+    def __init__(self, telemetry: Telemetry, verbose: bool) -> None:
+        self.telemetry = telemetry
+        self.verbose = verbose
+        self.entries: dict[str, tuple[Role, Any]] = {}
+
+    def add(self, id_: str, role: Role, data: Any = None) -> None:
+        if len(self.entries) < MAX_OPEN:
+            self.entries[id_] = (role, data)
+
+    def start(
+        self,
+        id_: str,
+        role: Role,
+        op: Operation,
+        parent_id: str | None,
+        activate: bool,
+        data: Any = None,
+    ) -> None:
+        """Start a core run for ``id_`` and index it."""
+        self.add(id_, role, data)
+        self.telemetry.start(id_, op, parent_run_id=parent_id, activate=activate)
+
+    def hide(self, id_: str, parent_id: str | None) -> None:
+        """No span for ``id_``: a core link, so its children nest under its nearest traced
+        ancestor."""
+        self.telemetry.link(id_, parent_run_id=parent_id)
+
+    def structural(self, id_: str, parent_id: str | None, data: Any = None) -> None:
+        """A span that is no operation: hidden, or a step span in verbose mode."""
+        if self.verbose:
+            head, _ = split_span_id(id_)
+            op = m.step_operation(head, "llama_index.span")
+            self.start(id_, Role.NOISE, op, parent_id, True, data)
+        else:
+            self.telemetry.link(id_, parent_run_id=parent_id)
+
+    def finish(self, run_id: Any, err: BaseException | None) -> None:
+        """End ``run_id``: failed by ``err`` unless it is none or a cancellation."""
+        if err is None or is_cancellation(err):
+            self.telemetry.end(run_id)
+        else:
+            self.telemetry.fail(run_id, err)

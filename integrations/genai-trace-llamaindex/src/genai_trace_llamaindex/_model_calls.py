@@ -1,0 +1,199 @@
+"""Model calls on the dispatcher path: chat/completion, embeddings and rerank.
+
+* chat/completion: keyed by the dispatcher span id of the outermost chat/complete method; an
+  inner chat/complete span (CustomLLM ``chat`` -> ``complete``) is ignored, so one model call is
+  one inference span and its usage is counted once. Started by the LLM *start event* (it carries
+  the payload LlamaIndex already built: ``model_dict``, messages, so we never serialise the
+  model); ended by the end event (streams: after the last chunk, whatever the order of span exit
+  and end event), failed by the span drop or an ``ExceptionEvent``; ``GeneratorExit`` and
+  cancellation end it without error. It is current from start to end, streams included: their
+  request runs when the caller first reads the stream, so provider spans nest under ours (and
+  see its provider suppression); core undoes the activation at the end, close or collection.
+* embeddings/rerank: keyed by ``(span id, tag, n)``, parented by the (hidden) method span.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Hashable
+from typing import Any
+
+from genai_trace_core import Outcome
+from genai_trace_llamaindex import _map_models as mm
+from genai_trace_llamaindex import _map_steps as ms
+from genai_trace_llamaindex._classify import Role
+from genai_trace_llamaindex._index import MAX_OPEN, OpenSpans
+from genai_trace_llamaindex._streaming import end_when_collected
+
+LLM_ROLES = (Role.LLM, Role.LLM_STREAM)
+NESTED = object()  # an inner chat/complete call of an outer one: no span of its own
+
+
+class LLMSpan:
+    """What the start event of a chat/complete method span needs from its ``span_enter``."""
+
+    __slots__ = ("instance", "parent_id")
+
+    def __init__(self, instance: Any, parent_id: str | None) -> None:
+        self.instance = instance
+        self.parent_id = parent_id
+
+
+class ModelCalls:
+    """The model-call part of the bridge: LLM method spans and the LLM, embedding and rerank
+    events, over the bridge's index of open spans."""
+
+    def __init__(self, spans: OpenSpans) -> None:
+        self.spans = spans
+        self.telemetry = spans.telemetry
+        # dispatcher spans inside a structured predict (or a StructuredLLM call): JSON output
+        self.structured: set[str] = set()
+        self.streams: set[str] = set()  # streaming inference runs not yet ended
+        self.pending: dict[tuple[str, str], deque[tuple[Hashable, list[str]]]] = {}
+        self._seq = itertools.count(1)
+
+    # --- dispatcher spans of LLM methods ---------------------------------------------------
+
+    def enter(self, id_: str, role: Role, instance: Any, parent_id: str | None) -> None:
+        if type(instance).__name__ == "StructuredLLM":  # llm.as_structured_llm(cls)
+            self.mark_structured(id_)
+        spans = self.spans
+        parent = spans.entries.get(parent_id) if parent_id is not None else None
+        if parent is None or not (parent[1] is NESTED or isinstance(parent[1], LLMSpan)):
+            spans.add(id_, role, LLMSpan(instance, parent_id))
+        elif spans.verbose:
+            spans.structural(id_, parent_id, NESTED)
+        else:
+            spans.add(id_, role, NESTED)
+
+    def exit(self, id_: str, role: Role, info: Any, result: Any) -> None:
+        if info is NESTED:
+            if self.spans.verbose:
+                self.telemetry.end(id_)
+        elif role is Role.LLM_STREAM:
+            if id_ in self.streams:
+                end_when_collected(result, lambda: self._end_stream(id_, None))
+        else:
+            self.telemetry.end(id_)  # normally already ended by the end event
+
+    def mark_structured(self, span_id: str) -> None:
+        """``span_id`` and the spans it opens produce structured (JSON) output."""
+        if len(self.structured) < MAX_OPEN:
+            self.structured.add(span_id)
+
+    # --- events ----------------------------------------------------------------------------
+
+    def structured_start(self, event: Any) -> None:
+        self.mark_structured(event.span_id)
+
+    def chat_start(self, event: Any) -> None:
+        self._start(event, True)
+
+    def completion_start(self, event: Any) -> None:
+        self._start(event, False)
+
+    def _start(self, event: Any, chat: bool) -> None:
+        span_id = event.span_id
+        entry = self.spans.entries.get(span_id)
+        info = entry[1] if entry is not None else None
+        if info is NESTED:
+            return
+        if not isinstance(info, LLMSpan):
+            info = None
+        stream = info is not None and entry is not None and entry[0] is Role.LLM_STREAM
+        op = mm.llm_operation(
+            chat=chat,
+            model_dict=getattr(event, "model_dict", None),
+            instance=info.instance if info is not None else None,
+            messages=getattr(event, "messages", None),
+            prompt=getattr(event, "prompt", None),
+            additional_kwargs=getattr(event, "additional_kwargs", None),
+            stream=stream,
+            output_type=mm.OUTPUT_JSON if self.structured and span_id in self.structured else None,
+        )
+        if stream:
+            self.streams.add(span_id)
+        self.telemetry.start(
+            span_id,
+            op,
+            parent_run_id=info.parent_id if info is not None else None,
+            activate=True,
+        )
+
+    def chunk(self, event: Any) -> None:
+        self.telemetry.chunk(event.span_id)
+
+    def end(self, event: Any) -> None:
+        span_id = event.span_id
+        if not self.telemetry.is_open(span_id):
+            return
+        self.streams.discard(span_id)
+        self.telemetry.end(span_id, mm.llm_outcome(event.response))
+
+    def exception(self, event: Any) -> None:
+        span_id = event.span_id
+        if span_id in self.streams:
+            self._end_stream(span_id, event.exception)
+
+    def _end_stream(self, span_id: str, err: BaseException | None) -> None:
+        self.streams.discard(span_id)
+        self.spans.finish(span_id, err)
+
+    def embedding_start(self, event: Any) -> None:
+        texts: list[str] = []
+        op = mm.embeddings_operation(getattr(event, "model_dict", None), None, lambda: texts)
+        self._push(event.span_id, "emb", op, texts)
+
+    def embedding_end(self, event: Any) -> None:
+        item = self._pop(event.span_id, "emb")
+        if item is None:
+            return
+        key, texts = item
+        chunks = getattr(event, "chunks", None)
+        if chunks:
+            texts.extend(str(c) for c in chunks)
+        self.telemetry.end(key, mm.embeddings_outcome(chunks, getattr(event, "embeddings", None)))
+
+    def rerank_start(self, event: Any) -> None:
+        op = ms.rerank_operation(
+            getattr(event, "model_name", None),
+            getattr(event, "top_n", None),
+            getattr(event, "nodes", None),
+            getattr(event, "query", None),
+        )
+        self._push(event.span_id, "rerank", op, [])
+
+    def rerank_end(self, event: Any) -> None:
+        item = self._pop(event.span_id, "rerank")
+        if item is not None:
+            attrs = ms.document_count(getattr(event, "nodes", None))
+            self.telemetry.end(item[0], Outcome(attributes=attrs))
+
+    def _push(self, span_id: str, tag: str, op: Any, box: list[str]) -> None:
+        """Start the event's run under its (hidden) method span, queued for its end event."""
+        key = (span_id, tag, next(self._seq))
+        queue = self.pending.get((span_id, tag))
+        if queue is None:
+            if len(self.pending) >= MAX_OPEN:
+                self.pending.clear()
+            queue = self.pending[(span_id, tag)] = deque()
+        queue.append((key, box))
+        self.telemetry.start(key, op, parent_run_id=span_id, activate=True)
+
+    def _pop(self, span_id: str, tag: str) -> tuple[Hashable, list[str]] | None:
+        queue = self.pending.get((span_id, tag))
+        if not queue:
+            return None
+        item = queue.popleft()
+        if not queue:
+            del self.pending[(span_id, tag)]
+        return item
+
+    def end_pending(self, id_: str, err: BaseException | None) -> None:
+        """End the embedding/rerank runs still open when their method span ends."""
+        for tag in ("emb", "rerank"):
+            queue = self.pending.pop((id_, tag), None)
+            while queue:
+                key, _ = queue.popleft()
+                self.spans.finish(key, err)
