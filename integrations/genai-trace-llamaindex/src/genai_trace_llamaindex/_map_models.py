@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from genai_trace_core import (
     Message,
@@ -21,6 +20,7 @@ from genai_trace_core import (
     TextPart,
     normalize_usage,
     resolve_provider,
+    server_from_url,
 )
 from genai_trace_llamaindex._map_steps import FRAMEWORK, as_int
 from genai_trace_llamaindex._messages import (
@@ -38,11 +38,9 @@ OUTPUT_JSON = "json"  # gen_ai.output.type of a structured predict
 
 @functools.lru_cache(maxsize=128)
 def _server(api_base: str) -> tuple[str | None, int | None]:
-    try:
-        parts = urlsplit(api_base)
-        return parts.hostname, parts.port
-    except ValueError:
-        return None, None
+    # The port from the scheme when the URL names none: server.port is conditionally required
+    # once server.address is set.
+    return server_from_url(api_base)
 
 
 def _number(value: Any) -> float | None:
