@@ -21,6 +21,7 @@ REGISTRY: set[str] = {
     if k.startswith("GEN_AI_") and isinstance(v, str) and v.startswith("gen_ai.")
 }
 REGISTRY |= {
+    "gen_ai.request.stream",  # not in the older packages CI's lowest deps install
     "gen_ai.usage.cache_read.input_tokens",
     "gen_ai.usage.cache_write.input_tokens",
     "gen_ai.usage.reasoning.output_tokens",

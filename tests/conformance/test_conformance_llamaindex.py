@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from importlib.metadata import version
 from typing import Any
 
 import httpx
@@ -27,6 +28,7 @@ from llama_index.llms.openai import OpenAI
 
 from genai_trace_llamaindex import LlamaIndexInstrumentor
 
+LLAMA_INDEX_CORE = tuple(int(p) for p in version("llama-index-core").split(".")[:2])
 KEY = "sk-test-Zq9xW2vK7mP4nR8sT1uY6bA3cD5eF0gH"
 MODES = ["NO_CONTENT", "SPAN_AND_EVENT"]
 Scenario = Callable[[OpenAI, OpenAIEmbedding], Any]
@@ -119,6 +121,10 @@ def test_streamed_chat_with_usage(otel: OTelHarness, run: Any, mode: str) -> Non
     assert a["gen_ai.response.id"] == "chatcmpl-s"
 
 
+@pytest.mark.skipif(
+    LLAMA_INDEX_CORE < (0, 13),
+    reason="llama-index-core 0.12's FunctionAgent returns an empty result over this wire format",
+)
 # llama-index-core's workflow agents read pydantic's deprecated __fields__ (not our code).
 @pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecationWarning")
 @pytest.mark.parametrize("mode", MODES)
