@@ -5,14 +5,16 @@
 Brings stack/compose.yaml up (``docker compose up --wait``), sends one GenAI trace, log event and
 metric over OTLP/HTTP to the collector on localhost:4318, then asks Tempo, Loki and Prometheus
 (through Grafana's datasource proxy: only Grafana and OTLP are published) until each has it, checks
-that the five dashboards and the alert rules are loaded, and tears the stack down (``--keep`` leaves
-it running). Without a Docker engine it prints that it was SKIPPED and exits 0, or 1 with
-``--require-docker``.
+that every dashboard and the alert rules are loaded and that a guest without a password is refused,
+and tears the stack down (``--keep`` leaves it running). Without ``GRAFANA_ADMIN_PASSWORD`` in the
+environment it makes a random one for the run (compose refuses to start without one). Without a
+Docker engine it prints that it was SKIPPED and exits 0, or 1 with ``--require-docker``.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -118,8 +120,14 @@ def wait_for(what: str, probe: Callable[[], bool]) -> None:
 def check_backends(trace_id: str) -> None:
     import httpx
 
-    password = os.environ.get("GRAFANA_ADMIN_PASSWORD", "admin")
-    client = httpx.Client(base_url=GRAFANA, auth=("admin", password), timeout=10)
+    client = httpx.Client(
+        base_url=GRAFANA, auth=("admin", os.environ["GRAFANA_ADMIN_PASSWORD"]), timeout=10
+    )
+    if os.environ.get("GRAFANA_ANONYMOUS_VIEWER", "false") != "true":
+        guest = httpx.get(f"{GRAFANA}/api/search", timeout=10).status_code
+        if guest != 401:
+            raise SystemExit(f"FAILED: a guest without a password got HTTP {guest}, not 401")
+        print("ok: guests without a password are refused", flush=True)
 
     def get(path: str, **params: Any) -> Any:
         response = client.get(path, params=params)
@@ -154,9 +162,12 @@ def check_backends(trace_id: str) -> None:
         "alert rules loaded in Prometheus",
         lambda: bool((body := get(f"{proxy}/prometheus/api/v1/rules")) and body["data"]["groups"]),
     )
+    dashboards = len(list((HERE / "dashboards").glob("*.json")))
     wait_for(
-        "five dashboards in Grafana's GenAI folder",
-        lambda: len(get("/api/search", folderUIDs="genai-trace", type="dash-db") or []) == 5,
+        f"{dashboards} dashboards in Grafana's GenAI folder",
+        lambda: (
+            len(get("/api/search", folderUIDs="genai-trace", type="dash-db") or []) == dashboards
+        ),
     )
 
 
@@ -165,6 +176,7 @@ def main(argv: list[str]) -> int:
     if reason is not None:
         print(f"stack smoke test SKIPPED: no Docker engine answered ({reason}).", flush=True)
         return 1 if "--require-docker" in argv else 0
+    os.environ.setdefault("GRAFANA_ADMIN_PASSWORD", secrets.token_urlsafe(18))
     try:
         compose("up", "--detach", "--wait", "--wait-timeout", "300")
         trace_id = send_signals()

@@ -124,6 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--faults-backends", nargs="+", choices=_faults.BACKENDS, default=list(_faults.BACKENDS)
     )
+    ap.add_argument(
+        "--faults-reference-encoder",
+        choices=("fast", "sdk"),
+        default=_faults.Params.reference_encoder,
+        help="span encoder of the healthy reference pipeline; sdk: the healthy arm pairs the fast "
+        "encoder (configure()'s) with the SDK's (issue 14, target 4)",
+    )
     args = ap.parse_args(argv)
 
     def log(msg: str) -> None:
@@ -138,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             warmup=args.faults_warmup,
             block=args.faults_block,
             backends=tuple(args.faults_backends),
+            reference_encoder=args.faults_reference_encoder,
         )
         result["faults"] = _faults.run(fault_params, log)
         print(_faults_report.table(result["faults"]))

@@ -78,6 +78,9 @@ class Params:
     # background work (export encoding, retries) hits every pipeline alike and cancels out.
     block: int = 100
     backends: tuple[str, ...] = BACKENDS
+    # The healthy reference's span encoder: "fast" (what configure() builds) or "sdk"
+    # (GENAI_TRACE_OTLP_ENCODER=sdk): the healthy arm then pairs both encoders (issue 14).
+    reference_encoder: str = "fast"
 
 
 # --- measurement -------------------------------------------------------------------------------
@@ -166,6 +169,7 @@ def _measurebackend(
             logs.reset()
             _interleaved(run, handlers, params.warmup, expected, _Samples(), params.block)
             cpu0 = (faulty.export_thread_cpu_s(), healthy.export_thread_cpu_s())
+            spans0 = (faulty.spans_ended(), healthy.spans_ended())
             healthy_dropped0 = healthy.dropped()
             per_round = max(1, params.calls // params.rounds)
             rounds: list[dict[str, Any]] = []
@@ -188,6 +192,7 @@ def _measurebackend(
                     f"healthy {p99[1]:.2f}, none {p99[2]:.2f}; load {os.getloadavg()[0]:.1f}"
                 )
             cpu1 = (faulty.export_thread_cpu_s(), healthy.export_thread_cpu_s())
+            spans1 = (faulty.spans_ended(), healthy.spans_ended())
             dropped = faulty.dropped()
             healthy_dropped = {
                 k: v - healthy_dropped0.get(k, 0) for k, v in healthy.dropped().items()
@@ -207,7 +212,9 @@ def _measurebackend(
     wall, cpu = everything.wall, everything.cpu
     added = [r["added_p99_vs_healthy_ms"] for r in rounds]
     added_none = [r["added_p99_vs_none_ms"] for r in rounds]
-    ci = added_p99_ci(wall[FAULTY], wall[HEALTHY], block=max(20, params.block))
+    ref_none = [r["p99_ms"]["healthy"] - r["p99_ms"]["none"] for r in rounds]
+    ci_block = max(20, params.block)
+    ci = added_p99_ci(wall[FAULTY], wall[HEALTHY], block=ci_block)
     k_calls = len(wall[FAULTY]) / 1000
     result: dict[str, Any] = {
         "backend": name,
@@ -221,7 +228,18 @@ def _measurebackend(
             "pooled": percentile(wall[FAULTY], 0.99) - percentile(wall[HEALTHY], 0.99),
             "ci95": ci,
         },
-        "added_p99_vs_none_ms": {"median": statistics.median(added_none), "best": min(added_none)},
+        "added_p99_vs_none_ms": {
+            "median": statistics.median(added_none),
+            "best": min(added_none),
+            "pooled": percentile(wall[FAULTY], 0.99) - percentile(wall[NONE], 0.99),
+            "ci95": added_p99_ci(wall[FAULTY], wall[NONE], block=ci_block),
+        },
+        "healthy_added_p99_vs_none_ms": {
+            "median": statistics.median(ref_none),
+            "best": min(ref_none),
+            "pooled": percentile(wall[HEALTHY], 0.99) - percentile(wall[NONE], 0.99),
+            "ci95": added_p99_ci(wall[HEALTHY], wall[NONE], block=ci_block),
+        },
         "added_cpu_p99_vs_healthy_ms": percentile(cpu[FAULTY], 0.99)
         - percentile(cpu[HEALTHY], 0.99),
         "exceptions": {"faulty": everything.exceptions[0], "healthy": everything.exceptions[1]},
@@ -236,6 +254,11 @@ def _measurebackend(
             "faulty": _per_k(_delta(cpu1[0], cpu0[0]), k_calls),
             "healthy": _per_k(_delta(cpu1[1], cpu0[1]), k_calls),
         },
+        "export_thread_cpu_us_per_span": {
+            "faulty": _per_span(_delta(cpu1[0], cpu0[0]), spans1[0] - spans0[0]),
+            "healthy": _per_span(_delta(cpu1[1], cpu0[1]), spans1[1] - spans0[1]),
+        },
+        "spans_per_call": round((spans1[0] - spans0[0]) / max(1, len(wall[FAULTY])), 2),
         "received": received,
         "loadavg_before": load_before,
         "loadavg_after": os.getloadavg(),
@@ -249,6 +272,10 @@ def _measurebackend(
 
 def _per_k(seconds: float | None, k_calls: float) -> float | None:
     return None if seconds is None or k_calls <= 0 else round(seconds * 1000 / k_calls, 1)
+
+
+def _per_span(seconds: float | None, spans: int) -> float | None:
+    return None if seconds is None or spans <= 0 else round(seconds * 1e6 / spans, 1)
 
 
 def _checks(r: dict[str, Any]) -> list[str]:
@@ -300,13 +327,19 @@ def run(params: Params, log: Callable[[str], None]) -> dict[str, Any]:
             "warmup": params.warmup,
             "block": params.block,
             "backends": list(params.backends),
+            "reference_encoder": params.reference_encoder,
         },
         "target_added_p99_ms": TARGET_ADDED_P99_MS,
         "loadavg_at_start": os.getloadavg(),
         "backends": [],
     }
     with capture_logs() as logs, backend("healthy") as (base_url, received):
-        ref = build_pipeline(base_url, "genai-trace-faults-reference", with_handler=False)
+        ref = build_pipeline(
+            base_url,
+            "genai-trace-faults-reference",
+            with_handler=False,
+            encoder=params.reference_encoder,
+        )
         instrumentor = LangChainInstrumentor()
         instrumentor.instrument(
             tracer_provider=ref.tracer_provider,

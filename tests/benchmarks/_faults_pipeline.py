@@ -14,6 +14,7 @@ from typing import Any
 
 DROP_WARNING = "could not be exported"
 _MODE = {"healthy": "200", "slow": "slow", "500": "500", "429": "429"}  # down: a closed port
+_ENV_ENCODER = "GENAI_TRACE_OTLP_ENCODER"  # documented in docs/guarantees.md
 _LOGGERS = ("genai_trace", "opentelemetry", "langchain_core")
 
 
@@ -22,15 +23,32 @@ _LOGGERS = ("genai_trace", "opentelemetry", "langchain_core")
 
 @dataclass
 class Pipeline:
-    """Tracer, meter and logger providers as ``configure(endpoint=base_url)`` builds them over
-    ``http/protobuf``, and a LangChain handler on them."""
+    """What ``configure(endpoint=base_url)`` builds over ``http/protobuf`` (not installed
+    globally, no terminal tree, no JSONL file), and a LangChain handler on its providers."""
 
     handler: Any
-    tracer_provider: Any
-    meter_provider: Any
-    logger_provider: Any
-    processor: Any  # GuardedBatchSpanProcessor
-    exporters: tuple[Any, ...]
+    providers: Any  # genai_trace_core.Providers
+    ended: Any = None  # a span processor counting the spans ended on the tracer provider
+
+    def spans_ended(self) -> int:
+        return 0 if self.ended is None else int(self.ended.count)
+
+    @property
+    def tracer_provider(self) -> Any:
+        return self.providers.tracer_provider
+
+    @property
+    def meter_provider(self) -> Any:
+        return self.providers.meter_provider
+
+    @property
+    def logger_provider(self) -> Any:
+        return self.providers.logger_provider
+
+    @property
+    def processor(self) -> Any:
+        """The guarded OTLP span processor (``GuardedBatchSpanProcessor``)."""
+        return self.providers.span_processor
 
     def dropped(self) -> dict[str, int]:
         counts: dict[str, int] = self.processor.dropped.counts()
@@ -40,63 +58,74 @@ class Pipeline:
         worker = getattr(getattr(self.processor, "_batch_processor", None), "_worker_thread", None)
         return thread_cpu_s(getattr(worker, "native_id", None))
 
+    def exporters(self) -> tuple[Any, ...]:
+        """The OTLP span, metric and log exporters ``configure()`` built (read from the SDK)."""
+        spans = self.processor._batch_processor._exporter.inner  # inside the drop counter
+        (reader,) = self.meter_provider._metric_readers
+        (logs,) = self.logger_provider._multi_log_record_processor._log_record_processors
+        return spans, reader._exporter, logs._batch_processor._exporter
+
     def stop_exporters(self) -> None:
         """Abort retries and back-off at once (a down backend would hold shutdown for 10 s per
         queued batch)."""
-        for exporter in self.exporters:
+        for exporter in self.exporters():
             exporter.shutdown()
 
     def shutdown(self) -> None:
         if self.handler is not None:
             self.handler.telemetry.shutdown()
-        self.tracer_provider.shutdown()
-        self.meter_provider.shutdown()
-        self.logger_provider.shutdown()
+        self.providers.shutdown(timeout_millis=60_000)  # flushes what is left, within a minute
 
 
-def build_pipeline(base_url: str, service_name: str, *, with_handler: bool = True) -> Pipeline:
-    """Mirrors ``genai_trace_core.export._configure._build`` for an OTLP endpoint over http/protobuf
-    (``test_harness`` checks that the span processor matches what ``configure()`` builds)."""
-    from opentelemetry.sdk._logs import LoggerProvider
-    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
-    from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
+def _ended_spans() -> Any:
+    """A span processor counting the spans ended (the export thread's CPU is divided by it)."""
+    from opentelemetry.sdk.trace import SpanProcessor
 
-    from genai_trace_core import semconv
-    from genai_trace_core.export._configure import PROTOCOL_HTTP, guarded_span_processor
-    from genai_trace_core.export._quiet import quiet_exporter_logs
-    from genai_trace_core.export._signals import otlp_exporter
+    class EndedSpans(SpanProcessor):
+        count = 0
 
-    resource = Resource.create({semconv.SERVICE_NAME: service_name})
-    span_exporter = otlp_exporter("traces", base_url, PROTOCOL_HTTP)
-    metric_exporter = otlp_exporter("metrics", base_url, PROTOCOL_HTTP)
-    log_exporter = otlp_exporter("logs", base_url, PROTOCOL_HTTP)
-    quiet_exporter_logs()  # as configure() does
-    tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
-    logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
-    meter_provider = MeterProvider(
-        resource=resource,
-        metric_readers=[PeriodicExportingMetricReader(metric_exporter)],
-        shutdown_on_exit=False,
-    )
-    processor = guarded_span_processor(span_exporter, meter_provider)
-    tracer_provider.add_span_processor(processor)
-    logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter))
+        def on_end(self, span: Any) -> None:
+            self.count += 1
+
+    return EndedSpans()
+
+
+def build_pipeline(
+    base_url: str, service_name: str, *, with_handler: bool = True, encoder: str = "fast"
+) -> Pipeline:
+    """``configure(endpoint=base_url)`` over http/protobuf, as a user calls it, minus the globals
+    (several pipelines run side by side) and the terminal tree and JSONL file.
+    ``encoder="sdk"``: built under ``GENAI_TRACE_OTLP_ENCODER=sdk`` (the SDK's encoder and its
+    128-span batches: the "before" of issue 14's export target)."""
+    from genai_trace_core import configure
+
+    saved = os.environ.get(_ENV_ENCODER)
+    if encoder == "sdk":
+        os.environ[_ENV_ENCODER] = "sdk"
+    try:
+        providers = configure(
+            service_name=service_name,
+            endpoint=base_url,
+            protocol="http/protobuf",
+            console=False,
+            jsonl_path="",
+            set_global=False,
+        )
+    finally:
+        if saved is None:
+            os.environ.pop(_ENV_ENCODER, None)
+        else:
+            os.environ[_ENV_ENCODER] = saved
+    ended = _ended_spans()
+    providers.tracer_provider.add_span_processor(ended)
     handler = None
     if with_handler:
         from genai_trace_langchain import OpenTelemetryCallbackHandler
 
-        handler = OpenTelemetryCallbackHandler(tracer_provider, meter_provider, logger_provider)
-    return Pipeline(
-        handler,
-        tracer_provider,
-        meter_provider,
-        logger_provider,
-        processor,
-        (span_exporter, metric_exporter, log_exporter),
-    )
+        handler = OpenTelemetryCallbackHandler(
+            providers.tracer_provider, providers.meter_provider, providers.logger_provider
+        )
+    return Pipeline(handler, providers, ended)
 
 
 def thread_cpu_s(native_id: int | None) -> float | None:

@@ -9,6 +9,9 @@ import statistics
 from typing import Any
 
 TARGET_ADDED_P99_MS = 1.0
+# Issue 14, target 4: a healthy OTLP export costs at most this much export-thread CPU per span,
+# and adds at most TARGET_ADDED_P99_MS at p99 over an untraced call.
+TARGET_EXPORT_US_PER_SPAN = 15.0
 
 
 def percentile(samples: list[int], q: float) -> float:
@@ -129,6 +132,7 @@ def table(result: dict[str, Any]) -> str:
         other = {k: v for k, v in b["log_records"].items() if k != "genai_trace"}
         if other:
             lines.append(f"{b['backend']}: other WARNING+ records by logger: {other}")
+    lines.extend(_healthy_export(result))
     loads = [b["loadavg_before"][0] for b in result["backends"]] + [
         r["loadavg_1m"] for b in result["backends"] for r in b["rounds"]
     ]
@@ -141,3 +145,34 @@ def table(result: dict[str, Any]) -> str:
         f"issue 6, added p99 < {TARGET_ADDED_P99_MS:g} ms vs a healthy backend: {result['verdict']}"
     )
     return "\n".join(lines)
+
+
+def _healthy_export(result: dict[str, Any]) -> list[str]:
+    """Issue 14, target 4, from the healthy arm: each pipeline's export-thread CPU per span and
+    its p99 over the untraced (``none``) pipeline's, the reference's encoder named."""
+    lines = []
+    reference = result["params"].get("reference_encoder", "fast")
+    for b in result["backends"]:
+        if b["backend"] != "healthy":
+            continue
+        per_span = b["export_thread_cpu_us_per_span"]
+        arms = (
+            ("faulty", "fast encoder (configure())", b["added_p99_vs_none_ms"]),
+            ("healthy", f"reference ({reference} encoder)", b["healthy_added_p99_vs_none_ms"]),
+        )
+        lines.append(
+            f"Healthy export (issue 14 target 4: <= {TARGET_EXPORT_US_PER_SPAN:g} us of "
+            f"export-thread CPU per span, added p99 vs none <= {TARGET_ADDED_P99_MS:g} ms), "
+            f"{b['spans_per_call']} spans per call:"
+        )
+        for key, label, added in arms:
+            lo, hi = added["ci95"]
+            us = per_span[key]
+            cpu_ok = us is not None and us <= TARGET_EXPORT_US_PER_SPAN
+            lines.append(
+                f"  {label}: export-thread CPU {_ms(us)} us/span ({'PASS' if cpu_ok else 'FAIL'}); "
+                f"added p99 vs none {_ms(added['median'], True)} ms median of rounds "
+                f"(best {_ms(added['best'], True)}), pooled {_ms(added['pooled'], True)} "
+                f"[{_ms(lo, True)}, {_ms(hi, True)}]: {verdict((lo, hi))}"
+            )
+    return lines

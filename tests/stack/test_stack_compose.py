@@ -117,3 +117,88 @@ def test_the_env_file_names_no_missing_document() -> None:
     text = (STACK / ".env").read_text(encoding="utf-8")
     for ref in re.findall(r"[\w./-]+\.md", text):
         assert (REPO / ref).exists() or (STACK / ref).exists(), ref
+
+
+# Compose's interpolation (compose-spec "Interpolation"): `$$` escapes, `${VAR}`,
+# `${VAR:-default}` and `${VAR-default}`, `${VAR:?error}` and `${VAR?error}` (compose refuses to
+# start), `${VAR:+alt}`.
+# No `docker compose` here (no Docker engine); this is that grammar, applied the way compose does:
+# to every string value of the parsed file, with the shell's variables over `.env`'s.
+_INTERPOLATION = re.compile(
+    r"\$(?:(?P<escaped>\$)|\{(?P<name>\w+)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}|(?P<bare>\w+))"
+)
+
+
+class ComposeRefusesToStart(Exception):
+    """A `${VAR:?message}` whose variable is unset (or empty, with the colon)."""
+
+
+def interpolate(node: Any, variables: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        return {key: interpolate(value, variables) for key, value in node.items()}
+    if isinstance(node, list):
+        return [interpolate(value, variables) for value in node]
+    if not isinstance(node, str):
+        return node
+
+    def substitute(m: re.Match[str]) -> str:
+        if m["escaped"]:
+            return "$"
+        name, op, arg = m["name"] or m["bare"], m["op"] or "", m["arg"] or ""
+        value = variables.get(name)
+        missing = not value if op.startswith(":") else value is None
+        if op.endswith("-"):
+            return arg if missing else str(value)
+        if op.endswith("?"):
+            if missing:
+                raise ComposeRefusesToStart(f"required variable {name} is missing a value: {arg}")
+            return str(value)
+        if op.endswith("+"):
+            return "" if missing else arg
+        return value or ""
+
+    return _INTERPOLATION.sub(substitute, node)
+
+
+def resolved(shell: dict[str, str]) -> dict[str, Any]:
+    config: dict[str, Any] = interpolate(COMPOSE, {**_env_file(), **shell})
+    return config
+
+
+def test_compose_refuses_to_start_without_a_grafana_admin_password() -> None:
+    for shell in ({}, {"GRAFANA_ADMIN_PASSWORD": ""}):
+        try:
+            resolved(shell)
+        except ComposeRefusesToStart as refused:
+            assert "GRAFANA_ADMIN_PASSWORD" in str(refused)
+            assert "stack/README.md" in str(refused)  # the message says where to read why
+        else:
+            raise AssertionError(f"compose would start with {shell}")
+    assert "GRAFANA_ADMIN_PASSWORD" not in _env_file()  # no shipped password, `admin` or other
+    grafana = resolved({"GRAFANA_ADMIN_PASSWORD": "s3cret-from-the-shell"})["services"]["grafana"]
+    assert grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD"] == "s3cret-from-the-shell"
+
+
+def test_grafana_is_closed_to_guests_unless_switched_on_and_then_read_only() -> None:
+    env = resolved({"GRAFANA_ADMIN_PASSWORD": "x"})["services"]["grafana"]["environment"]
+    assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    assert env["GF_USERS_ALLOW_SIGN_UP"] == "false"
+    opened = resolved({"GRAFANA_ADMIN_PASSWORD": "x", "GRAFANA_ANONYMOUS_VIEWER": "true"})
+    env = opened["services"]["grafana"]["environment"]
+    assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "true"
+    assert env["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"
+
+
+def test_every_other_variable_resolves_from_the_env_file() -> None:
+    config = resolved({"GRAFANA_ADMIN_PASSWORD": "x"})
+    for name, service in config["services"].items():
+        assert ":" in service["image"] and not service["image"].startswith(":"), name
+    assert "${" not in str(config)
+
+
+def test_the_interpolation_check_sees_a_default_and_a_required_variable() -> None:
+    """The shape the stack once shipped, `${GRAFANA_ADMIN_PASSWORD:-admin}`, starts as admin."""
+    shipped_before = {"password": "${GRAFANA_ADMIN_PASSWORD:-admin}", "cost": "$$5"}
+    assert interpolate(shipped_before, {}) == {"password": "admin", "cost": "$5"}
+    assert interpolate({"v": "${A?need A}"}, {"A": ""}) == {"v": ""}  # without colon, empty is set
+    assert interpolate({"v": "${A:+on} $A"}, {"A": "1"}) == {"v": "on 1"}

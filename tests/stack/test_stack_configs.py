@@ -217,9 +217,15 @@ def test_redaction_masks_emails_keys_and_card_numbers_and_keeps_ordinary_text() 
         "Mail <redacted:email>, key <redacted:key>, AWS <redacted:key>, card <redacted:card>, "
         "header <redacted:key>"
     )
+    cards = "Amex 378282246310005, Diners 30569309025904, old Visa 4222222222222."
+    assert (
+        _redact(cards) == "Amex <redacted:card>, Diners <redacted:card>, old Visa <redacted:card>."
+    )
+    # Epoch milliseconds are 13 digits: today's start with 1, from May 2033 with 2, from 2065
+    # with 3; only Visa issues 13-digit cards (starting 4), so none of these is masked.
     ordinary = (
         "Order 12345 shipped on 2026-11-22 to room 42; cost $3.50 for gpt-4o-mini; "
-        "event at 1764979200000 ms (epoch milliseconds are 13 digits, not a card)."
+        "events at 1764979200000, 2208988800000 and 3155760000000 ms."
     )
     assert _redact(ordinary) == ordinary
 

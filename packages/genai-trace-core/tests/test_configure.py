@@ -14,7 +14,7 @@ import pytest
 
 from genai_trace_core import semconv as S
 from genai_trace_core._settings import CaptureMode, get_settings, set_settings
-from genai_trace_core.export._configure import Providers, configure
+from genai_trace_core.export import Providers, configure
 
 _OTEL_VARS = (
     "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -197,7 +197,7 @@ def test_configure_twice_keeps_one_global_setup_and_never_overrides(tmp_path: Pa
     script = """
 import io, json, logging
 from opentelemetry import _logs, metrics, trace
-from genai_trace_core.export._configure import configure
+from genai_trace_core.export import configure
 
 log = io.StringIO()
 logging.basicConfig(stream=log, level=logging.WARNING, format="%(name)s: %(message)s")

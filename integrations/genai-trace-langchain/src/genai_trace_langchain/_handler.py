@@ -18,7 +18,16 @@ from uuid import UUID
 from langchain_core.callbacks import BaseCallbackHandler
 from opentelemetry import _logs, metrics, trace
 
-from genai_trace_core import Operation, OperationKind, Outcome, Settings, Telemetry, safe, semconv
+from genai_trace_core import (
+    Operation,
+    OperationKind,
+    Outcome,
+    Settings,
+    Telemetry,
+    instrumentation_telemetry,
+    safe,
+    semconv,
+)
 from genai_trace_langchain import _inference, _mapping
 from genai_trace_langchain._prompts import PendingPrompts, pending_prompt
 from genai_trace_langchain.version import SCOPE_NAME, __version__
@@ -70,13 +79,8 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         telemetry: Telemetry | None = None,
     ) -> None:
         super().__init__()
-        self.telemetry = telemetry or Telemetry(
-            tracer_provider=tracer_provider,
-            meter_provider=meter_provider,
-            logger_provider=logger_provider,
-            settings=settings,
-            scope_name=SCOPE_NAME,
-            scope_version=__version__,
+        self.telemetry = telemetry or instrumentation_telemetry(
+            SCOPE_NAME, __version__, tracer_provider, meter_provider, logger_provider, settings
         )
         self._prompts = PendingPrompts()
 

@@ -15,7 +15,7 @@ from llama_index.core.callbacks.base_handler import BaseCallbackHandler
 from llama_index.core.callbacks.schema import CBEventType, EventPayload
 from opentelemetry import _logs, metrics, trace
 
-from genai_trace_core import Outcome, Settings, Telemetry, safe
+from genai_trace_core import Outcome, Settings, instrumentation_telemetry, safe
 from genai_trace_llamaindex import _map_models as mm
 from genai_trace_llamaindex import _map_steps as m
 from genai_trace_llamaindex import _state
@@ -46,13 +46,8 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         verbose: bool = False,
     ) -> None:
         super().__init__(event_starts_to_ignore=[], event_ends_to_ignore=[])
-        self.telemetry = Telemetry(
-            tracer_provider=tracer_provider,
-            meter_provider=meter_provider,
-            logger_provider=logger_provider,
-            settings=settings,
-            scope_name=SCOPE_NAME,
-            scope_version=__version__,
+        self.telemetry = instrumentation_telemetry(
+            SCOPE_NAME, __version__, tracer_provider, meter_provider, logger_provider, settings
         )
         self.verbose = verbose
         # event id -> (event type, parent id) for the open LLM events (nested-call detection)

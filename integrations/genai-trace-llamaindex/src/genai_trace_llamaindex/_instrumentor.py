@@ -10,7 +10,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
     BaseInstrumentor,
 )
 
-from genai_trace_core import Settings, Telemetry
+from genai_trace_core import Settings, instrumentation_telemetry
 from genai_trace_llamaindex import _state
 from genai_trace_llamaindex.package import _instruments
 from genai_trace_llamaindex.version import SCOPE_NAME, __version__
@@ -42,14 +42,14 @@ class LlamaIndexInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         verbose = kwargs.get("verbose")
         if verbose is None:
             verbose = os.environ.get(VERBOSE_ENV, "").strip().lower() in ("1", "true", "yes")
-        telemetry = Telemetry(
-            tracer_provider=kwargs.get("tracer_provider"),
-            meter_provider=kwargs.get("meter_provider"),
-            logger_provider=kwargs.get("logger_provider"),
+        telemetry = instrumentation_telemetry(
+            SCOPE_NAME,
+            __version__,
+            kwargs.get("tracer_provider"),
+            kwargs.get("meter_provider"),
+            kwargs.get("logger_provider"),
             settings=settings,
             clock=kwargs.get("clock"),  # tests: a deterministic nanosecond clock
-            scope_name=SCOPE_NAME,
-            scope_version=__version__,
         )
         bridge = Bridge(telemetry, verbose=bool(verbose))
         root = get_dispatcher()

@@ -21,7 +21,12 @@ from genai_trace_core._feedback import TraceIds, record_feedback, trace_ids
 from genai_trace_core._safe import safe
 from genai_trace_core._settings import CaptureMode, Settings, get_settings, set_settings
 from genai_trace_core.export import Providers, configure
-from genai_trace_core.lifecycle import ContextThreadPoolExecutor, Telemetry, with_current_context
+from genai_trace_core.lifecycle import (
+    ContextThreadPoolExecutor,
+    Telemetry,
+    instrumentation_telemetry,
+    with_current_context,
+)
 from genai_trace_core.records import (
     BlobPart,
     Cost,
@@ -81,6 +86,7 @@ __all__ = [
     "UriPart",
     "Usage",
     "get_settings",
+    "instrumentation_telemetry",
     "normalize_usage",
     "resolve_provider",
     "server_from_url",

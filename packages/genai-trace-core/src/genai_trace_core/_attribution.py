@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Attribution:
+    """Who and what a run is for; a child run inherits what it does not set itself."""
+
     user_id: str | None = None
     conversation_id: str | None = None
     tenant_id: str | None = None

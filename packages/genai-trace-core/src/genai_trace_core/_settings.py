@@ -17,6 +17,8 @@ Redactor = Callable[[str], str]
 
 
 class CaptureMode(str, enum.Enum):
+    """Which content is exported, and where (on spans, on events, both, or none)."""
+
     NO_CONTENT = "NO_CONTENT"
     SPAN_ONLY = "SPAN_ONLY"
     EVENT_ONLY = "EVENT_ONLY"
@@ -71,6 +73,8 @@ def _env_list(name: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """Process-wide settings: from the environment, overridden by ``configure(**overrides)``."""
+
     capture_mode: CaptureMode = CaptureMode.NO_CONTENT
     emit_events: bool | None = None  # None: follow capture_mode
     max_attribute_length: int = 8192  # per content attribute, in characters

@@ -14,6 +14,38 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from genai_trace_core import semconv
+from genai_trace_core._message_parts import (
+    BlobPart,
+    FilePart,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolCallResponsePart,
+    UriPart,
+)
+from genai_trace_core._usage_cost import Cost, Usage
+
+__all__ = [
+    "BlobPart",
+    "Cost",
+    "Document",
+    "FilePart",
+    "Lazy",
+    "Message",
+    "Operation",
+    "OperationKind",
+    "Outcome",
+    "Part",
+    "ReasoningPart",
+    "RequestParams",
+    "TextPart",
+    "ToolCallPart",
+    "ToolCallResponsePart",
+    "ToolDefinition",
+    "Usage",
+    "UriPart",
+]
 
 
 class OperationKind(str, enum.Enum):
@@ -62,84 +94,31 @@ _INVOCATIONS = frozenset(
 
 
 @dataclass(slots=True)
-class TextPart:
-    content: str
-    type: str = "text"
-
-
-@dataclass(slots=True)
-class ReasoningPart:
-    content: str
-    type: str = "reasoning"
-
-
-@dataclass(slots=True)
-class ToolCallPart:
-    name: str
-    arguments: Any = None
-    id: str | None = None
-    type: str = "tool_call"
-
-
-@dataclass(slots=True)
-class ToolCallResponsePart:
-    response: Any
-    id: str | None = None
-    type: str = "tool_call_response"
-
-
-@dataclass(slots=True)
-class BlobPart:
-    """Inline binary content. Core never exports the bytes; it records modality and size."""
-
-    modality: str
-    content: bytes | str
-    mime_type: str | None = None
-    type: str = "blob"
-
-
-@dataclass(slots=True)
-class UriPart:
-    """Content referenced by URI. Exported scrubbed of credentials (a ``data:`` URI as a blob)."""
-
-    modality: str
-    uri: str
-    mime_type: str | None = None
-    type: str = "uri"
-
-
-@dataclass(slots=True)
-class FilePart:
-    """Content uploaded to the provider beforehand, referenced by its file id."""
-
-    modality: str
-    file_id: str
-    mime_type: str | None = None
-    type: str = "file"
-
-
-Part = (
-    TextPart | ReasoningPart | ToolCallPart | ToolCallResponsePart | BlobPart | UriPart | FilePart
-)
-
-
-@dataclass(slots=True)
 class Message:
-    """A chat message. ``finish_reason`` (output messages) is filled by core from the outcome's
-    finish reasons when the integration leaves it out."""
+    """A chat message in the semconv shape: a role and its parts."""
 
     role: str
+    """``user``, ``assistant``, ``system``, ``tool`` (or the framework's own role)."""
     parts: list[Part] = field(default_factory=list)
+    """What the message holds, in order: text, tool calls and responses, media."""
     name: str | None = None
+    """The participant's name, when the framework gives one."""
     finish_reason: str | None = None
+    """Output messages: filled by core from the outcome's finish reasons when left out."""
 
 
 @dataclass(slots=True)
 class ToolDefinition:
+    """A tool the model may call, as offered in the request."""
+
     name: str
+    """The tool's name, as the model calls it."""
     description: str | None = None
+    """What the tool does, as told to the model."""
     parameters: Any = None
+    """The JSON schema of its arguments."""
     type: str = "function"
+    """The tool type: ``function``, or a provider's built-in tool type."""
 
 
 @dataclass(slots=True)
@@ -147,44 +126,11 @@ class Document:
     """A retrieved document. ``content`` is exported only when content capture is on."""
 
     id: str | None = None
+    """The document's id in its store (or its source name)."""
     score: float | None = None
+    """The retriever's relevance score."""
     content: str | None = None
-
-
-# --- usage and cost -------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Usage:
-    """Normalised token usage. ``input_tokens`` includes cache read and cache write tokens;
-    ``cache_*`` and ``reasoning`` are subsets. ``source`` is ``provider`` or ``estimated``."""
-
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cache_read_input_tokens: int | None = None
-    cache_write_input_tokens: int | None = None
-    reasoning_output_tokens: int | None = None
-    # modality -> {"input_tokens": n, "output_tokens": n, "cache_read.input_tokens": n}
-    modalities: dict[str, dict[str, int]] = field(default_factory=dict)
-    source: str = semconv.USAGE_SOURCE_PROVIDER
-    estimator: str | None = None  # encoding name or "heuristic" when source == "estimated"
-
-    @property
-    def is_empty(self) -> bool:
-        return self.input_tokens is None and self.output_tokens is None
-
-
-@dataclass(slots=True, frozen=True)
-class Cost:
-    """Cost of one operation in USD. Parts are ``None`` where the price has no such component."""
-
-    total_usd: float
-    input_usd: float | None = None
-    output_usd: float | None = None
-    cache_read_usd: float | None = None
-    cache_write_usd: float | None = None
-    reasoning_usd: float | None = None
-    source: str = "genai-prices"
+    """The document's text (content)."""
 
 
 # --- request and records --------------------------------------------------------------------------
@@ -192,19 +138,34 @@ class Cost:
 
 @dataclass(slots=True)
 class RequestParams:
+    """The request parameters of a model call: the ``gen_ai.request.*`` attributes."""
+
     max_tokens: int | None = None
+    """The most output tokens the model may produce."""
     temperature: float | None = None
+    """Sampling temperature."""
     top_p: float | None = None
+    """Nucleus sampling: the probability mass considered."""
     top_k: int | None = None
+    """Sampling from the ``k`` most likely tokens (not the retrieval ``top_k``)."""
     frequency_penalty: float | None = None
+    """Penalty on tokens by how often they appeared."""
     presence_penalty: float | None = None
+    """Penalty on tokens that appeared at all."""
     stop_sequences: Sequence[str] | None = None
+    """Sequences that stop generation."""
     seed: int | None = None
+    """The sampling seed."""
     choice_count: int | None = None
+    """How many choices were asked for (exported only when not 1)."""
     stream: bool = False
+    """The response was requested as a stream (``gen_ai.request.stream``)."""
     output_type: str | None = None
+    """``text``, ``json``, ``image`` or ``speech``: ``gen_ai.output.type``."""
     reasoning_level: str | None = None
+    """The reasoning effort asked for (``low``, ``medium``, ``high``...)."""
     encoding_formats: Sequence[str] | None = None
+    """Embeddings: the encodings asked for (``float``, ``base64``)."""
 
 
 Lazy = Callable[[], Any]
@@ -223,40 +184,70 @@ class Operation:
     """
 
     kind: OperationKind
+    """What the span stands for; decides its name, kind and attributes."""
     name: str | None = None
+    """Workflow, agent or tool name; the data source id (retrieval); a step's run name."""
     provider: str | None = None
+    """``gen_ai.provider.name`` (see :func:`genai_trace_core.resolve_provider`)."""
     request_model: str | None = None
+    """The model asked for: ``gen_ai.request.model``."""
     framework: str | None = None
+    """The framework that ran it (``langchain``, ``llama_index``)."""
     run_type: str | None = None
+    """The framework's own kind of run (``chain``, ``retriever``, ``query``...)."""
     request: RequestParams | None = None
+    """The model call's request parameters."""
     server_address: str | None = None
+    """The provider's host: ``server.address``."""
     server_port: int | None = None
+    """Its port (exported only with an address)."""
     # agent / tool / retrieval details
     description: str | None = None
+    """A tool's or an agent's description."""
     agent_name: str | None = None
+    """The agent a tool call or an agent invocation belongs to."""
     tool_call_id: str | None = None
+    """The model's id of the tool call this tool run answers."""
     tool_type: str | None = None
+    """``function`` (default), ``extension`` or ``datastore``."""
     top_k: int | None = None
+    """Retrieval: how many documents were asked for."""
     # attribution (see genai_trace_core.attribution)
     conversation_id: str | None = None
+    """The conversation (thread, session) this belongs to."""
     user_id: str | None = None
+    """The end user it runs for."""
     tenant_id: str | None = None
+    """The tenant (customer, workspace) it runs for."""
     feature: str | None = None
+    """The product feature it serves."""
     metadata: Mapping[str, Any] | None = None
+    """Framework metadata; only keys allow-listed in ``Settings.metadata_keys`` export."""
     tags: Sequence[str] | None = None
+    """Framework tags: ``genai_trace.run.tags``."""
     # content (values or lazies)
     input_messages: Sequence[Message] | Lazy | None = None
+    """The chat history sent to the model (content; value or lazy)."""
     system_instructions: Sequence[Part] | Lazy | None = None
+    """System instructions sent apart from the messages (content)."""
     tool_definitions: Sequence[ToolDefinition] | Lazy | None = None
+    """The tools offered to the model (content; value or lazy)."""
     tool_arguments: Any = None
+    """A tool run's arguments (content; value or lazy)."""
     query: str | Lazy | None = None
+    """A retrieval or query step's query text (content; value or lazy)."""
     prompt_name: str | None = None
+    """The name of the prompt template used: ``gen_ai.prompt.name``."""
     prompt_version: str | None = None
+    """Its version (exported only with a name)."""
     # template variable name -> value: gen_ai.prompt.variable.<name> (content; lazy like the rest)
     prompt_variables: Mapping[str, Any] | Lazy | None = None
+    """The template's variables: ``gen_ai.prompt.variable.<name>`` (content)."""
     estimate_input: Callable[[], Sequence[str]] | None = None
+    """The input texts to count, when the provider reports no usage."""
     # framework attributes keyed by names from genai_trace_core.semconv
     attributes: Mapping[str, Any] | None = None
+    """Framework attributes keyed by :mod:`~genai_trace_core.semconv` names, set at start."""
 
 
 @dataclass(slots=True)
@@ -265,13 +256,24 @@ class Outcome:
     :func:`genai_trace_core.normalize_usage` understands (or a ready :class:`Usage`)."""
 
     raw_usage: Any = None
+    """The provider's usage payload, in any shape ``normalize_usage`` reads."""
     response_model: str | None = None
+    """The model that answered: ``gen_ai.response.model``."""
     response_id: str | None = None
+    """The provider's response id: ``gen_ai.response.id``."""
     finish_reasons: Sequence[str] | None = None
+    """Why generation stopped, one per choice."""
     output_messages: Sequence[Message] | Lazy | None = None
+    """The model's answer as messages (content; value or lazy)."""
     estimate_output: Callable[[], Sequence[str]] | None = None
+    """The output texts to count, when the provider reports no usage."""
     documents: Sequence[Document] | None = None
+    """What a retrieval returned (ids and scores; text is content)."""
     tool_result: Any = None
+    """What a tool returned (content)."""
     embedding_dimension: int | None = None
+    """The length of each embedding vector."""
     embedding_input_count: int | None = None
+    """How many inputs were embedded."""
     attributes: Mapping[str, Any] | None = None
+    """Framework attributes keyed by :mod:`~genai_trace_core.semconv` names, set at end."""

@@ -29,6 +29,8 @@ DEFAULT_JSONL_PATH = Path(".genai-trace") / "traces.jsonl"
 
 
 class JsonlSpanExporter(SpanExporter):
+    """Appends each finished span to a JSONL file, one object a line (``genai-trace view``)."""
+
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()

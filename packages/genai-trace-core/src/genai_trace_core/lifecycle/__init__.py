@@ -6,6 +6,13 @@ from __future__ import annotations
 
 from genai_trace_core.lifecycle._context import CAN_UNDO_IN_TASK
 from genai_trace_core.lifecycle._executor import ContextThreadPoolExecutor, with_current_context
+from genai_trace_core.lifecycle._instrumentation import instrumentation_telemetry
 from genai_trace_core.lifecycle._telemetry import Telemetry
 
-__all__ = ["CAN_UNDO_IN_TASK", "ContextThreadPoolExecutor", "Telemetry", "with_current_context"]
+__all__ = [
+    "CAN_UNDO_IN_TASK",
+    "ContextThreadPoolExecutor",
+    "Telemetry",
+    "instrumentation_telemetry",
+    "with_current_context",
+]

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 
 class Run:
+    """One open run: its span, contexts, parent, attribution and what it accumulates till end."""
+
     __slots__ = (
         "active_ctx",
         "attribution",

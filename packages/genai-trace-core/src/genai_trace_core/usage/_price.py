@@ -61,6 +61,8 @@ OVERRIDE_UNITS: dict[str, tuple[str, int, Mapping[str, str]]] = {
 
 @dataclass(frozen=True, slots=True)
 class Unit:
+    """One priced unit of a model's price: which count it charges, at which rate and tiers."""
+
     getter: Any  # Callable[[Usage], int | None]; None for counts we never report (always 0)
     rate: float  # USD per unit
     tiers: tuple[tuple[int, float], ...]  # (input-token threshold, USD per unit), descending
@@ -70,6 +72,8 @@ class Unit:
 
 @dataclass(frozen=True, slots=True)
 class Price:
+    """A model's price, compiled once: its units (most specific first) and per-request fee."""
+
     units: tuple[Unit, ...]  # most specific first
     per_request: float
     parts: frozenset[int]

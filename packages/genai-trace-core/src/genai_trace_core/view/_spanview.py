@@ -44,6 +44,8 @@ def _plain_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class SpanEventView:
+    """An event of a finished span: its name, time (Unix nanoseconds) and attributes."""
+
     name: str
     time_ns: int
     attributes: dict[str, Any] = field(default_factory=dict)

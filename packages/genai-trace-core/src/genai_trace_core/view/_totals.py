@@ -53,6 +53,8 @@ def _float(value: object) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class UsageFigures:
+    """The tokens and cost one model span reports (``None`` where it reports none)."""
+
     input_tokens: int | None
     output_tokens: int | None
     cache_read_tokens: int | None
@@ -91,6 +93,8 @@ def usage_of(span: SpanView) -> UsageFigures | None:
 
 @dataclass(slots=True)
 class Totals:
+    """Calls, tokens and cost summed over model spans; ``priced`` once any span had a cost."""
+
     calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0

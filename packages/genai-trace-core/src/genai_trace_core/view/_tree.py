@@ -13,6 +13,8 @@ __all__ = ["TreeRow", "walk"]
 
 @dataclass(frozen=True, slots=True)
 class TreeRow:
+    """One span of a trace as a tree row: its depth, prefix and inherited attribution."""
+
     span: SpanView
     depth: int
     prefix: str  # box-drawing prefix, "" for roots
