@@ -90,6 +90,9 @@ def build() -> Dashboard:
                     f" / sum by (gen_ai_request_model) (rate({EMBEDDINGS_INPUT_TOKENS}_count{{{SEL}}}[$__rate_interval]))",
                     "{{gen_ai_request_model}}",
                 ),
+                description="Provider-reported counts; offline estimates only with"
+                " GENAI_TRACE_ESTIMATE_USAGE=true (LangChain and LlamaIndex drop the"
+                " provider's embeddings usage).",
             ).span(8)
         )
         .with_row(row("Tools"))

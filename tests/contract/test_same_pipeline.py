@@ -14,7 +14,9 @@ Where they legitimately differ (not compared): the framework step spans around t
 (LangChain's ``RunnableSequence``/prompt/parser runs, LlamaIndex's ``RetrieverQueryEngine.query``/
 ``synthesize`` steps, each with our ``genai_trace.*`` step attributes) and therefore the parent
 of each GenAI span; the prompt text (each framework has its own template), so the *estimated*
-embedding tokens only agree because both embed the same question text; ``genai_trace.framework``.
+embedding tokens only agree because both embed the same question text; ``genai_trace.framework``;
+``gen_ai.data_source.id``, set only where the store has an identity (the LlamaIndex index id
+``capitals``; LangChain's ``InMemoryVectorStore`` has none, so its retrieval span goes without).
 """
 
 from __future__ import annotations
@@ -224,7 +226,10 @@ def test_each_operation_has_the_same_genai_attribute_keys(run_both: Any, stream:
         }
         for name, by_op in got.items()
     }
-    assert keys["langchain"] == keys["llamaindex"]
+    unnamed = {  # the LlamaIndex index has an id; the in-memory LangChain store has none
+        op: [k for k in ks if k != s.GEN_AI_DATA_SOURCE_ID] for op, ks in keys["llamaindex"].items()
+    }
+    assert keys["langchain"] == unnamed
     # ... and exactly these keys: one that should not be there fails too
     assert (
         keys["llamaindex"]
@@ -236,7 +241,6 @@ def test_each_operation_has_the_same_genai_attribute_keys(run_both: Any, stream:
                         "gen_ai.operation.name",
                         "gen_ai.provider.name",
                         "gen_ai.request.model",
-                        "gen_ai.usage.input_tokens",
                     ],
                     "retrieval": [
                         "gen_ai.data_source.id",
@@ -264,7 +268,6 @@ def test_each_operation_has_the_same_genai_attribute_keys(run_both: Any, stream:
                         "gen_ai.operation.name",
                         "gen_ai.provider.name",
                         "gen_ai.request.model",
-                        "gen_ai.usage.input_tokens",
                     ],
                     "retrieval": [
                         "gen_ai.data_source.id",

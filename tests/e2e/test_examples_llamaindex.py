@@ -50,7 +50,10 @@ def _check_costs(spans: list[dict[str, Any]]) -> int:
         if a.get(semconv.GEN_AI_OPERATION_NAME) not in ("chat", "embeddings"):
             continue
         usage = Usage(
-            input_tokens=a[semconv.GEN_AI_USAGE_INPUT_TOKENS],
+            # an offline estimate (embeddings) is under our name unless the user opts in
+            input_tokens=a.get(
+                semconv.GEN_AI_USAGE_INPUT_TOKENS, a.get(semconv.USAGE_ESTIMATED_INPUT_TOKENS)
+            ),
             output_tokens=a.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS),
         )
         model = a.get(semconv.GEN_AI_RESPONSE_MODEL) or a[semconv.GEN_AI_REQUEST_MODEL]

@@ -57,8 +57,8 @@ def test_missing_tiktoken_encoding_falls_back_to_the_heuristic(
     t.end("chat", Outcome(estimate_output=lambda: ["z" * 9]))
     (span,) = otel.span_dicts()
     assert {k: v for k, v in span["attributes"].items() if "usage" in k} == {
-        semconv.GEN_AI_USAGE_INPUT_TOKENS: 3 + 1,  # ceil(10/4) + ceil(3/4)
-        semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 3,
+        semconv.USAGE_ESTIMATED_INPUT_TOKENS: 3 + 1,  # ceil(10/4) + ceil(3/4)
+        semconv.USAGE_ESTIMATED_OUTPUT_TOKENS: 3,
         semconv.USAGE_SOURCE: semconv.USAGE_SOURCE_ESTIMATED,
         semconv.USAGE_ESTIMATOR: _tokens.HEURISTIC,
     }

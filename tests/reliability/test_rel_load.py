@@ -33,7 +33,7 @@ LANGCHAIN_RAG_NAMES = [
     "RunnableParallel<context,question>",
     "RunnablePassthrough",  # parallel branches in name order (see shapes_by_trace)
     "RunnableSequence",
-    "retrieval InMemoryVectorStore",  # (embeddings are traced by the instrumentor, not here)
+    "retrieval",  # no store identity; embeddings are traced by the instrumentor, not here
     "format_docs",
     "ChatPromptTemplate",
     "chat gpt-4o-mini",

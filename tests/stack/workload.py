@@ -90,7 +90,11 @@ def instrumented(
     preload_prices()
     for model in (langchain_rag.CHAT_MODEL, langchain_rag.EMBED_MODEL):
         count_tokens(["warm up"], model)  # tokenizers load before tracing
-    settings = dataclasses.replace(get_settings(), metric_attribute_keys=ATTRIBUTION_KEYS)
+    # The workload's fake embedding models report no usage: it opts in to offline counts
+    # (GENAI_TRACE_ESTIMATE_USAGE) so the embeddings token panel has data, as a user would.
+    settings = dataclasses.replace(
+        get_settings(), metric_attribute_keys=ATTRIBUTION_KEYS, estimate_usage=True
+    )
     providers = Providers(
         tracer_provider=tracer_provider,
         meter_provider=langchain_meters,

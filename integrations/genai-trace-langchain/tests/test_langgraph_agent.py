@@ -45,6 +45,9 @@ def test_react_agent_is_one_agent_span_with_nodes_chat_and_tools(
                     "gen_ai.agent.name": "weather_agent",
                     "gen_ai.conversation.id": "conv-1",
                     "gen_ai.operation.name": "invoke_agent",
+                    "gen_ai.response.finish_reasons": ["stop"],
+                    "gen_ai.usage.input_tokens": 25,
+                    "gen_ai.usage.output_tokens": 17,
                     "genai_trace.framework": "langchain",
                     "genai_trace.run.name": "weather_agent",
                 },
@@ -125,6 +128,8 @@ def test_react_agent_is_one_agent_span_with_nodes_chat_and_tools(
                     "genai_trace.cost.usd": 8.25e-06,
                     "genai_trace.framework": "langchain",
                     "genai_trace.usage.source": "provider",
+                    "server.address": "api.openai.com",
+                    "server.port": 443,
                 },
             },
             {
@@ -159,6 +164,7 @@ def test_react_agent_is_one_agent_span_with_nodes_chat_and_tools(
                 "parent": 7,
                 "status": "UNSET",
                 "attributes": {
+                    "gen_ai.agent.name": "weather_agent",
                     "gen_ai.conversation.id": "conv-1",
                     "gen_ai.operation.name": "execute_tool",
                     "gen_ai.tool.call.id": "call_1",
@@ -244,6 +250,8 @@ def test_react_agent_is_one_agent_span_with_nodes_chat_and_tools(
                     "genai_trace.cost.usd": 5.7e-06,
                     "genai_trace.framework": "langchain",
                     "genai_trace.usage.source": "provider",
+                    "server.address": "api.openai.com",
+                    "server.port": 443,
                 },
             },
             {

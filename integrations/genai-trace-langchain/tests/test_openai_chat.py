@@ -107,6 +107,8 @@ def test_chat_completion_span_has_response_usage_with_cache_and_reasoning_and_ex
                     "genai_trace.cost.usd": 0.0001272,
                     "genai_trace.framework": "langchain",
                     "genai_trace.usage.source": "provider",
+                    "server.address": "api.openai.com",
+                    "server.port": 443,
                 },
             },
             {
@@ -194,6 +196,8 @@ async def test_async_stream_with_include_usage_takes_usage_from_the_final_chunk_
                 "genai_trace.cost.usd": 3.12e-05,
                 "genai_trace.framework": "langchain",
                 "genai_trace.usage.source": "provider",
+                "server.address": "api.openai.com",
+                "server.port": 443,
             },
         }
     )

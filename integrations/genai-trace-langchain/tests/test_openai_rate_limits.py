@@ -71,6 +71,8 @@ def test_rate_limit_429_then_success_is_one_chat_span_without_error(
                     "genai_trace.cost.usd": 2.4e-06,
                     "genai_trace.framework": "langchain",
                     "genai_trace.usage.source": "provider",
+                    "server.address": "api.openai.com",
+                    "server.port": 443,
                 },
             }
         ]
@@ -109,6 +111,8 @@ def test_rate_limit_without_retries_left_fails_the_chat_span_with_the_sdk_error(
                     "gen_ai.provider.name": "openai",
                     "gen_ai.request.model": "gpt-4o-mini",
                     "genai_trace.framework": "langchain",
+                    "server.address": "api.openai.com",
+                    "server.port": 443,
                 },
                 "status_description": Is(f"{error_type}: {exported}"),
                 "events": [

@@ -202,7 +202,8 @@ def test_traced_embeddings_are_one_span_with_the_providers_usage_when_published(
     assert shape([span]) == [["embeddings text-embedding-3-small", "CLIENT", "UNSET", []]]
     # LangChain drops the provider's usage; a util-genai instrumentation hands it to our run.
     usage = (
-        span["attributes"][semconv.GEN_AI_USAGE_INPUT_TOKENS],
+        span["attributes"].get(semconv.GEN_AI_USAGE_INPUT_TOKENS)
+        or span["attributes"][semconv.USAGE_ESTIMATED_INPUT_TOKENS],
         span["attributes"][semconv.USAGE_SOURCE],
     )
     if provider_instrumentation.publishes_usage:

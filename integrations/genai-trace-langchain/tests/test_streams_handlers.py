@@ -174,7 +174,7 @@ def test_a_10_mb_prompt_to_a_model_without_usage_costs_milliseconds_not_seconds(
     a = span["attributes"]
     assert a[semconv.USAGE_SOURCE] == semconv.USAGE_SOURCE_ESTIMATED
     exact = 10 * 230_000  # 10 tokens a sentence in cl100k_base (the default estimator)
-    assert abs(a[semconv.GEN_AI_USAGE_INPUT_TOKENS] - exact) / exact < 0.02
+    assert abs(a[semconv.USAGE_ESTIMATED_INPUT_TOKENS] - exact) / exact < 0.02
     lifecycle.check()
 
 

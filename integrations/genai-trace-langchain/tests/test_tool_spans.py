@@ -72,6 +72,9 @@ def test_tool_calling_loop_spans_with_call_ids_and_errors(
                 "attributes": {
                     "gen_ai.agent.name": "weather_agent",
                     "gen_ai.operation.name": "invoke_agent",
+                    "gen_ai.response.finish_reasons": ["stop"],
+                    "gen_ai.usage.input_tokens": 21,
+                    "gen_ai.usage.output_tokens": 27,
                     "genai_trace.framework": "langchain",
                     "genai_trace.run.name": "weather_agent",
                 },
@@ -101,6 +104,8 @@ def test_tool_calling_loop_spans_with_call_ids_and_errors(
                     "genai_trace.cost.usd": 1.515e-05,
                     "genai_trace.framework": "langchain",
                     "genai_trace.usage.source": "provider",
+                    "server.address": "api.openai.com",
+                    "server.port": 443,
                 },
             },
             {
@@ -109,6 +114,7 @@ def test_tool_calling_loop_spans_with_call_ids_and_errors(
                 "parent": 0,
                 "status": "UNSET",
                 "attributes": {
+                    "gen_ai.agent.name": "weather_agent",
                     "gen_ai.operation.name": "execute_tool",
                     "gen_ai.tool.call.id": "call_1",
                     "gen_ai.tool.description": "Weather for a city.",
@@ -124,6 +130,7 @@ def test_tool_calling_loop_spans_with_call_ids_and_errors(
                 "status": "ERROR",
                 "attributes": {
                     "error.type": "RuntimeError",
+                    "gen_ai.agent.name": "weather_agent",
                     "gen_ai.operation.name": "execute_tool",
                     "gen_ai.tool.description": "Always fails.",
                     "gen_ai.tool.name": "broken",
@@ -168,6 +175,8 @@ def test_tool_calling_loop_spans_with_call_ids_and_errors(
                     "genai_trace.cost.usd": 4.2e-06,
                     "genai_trace.framework": "langchain",
                     "genai_trace.usage.source": "provider",
+                    "server.address": "api.openai.com",
+                    "server.port": 443,
                 },
             },
         ]

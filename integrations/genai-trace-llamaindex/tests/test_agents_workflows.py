@@ -89,6 +89,7 @@ async def test_function_agent_is_invoke_agent_with_chat_and_one_execute_tool(
                     "status": "UNSET",
                     "attributes": {
                         s.GEN_AI_OPERATION_NAME: "execute_tool",
+                        s.GEN_AI_AGENT_NAME: "calculator",  # the agent it ran for (CR)
                         s.GEN_AI_TOOL_NAME: "add",
                         s.GEN_AI_TOOL_CALL_ID: "call_1",
                         s.GEN_AI_TOOL_DESCRIPTION: (

@@ -93,7 +93,7 @@ def test_openai_stream_chat_ends_at_last_chunk_with_usage_from_the_usage_chunk(
         assert a[s.USAGE_SOURCE] == "provider"
     else:  # no usage on the wire: a flagged estimate, never silence
         assert a[s.USAGE_SOURCE] == "estimated"
-        assert a[s.GEN_AI_USAGE_OUTPUT_TOKENS] > 0
+        assert a[s.USAGE_ESTIMATED_OUTPUT_TOKENS] > 0
     _no_secret(otel)
 
 

@@ -109,6 +109,7 @@ async def test_agent_workflow_handoff_gives_each_agent_its_invoke_agent_span(
                             "execute_tool handoff",
                             {
                                 s.GEN_AI_OPERATION_NAME: "execute_tool",
+                                s.GEN_AI_AGENT_NAME: "triage",
                                 s.GEN_AI_TOOL_NAME: "handoff",
                             },
                             [],

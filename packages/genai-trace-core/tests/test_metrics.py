@@ -104,6 +104,7 @@ def test_tool_agent_and_workflow_metrics(otel: OTelHarness) -> None:
         semconv.GEN_AI_OPERATION_NAME: "execute_tool",
         semconv.GEN_AI_TOOL_NAME: "weather",
         semconv.GEN_AI_TOOL_TYPE: "function",
+        semconv.GEN_AI_AGENT_NAME: "helper",  # the agent it ran for (CR)
     }
     inv = {
         p["attributes"][semconv.GEN_AI_OPERATION_NAME]: p["attributes"]

@@ -29,8 +29,10 @@ from genai_trace_core import (
     OperationKind,
     Outcome,
     Telemetry,
+    client_base_url,
     resolve_provider,
     safe,
+    server_from_url,
 )
 from genai_trace_langchain._mapping import FRAMEWORK
 
@@ -76,12 +78,15 @@ class _Call:
         self.count = 1 if query else (len(texts) if texts is not None else None)
         model = _model_of(embeddings)
         hint = type(embeddings).__name__.replace("Embeddings", "").replace("Embedding", "")
+        address, port = server_from_url(client_base_url(embeddings))
         op = Operation(
             OperationKind.EMBEDDINGS,
             provider=resolve_provider(hint.lower() or None, model),
             request_model=model,
             framework=FRAMEWORK,
             estimate_input=None if texts is None else (lambda: _strings(texts)),
+            server_address=address,
+            server_port=port,
         )
         telemetry.start(self.run_id, op, activate=True)
 

@@ -104,6 +104,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
             kwargs.get("invocation_params"),
             metadata,
             tags,
+            serialized,
         )
         self._add_prompt(op, parent_run_id)
         self._start(run_id, op, parent_run_id)
@@ -120,9 +121,9 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        op = _inference.inference_operation(
-            OperationKind.TEXT_COMPLETION, prompts, kwargs.get("invocation_params"), metadata, tags
-        )
+        params = kwargs.get("invocation_params")
+        kind = OperationKind.TEXT_COMPLETION
+        op = _inference.inference_operation(kind, prompts, params, metadata, tags, serialized)
         self._add_prompt(op, parent_run_id)
         self._start(run_id, op, parent_run_id)
 

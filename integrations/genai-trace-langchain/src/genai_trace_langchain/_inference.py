@@ -7,7 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from genai_trace_core import Operation, OperationKind, Outcome, RequestParams, resolve_provider
+from genai_trace_core import (
+    Operation,
+    OperationKind,
+    Outcome,
+    RequestParams,
+    openai_default_base_url,
+    resolve_provider,
+    semconv,
+    server_from_url,
+)
 from genai_trace_langchain import _messages
 from genai_trace_langchain._mapping import (
     FRAMEWORK,
@@ -74,23 +83,41 @@ def _request(params: Mapping[str, Any], metadata: Mapping[str, Any]) -> RequestP
     return req
 
 
+_BASE_URL_KEYS = ("openai_api_base", "base_url", "api_base", "azure_endpoint", "endpoint")
+
+
+def _base_url(serialized: Mapping[str, Any] | None, provider: str | None) -> Any:
+    """The model's base URL: as constructed (``serialized`` kwargs), else the OpenAI default."""
+    kwargs = (serialized or {}).get("kwargs")
+    if isinstance(kwargs, Mapping):
+        for key in _BASE_URL_KEYS:
+            if isinstance(kwargs.get(key), str) and kwargs[key]:
+                return kwargs[key]
+    return openai_default_base_url() if provider == semconv.PROVIDER_OPENAI else None
+
+
 def inference_operation(
     kind: OperationKind,
     inputs: Sequence[Any],
     params: Mapping[str, Any] | None,
     metadata: Mapping[str, Any] | None,
     tags: Sequence[str] | None,
+    serialized: Mapping[str, Any] | None = None,
 ) -> Operation:
     """``inputs``: the message lists (chat) or prompt strings (completion) of the first prompt."""
     params = params or {}
     meta = metadata or {}
     model = _model_of(params, meta)
+    provider = resolve_provider(as_str(meta.get("ls_provider")), model)
+    address, port = server_from_url(_base_url(serialized, provider))
     op = Operation(
         kind,
-        provider=resolve_provider(as_str(meta.get("ls_provider")), model),
+        provider=provider,
         request_model=model,
         framework=FRAMEWORK,
         request=_request(params, meta),
+        server_address=address,
+        server_port=port,
     )
     if kind is OperationKind.CHAT:
         op.input_messages = lambda: _messages.to_messages(inputs)

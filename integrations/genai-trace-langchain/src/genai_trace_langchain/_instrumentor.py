@@ -24,13 +24,23 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 
 from genai_trace_core import safe
 from genai_trace_langchain import _hook
-from genai_trace_langchain._mapping import SEARCH_K_KEY
+from genai_trace_langchain._mapping import DATA_SOURCE_KEY, SEARCH_K_KEY
 from genai_trace_langchain.package import _instruments
 
 if TYPE_CHECKING:
     from genai_trace_langchain._handler import OpenTelemetryCallbackHandler
 
 _ORIGINAL = "__genai_trace_original__"
+
+
+def _store_identity(store: Any) -> str | None:
+    """A vector store's collection/index name (Chroma, Qdrant, PGVector, Pinecone, ...)."""
+    for attr in ("collection_name", "index_name", "table_name", "_collection_name"):
+        value = getattr(store, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    name = getattr(getattr(store, "_collection", None), "name", None)
+    return name if isinstance(name, str) and name else None
 
 
 def _patch_retriever_params() -> None:
@@ -48,6 +58,9 @@ def _patch_retriever_params() -> None:
         )
         if isinstance(k, int):
             params[SEARCH_K_KEY] = k
+        source = _store_identity(self.vectorstore)
+        if source:
+            params[DATA_SOURCE_KEY] = source
         return params
 
     setattr(_get_ls_params, _ORIGINAL, original)

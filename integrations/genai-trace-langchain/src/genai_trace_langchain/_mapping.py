@@ -21,6 +21,8 @@ from genai_trace_core import (
 FRAMEWORK = "langchain"
 # A metadata key our instrumentor adds on vector-store retrievers (their ``search_kwargs["k"]``).
 SEARCH_K_KEY = "ls_genai_trace_search_k"
+# ... and their store's identity (collection/index name) where it has one: gen_ai.data_source.id.
+DATA_SOURCE_KEY = "ls_genai_trace_data_source"
 
 # Default run names that are type names, not meaningful workflow names (semconv: leave them out).
 _GENERIC_NAMES = frozenset(
@@ -234,14 +236,10 @@ def retriever_operation(
     tags: Sequence[str] | None,
 ) -> Operation:
     meta = metadata or {}
-    source = (
-        as_str(meta.get("ls_vector_store_provider"))
-        or as_str(meta.get("ls_retriever_name"))
-        or name
-    )
+    # The store's identity, never its class name: without one the span is named ``retrieval``.
     op = Operation(
         OperationKind.RETRIEVAL,
-        name=source,
+        name=as_str(meta.get(DATA_SOURCE_KEY)),
         top_k=as_int(meta.get(SEARCH_K_KEY)),
         framework=FRAMEWORK,
         query=query,

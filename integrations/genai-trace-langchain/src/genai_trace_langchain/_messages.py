@@ -26,6 +26,13 @@ _ROLES = {
     "system": "system",
     "tool": "tool",
     "function": "tool",
+    # streamed messages (``AIMessageChunk.type`` is the class name)
+    "AIMessageChunk": "assistant",
+    "HumanMessageChunk": "user",
+    "SystemMessageChunk": "system",
+    "ToolMessageChunk": "tool",
+    "FunctionMessageChunk": "tool",
+    "ChatMessageChunk": "chat",
 }
 
 

@@ -58,6 +58,8 @@ class Bridge:
                 self.agents.step(id_, args, parent_id, parent[1], tags)  # type: ignore[arg-type]
             else:
                 spans.structural(id_, parent_id)
+                if "embedding" in method:  # get_text_embedding, aget_query_embedding, ...
+                    self.models.note_server(id_, instance)
         elif role in LLM_ROLES:
             self.models.enter(id_, role, instance, parent_id)
         elif role is Role.TOOL:
@@ -72,6 +74,8 @@ class Bridge:
         models = self.models
         if models.structured:
             models.structured.discard(id_)
+        if models.servers:
+            models.servers.pop(id_, None)
         entry = self.spans.entries.pop(id_, None)
         if entry is not None and entry[0] in LLM_ROLES:
             models.exit(id_, entry[0], entry[1], result)
@@ -103,6 +107,8 @@ class Bridge:
         models, agents = self.models, self.agents
         if models.structured:
             models.structured.discard(id_)
+        if models.servers:
+            models.servers.pop(id_, None)
         if agents.tool_calls or agents.tool_errors:
             agents.drop_tool_call(id_, err)
         if models.pending:

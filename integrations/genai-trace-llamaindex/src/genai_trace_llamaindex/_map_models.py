@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from genai_trace_core import (
     Message,
@@ -21,6 +20,7 @@ from genai_trace_core import (
     TextPart,
     normalize_usage,
     resolve_provider,
+    server_from_url,
 )
 from genai_trace_llamaindex._map_steps import FRAMEWORK, as_int
 from genai_trace_llamaindex._messages import (
@@ -38,11 +38,9 @@ OUTPUT_JSON = "json"  # gen_ai.output.type of a structured predict
 
 @functools.lru_cache(maxsize=128)
 def _server(api_base: str) -> tuple[str | None, int | None]:
-    try:
-        parts = urlsplit(api_base)
-        return parts.hostname, parts.port
-    except ValueError:
-        return None, None
+    # The port from the scheme when the URL names none: server.port is conditionally required
+    # once server.address is set.
+    return server_from_url(api_base)
 
 
 def _number(value: Any) -> float | None:
@@ -81,6 +79,7 @@ def _model_operation(
     model_dict: Mapping[str, Any] | None,
     instance: Any,
     model_keys: tuple[str, str],
+    base_url: str | None = None,
     **fields: Any,
 ) -> Operation:
     """An inference or embeddings operation: the model, its provider and its server, from the
@@ -93,7 +92,7 @@ def _model_operation(
         provider = resolve_provider(type(instance).__name__, model)
     if provider is None:
         provider = resolve_provider(md.get("class_name"), model)
-    api_base = getattr(instance, "api_base", None) if instance is not None else None
+    api_base = getattr(instance, "api_base", None) if instance is not None else base_url
     host, port = _server(api_base) if isinstance(api_base, str) else (None, None)
     fields.update(provider=provider, request_model=model, server_address=host, server_port=port)
     return Operation(kind=kind, framework=FRAMEWORK, **fields)
@@ -148,8 +147,14 @@ def _finish_reasons(raw: Any) -> list[str] | None:
     return reasons or None
 
 
-def llm_outcome(response: Any) -> Outcome:
-    """The outcome of a ChatResponse/CompletionResponse (the last chunk when streamed)."""
+def chunk_finish_reasons(response: Any) -> list[str] | None:
+    """The finish reasons a streamed chunk carries (OpenAI sends them before the usage chunk)."""
+    return _finish_reasons(getattr(response, "raw", None)) if response is not None else None
+
+
+def llm_outcome(response: Any, stream_finish: list[str] | None = None) -> Outcome:
+    """The outcome of a ChatResponse/CompletionResponse (the last chunk when streamed;
+    ``stream_finish``: the finish reasons an earlier chunk carried)."""
     if response is None:
         return Outcome()
     raw = getattr(response, "raw", None)
@@ -170,21 +175,23 @@ def llm_outcome(response: Any) -> Outcome:
         raw_usage=usage,
         response_model=model if isinstance(model, str) else None,
         response_id=response_id if isinstance(response_id, str) else None,
-        finish_reasons=_finish_reasons(raw),
+        finish_reasons=_finish_reasons(raw) or stream_finish,
         output_messages=output,
         estimate_output=lambda: [response_text(response)],
     )
 
 
 def embeddings_operation(
-    model_dict: Mapping[str, Any] | None, instance: Any, texts: Any
+    model_dict: Mapping[str, Any] | None, instance: Any, texts: Any, base_url: str | None = None
 ) -> Operation:
-    """``texts`` is a callable returning the embedded texts (known only at end)."""
+    """``texts`` is a callable returning the embedded texts (known only at end); ``base_url``:
+    the model's ``api_base`` (the event's ``model_dict`` leaves it out)."""
     return _model_operation(
         OperationKind.EMBEDDINGS,
         model_dict,
         instance,
         ("model_name", "model_name"),
+        base_url,
         estimate_input=texts,
     )
 

@@ -50,6 +50,9 @@ class ModelCalls:
         # dispatcher spans inside a structured predict (or a StructuredLLM call): JSON output
         self.structured: set[str] = set()
         self.streams: set[str] = set()  # streaming inference runs not yet ended
+        # a stream's finish reasons, seen on a chunk before the last (usage-only) one
+        self.stream_finish: dict[str, list[str]] = {}
+        self.servers: dict[str, str] = {}  # embedding method spans: the model's api_base
         self.pending: dict[tuple[str, str], deque[tuple[Hashable, list[str]]]] = {}
         self._seq = itertools.count(1)
 
@@ -122,14 +125,19 @@ class ModelCalls:
         )
 
     def chunk(self, event: Any) -> None:
-        self.telemetry.chunk(event.span_id)
+        span_id = event.span_id
+        self.telemetry.chunk(span_id)
+        reasons = mm.chunk_finish_reasons(getattr(event, "response", None))
+        if reasons and (span_id in self.stream_finish or len(self.stream_finish) < MAX_OPEN):
+            self.stream_finish[span_id] = reasons
 
     def end(self, event: Any) -> None:
         span_id = event.span_id
+        reasons = self.stream_finish.pop(span_id, None)
         if not self.telemetry.is_open(span_id):
             return
         self.streams.discard(span_id)
-        self.telemetry.end(span_id, mm.llm_outcome(event.response))
+        self.telemetry.end(span_id, mm.llm_outcome(event.response, reasons))
 
     def exception(self, event: Any) -> None:
         span_id = event.span_id
@@ -138,11 +146,19 @@ class ModelCalls:
 
     def _end_stream(self, span_id: str, err: BaseException | None) -> None:
         self.streams.discard(span_id)
+        self.stream_finish.pop(span_id, None)
         self.spans.finish(span_id, err)
+
+    def note_server(self, id_: str, instance: Any) -> None:
+        """An embedding method span: remember the model's base URL for its start event."""
+        base = getattr(instance, "api_base", None)
+        if isinstance(base, str) and len(self.servers) < MAX_OPEN:
+            self.servers[id_] = base
 
     def embedding_start(self, event: Any) -> None:
         texts: list[str] = []
-        op = mm.embeddings_operation(getattr(event, "model_dict", None), None, lambda: texts)
+        base = self.servers.get(event.span_id) if self.servers else None
+        op = mm.embeddings_operation(getattr(event, "model_dict", None), None, lambda: texts, base)
         self._push(event.span_id, "emb", op, texts)
 
     def embedding_end(self, event: Any) -> None:

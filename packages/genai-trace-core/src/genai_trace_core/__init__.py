@@ -49,12 +49,15 @@ from genai_trace_core.records import (
 from genai_trace_core.usage import (
     PRICES_FILE_ENV,
     clear_prices,
+    client_base_url,
     compute_cost,
     count_tokens,
     load_prices,
     normalize_usage,
+    openai_default_base_url,
     preload_prices,
     resolve_provider,
+    server_from_url,
     set_price,
 )
 from genai_trace_core.version import __version__
@@ -86,6 +89,9 @@ __all__ = [
     "instrumentation_telemetry",
     "normalize_usage",
     "resolve_provider",
+    "server_from_url",
+    "client_base_url",
+    "openai_default_base_url",
     "safe",
     "semconv",
     # the application API

@@ -89,6 +89,10 @@ class Settings:
     registry_ttl_seconds: float = 3600.0
     suppress_provider_spans: bool = True
     price_overrides: Mapping[str, Any] = field(default_factory=dict)
+    # Offline (tiktoken) token counts exported as gen_ai.usage.* and on the token metrics. Off by
+    # default (the conventions allow offline counts only on the user's opt-in): the estimate then
+    # stays under genai_trace.usage.estimated.* and still prices the call.
+    estimate_usage: bool = False
 
     @property
     def emits_events(self) -> bool:
@@ -119,6 +123,7 @@ def settings_from_env() -> Settings:
         registry_max_size=_env_int("GENAI_TRACE_REGISTRY_MAX_SIZE", 10_000),
         registry_ttl_seconds=float(_env_int("GENAI_TRACE_REGISTRY_TTL_SECONDS", 3600)),
         suppress_provider_spans=_env_bool("GENAI_TRACE_SUPPRESS_PROVIDER_SPANS", True),
+        estimate_usage=_env_bool(semconv.ENV_ESTIMATE_USAGE, False),
     )
 
 

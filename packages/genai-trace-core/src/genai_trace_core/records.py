@@ -103,6 +103,8 @@ class Message:
     """What the message holds, in order: text, tool calls and responses, media."""
     name: str | None = None
     """The participant's name, when the framework gives one."""
+    finish_reason: str | None = None
+    """Output messages: filled by core from the outcome's finish reasons when left out."""
 
 
 @dataclass(slots=True)

@@ -144,6 +144,10 @@ USAGE_SOURCE: Final = "genai_trace.usage.source"  # "provider" | "estimated"
 USAGE_SOURCE_PROVIDER: Final = "provider"
 USAGE_SOURCE_ESTIMATED: Final = "estimated"
 USAGE_ESTIMATOR: Final = "genai_trace.usage.estimator"  # encoding name or "heuristic"
+# An offline (tiktoken) estimate, where GENAI_TRACE_ESTIMATE_USAGE is off: the conventions allow
+# offline counts under gen_ai.usage.* only when the user turns counting on.
+USAGE_ESTIMATED_INPUT_TOKENS: Final = "genai_trace.usage.estimated.input_tokens"
+USAGE_ESTIMATED_OUTPUT_TOKENS: Final = "genai_trace.usage.estimated.output_tokens"
 EMBEDDINGS_INPUT_COUNT: Final = "genai_trace.embeddings.input_count"
 
 FRAMEWORK: Final = "genai_trace.framework"  # "langchain" | "llama_index"
@@ -223,55 +227,20 @@ EXPORT_DROP_FAILED: Final = "export_failed"
 EXPORT_DROP_SHUTDOWN: Final = "already_shutdown"
 
 # Bucket boundaries from the conventions.
+# fmt: off
 DURATION_BUCKETS: Final = (
-    0.01,
-    0.02,
-    0.04,
-    0.08,
-    0.16,
-    0.32,
-    0.64,
-    1.28,
-    2.56,
-    5.12,
-    10.24,
-    20.48,
-    40.96,
-    81.92,
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
 )
 INVOCATION_DURATION_BUCKETS: Final = (
-    0.1,
-    0.2,
-    0.4,
-    0.8,
-    1.6,
-    3.2,
-    6.4,
-    12.8,
-    25.6,
-    51.2,
-    102.4,
-    204.8,
-    409.6,
+    0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8, 409.6,
 )
 TOKEN_BUCKETS: Final = (
-    1,
-    4,
-    16,
-    64,
-    256,
-    1024,
-    4096,
-    16384,
-    65536,
-    262144,
-    1048576,
-    4194304,
-    16777216,
-    67108864,
+    1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
 )
 CALL_COUNT_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128)
+# fmt: on
 
 # --- environment variables ------------------------------------------------------------------------
 ENV_CAPTURE_MESSAGE_CONTENT: Final = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 ENV_EMIT_EVENT: Final = "OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT"
+ENV_ESTIMATE_USAGE: Final = "GENAI_TRACE_ESTIMATE_USAGE"

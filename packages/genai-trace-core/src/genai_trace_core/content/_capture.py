@@ -17,6 +17,7 @@ from typing import Any, Final
 from genai_trace_core import semconv
 from genai_trace_core._safe import log_once, safe
 from genai_trace_core._settings import Settings, get_settings
+from genai_trace_core.content._finish_reasons import with_finish_reasons
 from genai_trace_core.content._prompt_variables import build_prompt_variables
 from genai_trace_core.content._serialize import (
     Built,
@@ -168,7 +169,9 @@ def _end(outcome: Outcome, budget: ContentBudget) -> dict[str, Built]:
         [
             (
                 semconv.GEN_AI_OUTPUT_MESSAGES,
-                lambda: build_messages(resolve_lazy(outcome.output_messages), budget),
+                lambda: build_messages(
+                    with_finish_reasons(outcome, resolve_lazy(outcome.output_messages)), budget
+                ),
             ),
             (semconv.GEN_AI_TOOL_CALL_RESULT, lambda: build_value(outcome.tool_result, budget)),
             (

@@ -1,11 +1,7 @@
-"""Serialisers producing the semconv content values: structured data and its JSON text.
-
-Each ``*_as_dicts`` returns the structured value (for log events, which must be structured); each
-``serialize_*`` returns the JSON string (for span attributes). Both spend the span's
-:class:`ContentBudget`: lists stop when it runs out and count what they dropped; texts are cut
-then redacted (never the other way round); the JSON text never exceeds the attribute limit.
-Binary content is never exported, only its size. These functions do not check the capture mode:
-callers (``build_*``) do.
+"""Serialisers of the semconv content values: structured data (for log events) and its JSON text
+(for span attributes), within the span's :class:`ContentBudget`. Lists stop when it runs out and
+count what they dropped; texts are cut, then redacted; binary content is never exported, only its
+size. Callers (``build_*``) check the capture mode.
 """
 
 from __future__ import annotations
@@ -74,12 +70,14 @@ def _parts(w: Walker, parts: Any) -> list[Any]:
 
 def message_as_dict(w: Walker, message: Any) -> Any:
     """``{"role", "parts", "name"?}`` from a :class:`Message` (or a mapping of the same shape)."""
+    finish = None
     if isinstance(message, Message):
-        role, parts, name = message.role, message.parts, message.name
+        role, parts, name, finish = message.role, message.parts, message.name, message.finish_reason
     elif isinstance(message, Mapping):
         role = message.get("role", "unknown")
         parts = message.get("parts", message.get("content"))
         name = message.get("name")
+        finish = message.get("finish_reason")
     else:
         role, parts, name = "unknown", [message], None
     w.spend(_MESSAGE_OVERHEAD)
@@ -88,6 +86,8 @@ def message_as_dict(w: Walker, message: Any) -> Any:
         return None
     if name is not None:  # a participant's name is content: it is redacted
         out["name"] = w.text(name if isinstance(name, str) else str(name), NAME_LIMIT, NAME_FLOOR)
+    if isinstance(finish, str) and finish:  # per output message (schema; Phoenix needs it)
+        out["finish_reason"] = ident(w, finish)
     return out
 
 

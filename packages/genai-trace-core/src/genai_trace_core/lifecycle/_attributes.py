@@ -132,6 +132,7 @@ def _request_attributes(a: dict[str, Any], req: Any) -> None:
 
 
 def outcome_attributes(kind: OperationKind, outcome: Outcome) -> dict[str, Any]:
+    """The outcome's response fields."""
     a: dict[str, Any] = {}
     if outcome.response_model:
         a[semconv.GEN_AI_RESPONSE_MODEL] = outcome.response_model
@@ -152,9 +153,19 @@ def outcome_attributes(kind: OperationKind, outcome: Outcome) -> dict[str, Any]:
     return a
 
 
-def usage_attributes(usage: Usage, *, full: bool) -> dict[str, Any]:
-    """Usage on a span. Invocation spans (``full=False``) carry only input/output totals."""
+def usage_attributes(usage: Usage, *, full: bool, estimates: bool = False) -> dict[str, Any]:
+    """Usage on a span. Invocation spans (``full=False``) carry only input/output totals. An
+    offline estimate goes under ``gen_ai.usage.*`` only when ``estimates`` (the user's opt-in)."""
     a: dict[str, Any] = {}
+    if usage.source == semconv.USAGE_SOURCE_ESTIMATED and not estimates:
+        if usage.input_tokens is not None:
+            a[semconv.USAGE_ESTIMATED_INPUT_TOKENS] = usage.input_tokens
+        if usage.output_tokens is not None:
+            a[semconv.USAGE_ESTIMATED_OUTPUT_TOKENS] = usage.output_tokens
+        a[semconv.USAGE_SOURCE] = usage.source
+        if usage.estimator:
+            a[semconv.USAGE_ESTIMATOR] = usage.estimator
+        return a
     if usage.input_tokens is not None:
         a[semconv.GEN_AI_USAGE_INPUT_TOKENS] = usage.input_tokens
     if usage.output_tokens is not None:
@@ -224,12 +235,14 @@ def end_attributes(
     cost: Cost | None,
     error_type: str | None,
     content: Mapping[str, Any] | None,
+    *,
+    estimates: bool = False,
 ) -> dict[str, Any]:
     """Every attribute a span gets at end, built in one place from what end computed first:
     the outcome's response fields, usage, cost, ``error.type`` and (span capture) content."""
     a = outcome_attributes(kind, outcome) if outcome is not None else {}
     if usage is not None:
-        a.update(usage_attributes(usage, full=True))
+        a.update(usage_attributes(usage, full=True, estimates=estimates))
     if cost is not None:
         a.update(cost_attributes(cost))
     if error_type is not None:

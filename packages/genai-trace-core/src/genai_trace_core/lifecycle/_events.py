@@ -18,6 +18,15 @@ from genai_trace_core._settings import Settings
 from genai_trace_core.lifecycle._run import Run
 from genai_trace_core.records import Operation
 
+_CONTENT_TEXTS = frozenset(
+    {
+        semconv.GEN_AI_INPUT_MESSAGES,
+        semconv.GEN_AI_OUTPUT_MESSAGES,
+        semconv.GEN_AI_SYSTEM_INSTRUCTIONS,
+        semconv.GEN_AI_TOOL_DEFINITIONS,
+    }
+)
+
 
 def emit_inference_details(
     logger: Logger,
@@ -26,17 +35,15 @@ def emit_inference_details(
     content: Mapping[str, Any],
     timestamp_ns: int,
 ) -> None:
-    attrs: dict[str, Any] = {
-        k: v
-        for k, v in span_attributes.items()
-        if not k.startswith(("gen_ai.input.", "gen_ai.output."))
-    }
+    # The span's attributes (gen_ai.output.type included), its JSON content texts left out:
+    # the event carries content structured.
+    attrs: dict[str, Any] = {k: v for k, v in span_attributes.items() if k not in _CONTENT_TEXTS}
     attrs.update(content)
     logger.emit(
         LogRecord(
             timestamp=timestamp_ns,
             context=ctx,
-            severity_number=SeverityNumber.INFO,
+            severity_number=SeverityNumber.DEBUG,  # as the events model says
             event_name=semconv.EVENT_INFERENCE_DETAILS,
             attributes=attrs,
         )

@@ -22,15 +22,18 @@ from genai_trace_core.lifecycle._attributes import (
     end_metric_attributes,
     error_type_of,
 )
+from genai_trace_core.lifecycle._rollup import roll_up, rollup_attributes
 from genai_trace_core.lifecycle._run import Run
 from genai_trace_core.lifecycle._run_metrics import record_run_metrics
 from genai_trace_core.lifecycle._run_usage import usage_of_run
 from genai_trace_core.lifecycle._sanitize import clean_attributes, valid_ns
-from genai_trace_core.records import Cost, Outcome, Usage
+from genai_trace_core.records import Cost, OperationKind, Outcome, Usage
 from genai_trace_core.usage import compute_cost
 
 if TYPE_CHECKING:
     from genai_trace_core.lifecycle._telemetry import Telemetry
+
+_ESTIMATED = semconv.USAGE_SOURCE_ESTIMATED
 
 
 def finish(
@@ -146,7 +149,16 @@ def end_span(
         refs = _content.serialize_documents(outcome.documents, run.budget, include_content=False)
         span_content = {semconv.GEN_AI_RETRIEVAL_DOCUMENTS: refs} if refs else None
     # 2. the end attributes, in one place
-    attrs = end_attributes(kind, outcome, usage, cost, error_type, span_content)
+    estimates = settings.estimate_usage
+    attrs = end_attributes(
+        kind, outcome, usage, cost, error_type, span_content, estimates=estimates
+    )
+    if kind is OperationKind.INVOKE_AGENT:
+        attrs.update(rollup_attributes(run, attrs, mode.on_span))
+    # An offline estimate prices the call; it is usage the conventions show only on opt-in.
+    shown = usage if usage is None or estimates or usage.source != _ESTIMATED else None
+    if kind.is_inference:
+        roll_up(run, shown, outcome.finish_reasons if outcome else None, content_attrs)
     if run.budget is not None:
         attrs.update(run.budget.flag_attributes())
     metric_attrs = end_metric_attributes(run.metric_attrs, outcome, error_type)
@@ -163,12 +175,12 @@ def end_span(
     if attrs:
         span.set_attributes(clean_attributes(attrs))
     # 4. metrics, budgets, events
-    record_run_metrics(tel.instruments, settings, run, metric_attrs, duration, usage, cost)
+    record_run_metrics(tel.instruments, settings, run, metric_attrs, duration, shown, cost)
     if cost is not None and _budget.listeners:  # spend per user/tenant/feature
         _budget.notify(cost.total_usd, run.attribution, run.ctx)
-    if settings.emits_events:
-        if kind.is_inference:
-            _events.emit_run_details(tel.logger, run, op, attrs, content_attrs, settings, end_ns)
-        if exc is not None:
-            _events.emit_exception(tel.logger, run.ctx, exc, metric_attrs, end_ns)
+    if settings.emits_events and kind.is_inference:
+        _events.emit_run_details(tel.logger, run, op, attrs, content_attrs, settings, end_ns)
+    # The exception event is recommended for a failed model call, whatever the capture mode.
+    if exc is not None and (settings.emits_events or kind.is_model_call):
+        _events.emit_exception(tel.logger, run.ctx, exc, metric_attrs, end_ns)
     span.end(end_time=end_ns)

@@ -33,6 +33,7 @@ class Run:
         "parent",
         "prev_ctx",
         "provider_data",
+        "rollup",
         "root_task",
         "run_id",
         "span",
@@ -72,6 +73,7 @@ class Run:
         # util-genai's data object in this run's activation: a suppressed provider
         # instrumentation publishes the call's usage there (see _suppress)
         self.provider_data: Any = None
+        self.rollup: Any = None  # an agent's sums over its model calls (see _rollup)
 
     def add_child(self, child: Run) -> None:
         if self.children is None:
@@ -93,6 +95,16 @@ class Run:
                     p.inference_calls += 1
                 return
             p = p.parent
+
+    def enclosing_agent_name(self) -> str | None:
+        """The name of the nearest enclosing ``invoke_agent`` run (this run included)."""
+        p: Run | None = self
+        while p is not None:
+            op = p.op
+            if op is not None and op.kind is OperationKind.INVOKE_AGENT:
+                return op.agent_name or op.name
+            p = p.parent
+        return None
 
     def has_invocation_ancestor(self) -> bool:
         p = self.parent

@@ -127,6 +127,8 @@ class Telemetry:
         if kind is OperationKind.STEP and settings.hide_internal_spans:
             self._link(run_id, parent, parent_ctx)
             return
+        if kind is OperationKind.EXECUTE_TOOL and op.agent_name is None and parent is not None:
+            op.agent_name = parent.enclosing_agent_name()  # CR when a tool runs for an agent
         attrs = start_attributes(op)
         attribution = run_attribution(
             op,

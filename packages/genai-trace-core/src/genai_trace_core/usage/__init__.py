@@ -19,9 +19,13 @@ from genai_trace_core.usage._cost import (
 from genai_trace_core.usage._fields import as_count
 from genai_trace_core.usage._normalize import merge_usage, normalize_unsafe, normalize_usage
 from genai_trace_core.usage._providers import resolve_provider
+from genai_trace_core.usage._server import client_base_url, openai_default_base_url, server_from_url
 from genai_trace_core.usage._tokens import count_tokens, encoding_for_model, estimate_usage
 
 __all__ = [
+    "client_base_url",
+    "openai_default_base_url",
+    "server_from_url",
     "PRICES_FILE_ENV",
     "as_count",
     "clear_prices",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from genai_trace_core import semconv
 from genai_trace_core.view._spanview import SpanView
@@ -67,13 +68,22 @@ def model_of(span: SpanView) -> str | None:
     return str(model) if model else None
 
 
+def _either(attrs: Mapping[str, Any], key: str, fallback: str) -> Any:
+    return attrs.get(key, attrs.get(fallback))
+
+
 def usage_of(span: SpanView) -> UsageFigures | None:
     """The span's own tokens and cost, or ``None`` if it has none or only wraps other spans."""
     attrs = span.attributes
     if attrs.get(semconv.GEN_AI_OPERATION_NAME) in _AGGREGATE_OPERATIONS:
         return None
-    tokens_in = _int(attrs.get(semconv.GEN_AI_USAGE_INPUT_TOKENS))
-    tokens_out = _int(attrs.get(semconv.GEN_AI_USAGE_OUTPUT_TOKENS))
+    # An offline estimate is under our own names unless the user opted in to gen_ai.usage.*.
+    tokens_in = _int(
+        _either(attrs, semconv.GEN_AI_USAGE_INPUT_TOKENS, semconv.USAGE_ESTIMATED_INPUT_TOKENS)
+    )
+    tokens_out = _int(
+        _either(attrs, semconv.GEN_AI_USAGE_OUTPUT_TOKENS, semconv.USAGE_ESTIMATED_OUTPUT_TOKENS)
+    )
     cost = _float(attrs.get(semconv.COST_USD))
     if tokens_in is None and tokens_out is None and cost is None:
         return None

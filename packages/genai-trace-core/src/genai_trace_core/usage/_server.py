@@ -1,0 +1,48 @@
+"""``server.address`` and ``server.port`` of a model client, from its base URL.
+
+The conventions want both on inference and embeddings spans and metrics (the port is
+conditionally required once the address is set). Integrations hand over whatever base URL the
+client holds (an ``httpx.URL``, a string); an OpenAI client without one talks to the SDK default.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import urlsplit
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+def server_from_url(url: Any) -> tuple[str | None, int | None]:
+    """``(host, port)`` of ``url``; the port from the scheme when the URL names none."""
+    if url is None:
+        return None, None
+    try:
+        parts = urlsplit(str(url).strip())
+        host = parts.hostname
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower())
+    except ValueError:
+        return None, None
+    return (host, port) if host else (None, None)
+
+
+def client_base_url(client: Any) -> Any:
+    """The base URL a LangChain/LlamaIndex model object talks to, if it exposes one."""
+    for attr in ("openai_api_base", "base_url", "api_base", "azure_endpoint", "endpoint"):
+        value = getattr(client, attr, None)
+        if value:
+            return value
+    for holder in ("root_client", "_client", "client", "async_client"):
+        inner = getattr(client, holder, None)
+        for attr in ("base_url", "_base_url"):
+            value = getattr(getattr(inner, "_client", inner), attr, None)
+            if value:
+                return value
+    return None
+
+
+def openai_default_base_url() -> str:
+    """Where the OpenAI SDK sends requests when the client names no base URL."""
+    return os.environ.get("OPENAI_BASE_URL") or OPENAI_DEFAULT_BASE_URL
