@@ -90,11 +90,17 @@ class ToolCallResponsePart:
 
 @dataclass(slots=True)
 class BlobPart:
-    """Inline binary content. Core never exports the bytes; it records modality and size."""
+    """Inline binary content. Core never exports the bytes; it records modality and size.
+
+    ``size`` is the decoded size in bytes when the integration knows it without the bytes at
+    hand (a file the framework reads at call time: its size on disk); when ``None`` it is
+    measured from ``content`` (a ``str`` is taken as base64), and omitted if ``content`` is
+    ``None`` too (not knowable)."""
 
     modality: str
-    content: bytes | str
+    content: bytes | str | None
     mime_type: str | None = None
+    size: int | None = None
     type: str = "blob"
 
 
