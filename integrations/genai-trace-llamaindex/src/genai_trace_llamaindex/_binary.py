@@ -66,12 +66,12 @@ def inline_size(data: Any) -> int | None:
         return _base64_size(len(payload), payload[-2:].count("="))
     if isinstance(data, memoryview):
         data = data.cast("B")
-        n = data.nbytes
+        n = int(data.nbytes)
         probe, tail = data[:_PROBE].tobytes(), data[-2:].tobytes()
     elif isinstance(data, (bytes, bytearray)):
         n, probe, tail = len(data), data[:_PROBE], data[-2:]
     elif isinstance(data, io.BytesIO):
-        return data.getbuffer().nbytes
+        return int(data.getbuffer().nbytes)
     else:
         return None
     if n % 4 == 0 and _BASE64.fullmatch(probe):
