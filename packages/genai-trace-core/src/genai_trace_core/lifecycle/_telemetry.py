@@ -156,9 +156,11 @@ class Telemetry:
             return
         if parent is not None:
             parent.add_child(run)
+        # The task a tree's root started in, activated or not (a streamed root is not: on Python
+        # 3.10 older LangChain runs its steps as bare coroutines in that very task)
+        task = _context.current_task() if activate or parent is None else None
+        run.root_task = parent.root_task if parent is not None else task
         if activate:
-            task = _context.current_task()
-            run.root_task = parent.root_task if parent is not None else task
             # Python < 3.12 cannot undo an activation in another task's context: there, a run
             # started in the task its root started in (the caller's own, long-lived task) is not
             # activated; runs in other tasks are (the framework's, gone with the run).
