@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Sequence
+from types import FrameType
 from typing import Any
 from uuid import UUID
 
@@ -56,7 +57,7 @@ def _started_by_graph() -> bool:
     """True when a LangGraph graph's ``stream``/``astream`` (``invoke`` runs through them too)
     is a few frames up: langgraph 1.0.x starts its root without the ``ls_integration`` metadata
     later versions add."""
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     for _ in range(8):
         if frame is None:
             return False

@@ -116,11 +116,11 @@ class ModelCalls:
         )
         if stream:
             self.streams.add(span_id)
+        parent_id = info.parent_id if info is not None else None
+        # no parent reported: a framework root, never nested under another one still current
+        # here (a stream not yet read to its end while the app makes another model call)
         self.telemetry.start(
-            span_id,
-            op,
-            parent_run_id=info.parent_id if info is not None else None,
-            activate=True,
+            span_id, op, parent_run_id=parent_id, activate=True, root=parent_id is None
         )
 
     def chunk(self, event: Any) -> None:
