@@ -17,6 +17,7 @@ from llama_index.core.chat_engine import SimpleChatEngine
 from llama_index.core.llms import ChatMessage, MockLLM
 
 from genai_trace_core.testing import OTelHarness
+from genai_trace_llamaindex.testing import DeterministicLLM
 
 
 def _ask(engine: Any, text: str) -> str:
@@ -33,9 +34,13 @@ def _traces(otel: OTelHarness) -> dict[int, list[str]]:
 
 
 # llama-index-core's chat memory opens an aiosqlite connection it never closes: its own
-# ResourceWarning, collected here so that it cannot surface in a later test.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-@pytest.mark.filterwarnings("ignore::ResourceWarning")
+# ResourceWarning, ignored in this module (collected in the test that made it, where possible).
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+]
+
+
 def test_four_streamed_chats_are_four_complete_traces(otel: OTelHarness, instrument: Any) -> None:
     instrument()
     engine = SimpleChatEngine.from_defaults(llm=MockLLM(max_tokens=8))
@@ -69,8 +74,6 @@ async def test_a_custom_llms_async_stream_is_one_span_per_call(
     assert all(s.parent is None for s in otel.spans())
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-@pytest.mark.filterwarnings("ignore::ResourceWarning")
 async def test_an_async_streamed_chat_is_one_whole_trace(
     otel: OTelHarness, instrument: Any, lifecycle: Lifecycle
 ) -> None:
@@ -115,3 +118,22 @@ async def test_an_async_streamed_chat_is_one_whole_trace(
             },
         ]
     )
+
+
+def test_a_model_call_while_a_stream_is_unfinished_is_its_own_trace(
+    otel: OTelHarness, instrument: Any, lifecycle: Lifecycle
+) -> None:
+    """A stream's span is current until it is read to its end; a model call the app makes in
+    the meantime (another stream, a chat) is a root of its own, not a child of that stream."""
+    instrument()
+    llm = DeterministicLLM()
+    messages = [ChatMessage(role="user", content="hi")]
+    first, second = llm.stream_chat(messages), llm.stream_chat(messages)
+    assert list(first) and list(second)
+    third = llm.stream_chat(messages)
+    next(third)
+    assert llm.chat(messages).message.content
+    assert list(third)
+    lifecycle.check()
+    assert len(otel.spans()) == 4
+    assert all(s.parent is None for s in otel.spans())
