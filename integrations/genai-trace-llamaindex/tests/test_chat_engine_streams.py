@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from importlib.metadata import version
 from typing import Any
 
 import pytest
@@ -32,6 +33,8 @@ def _traces(otel: OTelHarness) -> dict[int, list[str]]:
         traces.setdefault(span.context.trace_id, []).append(span.name.split()[0])
     return traces
 
+
+_LI = tuple(int(x) for x in version("llama-index-core").split(".")[:2])
 
 # llama-index-core's chat memory opens an aiosqlite connection it never closes: its own
 # ResourceWarning, ignored in this module (collected in the test that made it, where possible).
@@ -70,10 +73,14 @@ async def test_a_custom_llms_async_stream_is_one_span_per_call(
         completion = await llm.astream_complete("hi there")
         assert [r.delta async for r in completion]
     lifecycle.check()
-    assert [s.name for s in otel.spans()] == ["chat unknown", "text_completion unknown"] * 2
+    # named after the operation only: 0.14 adds "unknown" (MockLLM has no model name), 0.12 not
+    assert [s.name.split()[0] for s in otel.spans()] == ["chat", "text_completion"] * 2
     assert all(s.parent is None for s in otel.spans())
 
 
+@pytest.mark.skipif(
+    _LI < (0, 13), reason="llama-index-core 0.12 names the LLM span and its attributes otherwise"
+)
 async def test_an_async_streamed_chat_is_one_whole_trace(
     otel: OTelHarness, instrument: Any, lifecycle: Lifecycle
 ) -> None:
