@@ -193,6 +193,17 @@ dispatcher_local = st.one_of(
     st.tuples(st.just("drop"), any_id, st.sampled_from(ERRORS)),
     st.tuples(st.just("event"), any_id, st.integers(0, len(EVENTS) - 1), st.sampled_from(ODD)),
     st.tuples(st.just("hooks"), any_id, st.sampled_from(ODD)),
+    # concurrent requests: every root enters (no parent) before any exits, in one context
+    st.tuples(st.just("batch"), st.lists(ids, min_size=2, max_size=5, unique=True)),
+    # a chain whose middle ancestors exit first, top-down (the first one maybe returning a
+    # stream read later), while its top and deepest span stay open: ending the top must still
+    # end the deepest; and spans entered afterwards naming an ended ancestor as their parent
+    st.tuples(
+        st.just("ancestors_first"),
+        st.lists(ids, min_size=4, max_size=7, unique=True),
+        st.booleans(),  # the first middle span returns a stream
+        st.lists(ids, max_size=2),  # entered late, under a middle span and the deepest
+    ),
 )
 
 EVENT_TYPES: list[Any] = [*CBEventType, None, "llm", object()]
@@ -271,6 +282,34 @@ class DispatcherDriver:
             self.spans.new_span(sid, act[2])
             self.spans.prepare_to_exit_span(sid, act[2])
             self.spans.prepare_to_drop_span(sid, act[2])
+        elif name == "batch":
+            self._batch(act[1])
+        elif name == "ancestors_first":
+            chain = act[1]
+            for parent_ref, ref in zip([None, *chain], chain, strict=False):
+                self._enter(ref, parent_ref)
+            for i, ref in enumerate(chain[1:-1]):
+                result = _Streaming() if act[2] and i == 0 else None
+                self.spans.span_exit(span_id(ref), _SIG.bind(), None, result)
+            for ref in act[3]:  # late: under the first middle span (ended), and the deepest
+                self._enter(ref, chain[1])
+                self._enter((ref[0], 1 - ref[1]), chain[-1])
+
+    def _batch(self, refs: list[Any]) -> None:
+        """Enter the roots; none may nest under another: they share the parent the first got."""
+        t = self.bridge.telemetry
+        fresh = [span_id(ref) for ref in refs if not t.is_open(span_id(ref))]
+        for ref in refs:
+            self._enter(ref, None)
+        runs = [t._registry.get(sid) for sid in fresh]
+        spans = [r.span for r in runs if r is not None and r.span is not None]
+        ours = {s.get_span_context().span_id for s in spans}
+        parents = {s.parent.span_id if s.parent else None for s in spans}  # type: ignore[attr-defined]
+        assert len(parents) <= 1 and not parents & ours, "a root nested in a sibling"
+
+    def _enter(self, ref: Any, parent_ref: Any) -> None:
+        instance = instances()[ref[0]][0]
+        self.spans.span_enter(span_id(ref), BOUND[0], instance, span_id(parent_ref), None)
 
     def end_root(self, rid: Any) -> None:
         self.spans.span_exit(rid, _SIG.bind(), None, None)

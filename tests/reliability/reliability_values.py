@@ -93,6 +93,8 @@ def survivors(t: Telemetry) -> list[tuple[Any, str]]:
         op = run.op
         if op is not None and op.kind.is_inference and run.streaming:
             continue
+        if rid != run.run_id and run.ended:  # a hidden run's alias (no span): dropped at its
+            continue  # own end, TTL or shutdown; runs started under it are under an open one
         out.append((rid, "link" if op is None else op.kind.value))
     return out
 

@@ -5,9 +5,13 @@ Core does the work for both integrations; these tests show LlamaIndex gets it to
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from reliability_frameworks import llamaindex_instrumented
 from reliability_support import captured_logs, otlp_bytes, with_ledger
@@ -80,3 +84,95 @@ def test_presigned_node_ids_are_scrubbed_and_follow_content_capture(
         "https://reports.s3.amazonaws.com/[REDACTED:email]/q3.pdf?X-Amz-Expires=3600"
         "&X-Amz-Credential=[REDACTED]&X-Amz-Signature=[REDACTED]"
     )
+
+
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 12
+WAV_BYTES = b"RIFF\x00\x00\x00\x00WAVEfmt " + b"AUDIOSECRET" * 300
+PDF_BYTES = b"%PDF-1.4 " + b"BYTESECRET" * 300
+
+
+def _openai_reply(request: httpx.Request) -> httpx.Response:
+    assert base64.b64encode(PNG_BYTES) in request.content  # the framework sent the file's bytes
+    body = {
+        "id": "chatcmpl-blocks",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "Two images."},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 900, "completion_tokens": 2, "total_tokens": 902},
+    }
+    return httpx.Response(200, json=body)
+
+
+@pytest.mark.parametrize("model_kind", ["fake", "OpenAI"])
+def test_image_audio_and_document_blocks_are_described_never_copied(
+    otel: OTelHarness, model_kind: str, tmp_path: Path
+) -> None:
+    """Inline blocks (base64-kept in 0.14, raw before), blocks that carry only a ``path`` (the
+    size on disk, read by ``os.stat`` only; the path is not exported) and URLs (scrubbed)."""
+    from llama_index.core.llms import ChatMessage, ImageBlock, TextBlock
+
+    (tmp_path / "chart.png").write_bytes(PNG_BYTES)
+    (tmp_path / "memo.wav").write_bytes(WAV_BYTES)
+    (tmp_path / "q3.pdf").write_bytes(PDF_BYTES)
+    blocks: list[Any] = [
+        TextBlock(text="Describe these."),
+        ImageBlock(path=tmp_path / "chart.png"),
+        ImageBlock(image=PNG_BYTES, image_mimetype="image/png"),
+        ImageBlock(url=PRESIGNED),
+    ]
+    expected = [
+        {"type": "text", "content": "Describe these."},
+        {"type": "blob", "modality": "image", "mime_type": "image/png", "size": len(PNG_BYTES)},
+        {"type": "blob", "modality": "image", "mime_type": "image/png", "size": len(PNG_BYTES)},
+        {"type": "uri", "modality": "image"},
+    ]
+    if model_kind == "fake":
+        from llama_index.core.llms import AudioBlock, DocumentBlock
+
+        from genai_trace_llamaindex.testing import DeterministicLLM
+
+        blocks += [
+            AudioBlock(path=tmp_path / "memo.wav"),
+            AudioBlock(audio=WAV_BYTES, format="wav"),
+            DocumentBlock(path=tmp_path / "q3.pdf"),
+            DocumentBlock(data=PDF_BYTES, document_mimetype="application/pdf", title="q3.pdf"),
+        ]
+        wav = {"type": "blob", "modality": "audio", "mime_type": "audio/x-wav"}
+        pdf = {"type": "blob", "modality": "document", "mime_type": "application/pdf"}
+        expected += [{**wav, "size": len(WAV_BYTES)}] * 2 + [{**pdf, "size": len(PDF_BYTES)}] * 2
+        llm: Any = DeterministicLLM(answer="Two images.")
+    else:
+        from llama_index.llms.openai import OpenAI
+
+        transport = httpx.MockTransport(_openai_reply)
+        llm = OpenAI(
+            model="gpt-4o-mini", api_key="sk-test", http_client=httpx.Client(transport=transport)
+        )
+    ledger = with_ledger(otel)
+    with (
+        llamaindex_instrumented(otel, Settings(capture_mode=CaptureMode.SPAN_ONLY)),
+        captured_logs("opentelemetry", logging.WARNING) as otel_errors,
+    ):
+        answer = llm.chat([ChatMessage(role="user", blocks=blocks)])
+    assert str(answer.message.content) == "Two images."
+    exported = otlp_bytes(otel.spans(), otel.log_exporter.get_finished_logs())
+    assert otel_errors == [] and ledger.open_spans() == []
+    for secret in (
+        base64.b64encode(PNG_BYTES)[:64],
+        b"BYTESECRET",
+        b"QVVESU9TRUNSRVQ",
+        SIGNATURE.encode(),
+    ):
+        assert secret not in exported, secret
+    assert str(tmp_path).encode() not in exported
+    (chat,) = [s for s in otel.spans() if s.name.startswith("chat")]
+    (sent,) = json.loads(str((chat.attributes or {})[semconv.GEN_AI_INPUT_MESSAGES]))
+    assert [{k: v for k, v in p.items() if k != "uri"} for p in sent["parts"]] == expected
+    assert "X-Amz-Signature=[REDACTED]" in sent["parts"][3]["uri"]

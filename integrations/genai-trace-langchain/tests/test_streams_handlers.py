@@ -4,7 +4,6 @@ model that reports no usage: what the app sees and what is exported, through rea
 from __future__ import annotations
 
 import time
-from importlib.metadata import version
 from typing import Any, TypedDict
 
 import pytest
@@ -19,13 +18,6 @@ from genai_trace_core.testing import OTelHarness
 from genai_trace_core.testing import tree_shape as shape
 from genai_trace_langchain import OpenTelemetryCallbackHandler
 from genai_trace_langchain.testing import FakeChatOpenAI
-
-_LC = tuple(int(x) for x in version("langchain-core").split(".")[:2])
-# Known gap, not fixed: with langchain-core/langgraph 1.0.x (the lowest supported) a streamed
-# root is still made current in the caller's loop, so the caller's spans nest under it.
-_OLD_STREAM_ROOT = pytest.mark.skipif(
-    _LC < (1, 1), reason="langchain-core 1.0: streamed roots still nest the caller's spans"
-)
 
 QA = [
     "invoke_workflow qa",
@@ -91,7 +83,6 @@ def test_a_streamed_model_loop_body_nests_under_the_caller(
     lifecycle.check()
 
 
-@_OLD_STREAM_ROOT
 async def test_spans_in_an_astream_loop_nest_under_the_caller(
     otel: OTelHarness, handler: OpenTelemetryCallbackHandler, lifecycle: Lifecycle
 ) -> None:
@@ -178,7 +169,6 @@ def test_a_10_mb_prompt_to_a_model_without_usage_costs_milliseconds_not_seconds(
     lifecycle.check()
 
 
-@_OLD_STREAM_ROOT
 def test_spans_in_a_langgraph_stream_loop_nest_under_the_caller_and_node_spans_under_nodes(
     otel: OTelHarness, handler: OpenTelemetryCallbackHandler, lifecycle: Lifecycle
 ) -> None:

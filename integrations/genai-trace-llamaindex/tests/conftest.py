@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from li_lifecycle import Lifecycle, watched
 from li_support import DOCS, Instrument
 from llama_index.core import Settings as LISettings
 from llama_index.core import VectorStoreIndex
@@ -73,3 +74,9 @@ def instrument(otel: OTelHarness) -> Iterator[Instrument]:
     yield run
     if instrumentor.is_instrumented_by_opentelemetry:
         instrumentor.uninstrument()
+
+
+@pytest.fixture
+def lifecycle(otel: OTelHarness) -> Iterator[Lifecycle]:
+    """Every span that starts must end, and OpenTelemetry must log no warning: call ``check()``."""
+    yield from watched(otel)

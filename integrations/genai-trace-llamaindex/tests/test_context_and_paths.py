@@ -41,6 +41,26 @@ def test_query_in_a_context_executor_under_a_user_span_joins_the_users_trace(
     assert shape(otel.tree(attributes=False)) == [["handle_request", [QUERY_SHAPE]]]
 
 
+def test_query_in_a_plain_executor_with_the_threading_instrumentation_joins_the_users_trace(
+    otel: OTelHarness, instrument: Instrument, index: VectorStoreIndex
+) -> None:
+    """The README's other way: ``opentelemetry-instrumentation-threading`` carries the context
+    into a plain ``ThreadPoolExecutor``."""
+    threading_mod = pytest.importorskip("opentelemetry.instrumentation.threading")
+    instrument()
+    engine = index.as_query_engine(similarity_top_k=2)
+    tracer = otel.tracer_provider.get_tracer("app")
+    threading_instrumentor = threading_mod.ThreadingInstrumentor()
+    threading_instrumentor.instrument()
+    try:
+        with tracer.start_as_current_span("handle_request"), ThreadPoolExecutor(2) as pool:
+            pool.submit(engine.query, "capital of France?").result()
+    finally:
+        threading_instrumentor.uninstrument()
+
+    assert shape(otel.tree(attributes=False)) == [["handle_request", [QUERY_SHAPE]]]
+
+
 def test_captured_propagation_context_restored_in_a_plain_thread_joins_the_trace(
     otel: OTelHarness, instrument: Instrument, index: VectorStoreIndex
 ) -> None:

@@ -11,7 +11,9 @@ no thread hop.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Sequence
+from types import FrameType
 from typing import Any
 from uuid import UUID
 
@@ -55,6 +57,25 @@ def _is_stream_input(inputs: Any) -> bool:
         return False
     value = inputs.get("input")
     return type(value) is str and not value
+
+
+_GRAPH_STREAMS = frozenset(("stream", "astream"))
+
+
+def _started_by_graph() -> bool:
+    """True when a LangGraph graph's ``stream``/``astream`` (``invoke`` runs through them too)
+    is a few frames up: langgraph 1.0.x starts its root without the ``ls_integration`` metadata
+    later versions add."""
+    frame: FrameType | None = sys._getframe(2)
+    for _ in range(8):
+        if frame is None:
+            return False
+        if frame.f_code.co_name in _GRAPH_STREAMS and str(
+            frame.f_globals.get("__name__", "")
+        ).startswith("langgraph."):
+            return True
+        frame = frame.f_back
+    return False
 
 
 class OpenTelemetryCallbackHandler(BaseCallbackHandler):
@@ -179,6 +200,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         stream_root = parent_run_id is None and (
             _is_stream_input(inputs)
             or (isinstance(metadata, dict) and metadata.get("ls_integration") == "langgraph")
+            or _started_by_graph()
         )
         self._start(run_id, op, parent_run_id, activate=not stream_root)
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from opentelemetry import context as otel_context
+
 from genai_trace_core import Operation, Outcome, Telemetry, semconv
 from genai_trace_llamaindex import _map_steps as m
 from genai_trace_llamaindex._agent_runs import AgentRuns
 from genai_trace_llamaindex._classify import Classifier, Role, split_span_id
 from genai_trace_llamaindex._index import OpenSpans, is_cancellation
 from genai_trace_llamaindex._model_calls import LLM_ROLES, ModelCalls
-from genai_trace_llamaindex._streaming import reparent_stream
+from genai_trace_llamaindex._streaming import DeferredParents, reparent_stream
 
 __all__ = ["Bridge", "is_cancellation"]
 
@@ -31,8 +33,23 @@ class Bridge:
         self.spans = OpenSpans(telemetry, verbose)
         self.models = ModelCalls(self.spans)
         self.agents = AgentRuns(self.spans, self.classifier)
+        self.deferred = DeferredParents()
 
     def enter(
+        self, id_: str, args: Mapping[str, Any], instance: Any, parent_id: str | None, tags: Any
+    ) -> None:
+        ctx = self.deferred.get(parent_id) if self.deferred and parent_id is not None else None
+        if ctx is None:
+            self._enter(id_, args, instance, parent_id, tags)
+            return
+        # the parent ended returning a stream this span works on: start where it ran
+        token = otel_context.attach(ctx)
+        try:
+            self._enter(id_, args, instance, parent_id, tags)
+        finally:
+            otel_context.detach(token)
+
+    def _enter(
         self, id_: str, args: Mapping[str, Any], instance: Any, parent_id: str | None, tags: Any
     ) -> None:
         structured = self.models.structured
@@ -99,7 +116,9 @@ class Bridge:
         elif role is Role.WORKFLOW_RUN:
             self.agents.end_workflow(entry[1], None)
         elif role is not Role.NOISE and _is_stream(result):
-            reparent_stream(result, tel.context_of(id_))
+            ctx = tel.context_of(id_)
+            reparent_stream(result, ctx)
+            self.deferred.add(id_, ctx, result)
             outcome = m.DEFERRED_STREAM
         tel.end(id_, outcome)
 
@@ -130,6 +149,7 @@ class Bridge:
         self.models.structured.clear()
         self.models.streams.clear()
         self.models.pending.clear()
+        self.deferred.clear()
         self.agents.tool_calls.clear()
         self.agents.tool_errors.clear()
         self.telemetry.shutdown()

@@ -50,9 +50,12 @@ class OpenSpans:
         activate: bool,
         data: Any = None,
     ) -> None:
-        """Start a core run for ``id_`` and index it."""
+        """Start a core run for ``id_`` and index it (a framework root when LlamaIndex reports
+        no parent: never nested under another such root still current here)."""
         self.add(id_, role, data)
-        self.telemetry.start(id_, op, parent_run_id=parent_id, activate=activate)
+        self.telemetry.start(
+            id_, op, parent_run_id=parent_id, activate=activate, root=parent_id is None
+        )
 
     def hide(self, id_: str, parent_id: str | None) -> None:
         """No span for ``id_``: a core link, so its children nest under its nearest traced

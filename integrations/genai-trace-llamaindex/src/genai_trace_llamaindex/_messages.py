@@ -9,7 +9,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from genai_trace_core import (
-    BlobPart,
     Message,
     Part,
     ReasoningPart,
@@ -17,10 +16,8 @@ from genai_trace_core import (
     ToolCallPart,
     ToolCallResponsePart,
     ToolDefinition,
-    UriPart,
 )
-
-_MEDIA = {"image": "image", "audio": "audio", "video": "video", "document": "document"}
+from genai_trace_llamaindex._binary import MODALITIES, binary_part
 
 
 def field(obj: Any, name: str) -> Any:
@@ -50,14 +47,8 @@ def _block_part(block: Any) -> Part | None:
             arguments=getattr(block, "tool_kwargs", None),
             id=getattr(block, "tool_call_id", None),
         )
-    modality = _MEDIA.get(str(kind))
-    if modality is not None and isinstance(kind, str):
-        url = getattr(block, "url", None)
-        mime = getattr(block, f"{kind}_mimetype", None) or getattr(block, "mimetype", None)
-        if url:
-            return UriPart(modality=modality, uri=str(url), mime_type=mime)
-        data = getattr(block, kind, None) or getattr(block, "data", None) or b""
-        return BlobPart(modality=modality, content=data, mime_type=mime)
+    if isinstance(kind, str) and kind in MODALITIES:
+        return binary_part(block, kind)
     return None
 
 

@@ -24,7 +24,7 @@ from genai_trace_llamaindex import _map_models as mm
 from genai_trace_llamaindex import _map_steps as ms
 from genai_trace_llamaindex._classify import Role
 from genai_trace_llamaindex._index import MAX_OPEN, OpenSpans
-from genai_trace_llamaindex._streaming import end_when_collected
+from genai_trace_llamaindex._streaming import OpenStreams, end_when_collected
 
 LLM_ROLES = (Role.LLM, Role.LLM_STREAM)
 NESTED = object()  # an inner chat/complete call of an outer one: no span of its own
@@ -49,7 +49,7 @@ class ModelCalls:
         self.telemetry = spans.telemetry
         # dispatcher spans inside a structured predict (or a StructuredLLM call): JSON output
         self.structured: set[str] = set()
-        self.streams: set[str] = set()  # streaming inference runs not yet ended
+        self.streams = OpenStreams()  # streaming inference runs not yet ended
         # a stream's finish reasons, seen on a chunk before the last (usage-only) one
         self.stream_finish: dict[str, list[str]] = {}
         self.servers: dict[str, str] = {}  # embedding method spans: the model's api_base
@@ -63,7 +63,8 @@ class ModelCalls:
             self.mark_structured(id_)
         spans = self.spans
         parent = spans.entries.get(parent_id) if parent_id is not None else None
-        if parent is None or not (parent[1] is NESTED or isinstance(parent[1], LLMSpan)):
+        nested = parent is not None and (parent[1] is NESTED or isinstance(parent[1], LLMSpan))
+        if not nested and not (self.streams and self.streams.producing(instance)):
             spans.add(id_, role, LLMSpan(instance, parent_id))
         elif spans.verbose:
             spans.structural(id_, parent_id, NESTED)
@@ -76,6 +77,7 @@ class ModelCalls:
                 self.telemetry.end(id_)
         elif role is Role.LLM_STREAM:
             if id_ in self.streams:
+                self.streams.returned(id_, info.instance, result)
                 end_when_collected(result, lambda: self._end_stream(id_, None))
         else:
             self.telemetry.end(id_)  # normally already ended by the end event
@@ -117,11 +119,11 @@ class ModelCalls:
         )
         if stream:
             self.streams.add(span_id)
+        parent_id = info.parent_id if info is not None else None
+        # no parent reported: a framework root, never nested under another one still current
+        # here (a stream not yet read to its end while the app makes another model call)
         self.telemetry.start(
-            span_id,
-            op,
-            parent_run_id=info.parent_id if info is not None else None,
-            activate=True,
+            span_id, op, parent_run_id=parent_id, activate=True, root=parent_id is None
         )
 
     def chunk(self, event: Any) -> None:

@@ -9,8 +9,10 @@ apart from the generator delegation, so there is no per-chunk context work.
 
 from __future__ import annotations
 
+import sys
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from types import FrameType
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -95,3 +97,118 @@ def end_when_collected(stream: Any, end: Callable[[], None]) -> None:
     except TypeError:  # pragma: no cover - not weak-referenceable
         return
     finalizer.atexit = False
+
+
+class OpenStreams:
+    """Streaming inference runs not yet ended (dispatcher span ids), and the streams they returned
+    by model instance: a model's *own* call made while one of its streams is producing is part of
+    that model call, not a new one. ``CustomLLM.astream_chat`` (``MockLLM`` and every custom
+    model) returns a generator that calls the sync ``stream_chat`` when first read, where the
+    dispatcher's parent is whatever span the reader runs in (a chat engine's history task, or
+    none): without this, one request gave two chat spans in two traces, tokens counted twice."""
+
+    __slots__ = ("_by_model", "_ids", "_model_of")
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+        self._by_model: dict[int, dict[str, weakref.ref[Any]]] = {}
+        self._model_of: dict[str, int] = {}
+
+    def __contains__(self, span_id: object) -> bool:
+        return span_id in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, span_id: str) -> None:
+        self._ids.add(span_id)
+
+    def returned(self, span_id: str, model: Any, stream: Any) -> None:
+        """The open stream ``span_id`` of ``model`` handed ``stream`` to the caller."""
+        if not isinstance(stream, (Generator, AsyncGenerator)):
+            return
+        try:
+            ref = weakref.ref(stream)
+        except TypeError:  # pragma: no cover - not weak-referenceable
+            return
+        key = id(model)
+        self._by_model.setdefault(key, {})[span_id] = ref
+        self._model_of[span_id] = key
+
+    def discard(self, span_id: str) -> None:
+        self._ids.discard(span_id)
+        key = self._model_of.pop(span_id, None)
+        if key is not None:
+            streams = self._by_model.get(key)
+            if streams is not None:
+                streams.pop(span_id, None)
+                if not streams:
+                    del self._by_model[key]
+
+    def clear(self) -> None:
+        self._ids.clear()
+        self._by_model.clear()
+        self._model_of.clear()
+
+    def producing(self, model: Any) -> bool:
+        """True when code runs inside a step of one of ``model``'s open streams (its frame is on
+        this thread's stack; bounded walk, only while such a stream is open)."""
+        streams = self._by_model.get(id(model))
+        if not streams:
+            return False
+        frames = set()
+        for ref in streams.values():
+            stream = ref()
+            frame = getattr(stream, "ag_frame", None) or getattr(stream, "gi_frame", None)
+            if frame is not None:
+                frames.add(frame)
+        if not frames:
+            return False
+        f: FrameType | None = sys._getframe(1)
+        for _ in range(_MAX_DEPTH):
+            if f is None:
+                return False
+            if f in frames:
+                return True
+            f = f.f_back
+        return False
+
+
+_MAX_DEPTH = 64  # a model's internal call sits a few frames below its stream's step
+
+
+class DeferredParents:
+    """The OTel contexts of spans that ended returning a stream read later (bounded, each
+    forgotten when its response is collected). Work the framework starts for such a response
+    after it returned names the ended span as its parent: a chat engine's history task (created
+    inside ``astream_chat``, run after it returned) reads the stream, and the LLM call nests
+    under that task's span. Started there without this, it began a trace of its own."""
+
+    __slots__ = ("_contexts",)
+    MAX = 10_000
+
+    def __init__(self) -> None:
+        self._contexts: dict[str, Context] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._contexts)
+
+    def get(self, span_id: str) -> Context | None:
+        return self._contexts.get(span_id)
+
+    def add(self, span_id: str, ctx: Context | None, response: Any) -> None:
+        if ctx is None:
+            return
+        contexts = self._contexts
+        if len(contexts) >= self.MAX:
+            contexts.pop(next(iter(contexts)))  # the oldest
+        try:
+            finalizer = weakref.finalize(response, contexts.pop, span_id, None)
+        except TypeError:  # not weak-referenceable: kept until evicted
+            pass
+        else:
+            finalizer.atexit = False
+        contexts[span_id] = ctx
+
+    def clear(self) -> None:
+        self._contexts.clear()

@@ -59,10 +59,15 @@ class BlobPart:
 
     modality: str
     """``image``, ``audio``, ``video`` or ``document``."""
-    content: bytes | str
-    """The bytes, or their base64 text; only their size is exported."""
+    content: bytes | str | None
+    """The bytes, or their base64 text; only their size is exported. ``None`` when the framework
+    reads the content at call time (a file path) and the bytes are not at hand."""
     mime_type: str | None = None
     """The MIME type, when known (``image/png``)."""
+    size: int | None = None
+    """The decoded size in bytes when the integration knows it without the bytes (a file's size
+    on disk); when ``None`` it is measured from ``content`` (a ``str`` is taken as base64), and
+    omitted if ``content`` is ``None`` too (not knowable)."""
     type: str = "blob"
     """The semconv part type."""
 

@@ -42,11 +42,12 @@ def _text_part(w: Walker, kind: str, content: Any) -> dict[str, Any] | None:
     return {"type": kind, "content": out}
 
 
-def _blob(w: Walker, modality: Any, mime_type: Any, size: int) -> dict[str, Any]:
+def _blob(w: Walker, modality: Any, mime_type: Any, size: int | None) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "blob", "modality": ident(w, modality)}
     if mime_type:
         out["mime_type"] = ident(w, mime_type)
-    out["size"] = size
+    if size is not None:
+        out["size"] = size
     w.spend(16)
     return out
 
@@ -71,7 +72,10 @@ def part_as_dict(w: Walker, part: Any) -> Any:
         response["response"] = w.value(parse_json_text(part.response, w.allowance))
         return response
     if isinstance(part, BlobPart):
-        return _blob(w, part.modality, part.mime_type, bytes_size(part.content))
+        size = part.size
+        if size is None and part.content is not None:
+            size = bytes_size(part.content)
+        return _blob(w, part.modality, part.mime_type, size)
     if isinstance(part, UriPart):
         if part.uri.startswith("data:"):  # inline bytes in disguise
             mime = part.mime_type or part.uri[5:].split(";", 1)[0].split(",", 1)[0] or None

@@ -84,6 +84,15 @@ class Run:
         if self.children is not None:
             self.children.discard(child)
 
+    def open_ancestor(self) -> Run | None:
+        """The nearest ancestor still open (ending the root then reaches a run put under it)."""
+        p = self.parent
+        for _ in range(64):  # bounded walk past ended ancestors
+            if p is None or not p.ended:
+                return p
+            p = p.parent
+        return None
+
     def count_in_agent(self, *, tool: bool) -> None:
         """Count this inference/tool call on the nearest enclosing agent."""
         p = self.parent

@@ -122,6 +122,8 @@ class Telemetry:
             parent_ctx = _context.root_context(current, root)
         else:
             parent_ctx = _context.parent_context(parent)
+            if parent.ended:  # a hidden run's alias, its traced parent ended first: the span
+                parent = parent.open_ancestor()  # nests there, the run under one still open
         settings = self.settings
         kind = op.kind
         if kind is OperationKind.STEP and settings.hide_internal_spans:
@@ -158,6 +160,9 @@ class Telemetry:
             return
         if parent is not None:
             parent.add_child(run)
+        if not activate:  # the task its tree's root started in, activated or not (a streamed
+            # root is not: older LangChain on Python 3.10 runs its steps in that very task)
+            run.root_task = parent.root_task if parent is not None else _context.current_task()
         if activate:
             task = _context.current_task()
             run.root_task = parent.root_task if parent is not None else task
