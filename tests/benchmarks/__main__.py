@@ -22,7 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import _faults, _faults_report, _report, _runner
+from tests.benchmarks import _faults, _faults_report, _ratios, _report, _runner
 from tests.benchmarks._instrumentations import INSTRUMENTATIONS
 from tests.benchmarks._measure import PROCESSORS
 from tests.benchmarks._workloads import WORKLOADS
@@ -165,18 +165,22 @@ def main(argv: list[str] | None = None) -> int:
         instrs = list(dict.fromkeys(["none", "noop", *args.instrumentations]))
         records = _runner.run_rounds(args.workloads, instrs, processors, params, args.seed, log)
         rows = _report.summarise(records, args.metric)
-        ts = _report.targets(rows)
+        ratios = _ratios.rows(records, args.metric)
+        ts = _ratios.targets(ratios)
         result.update(
             params=dataclasses.asdict(params),
             metric=args.metric,
             processors=processors,
             records=records,
             summary=rows,
+            ratios=ratios,
             targets=ts,
         )
         print(_report.table(rows, args.metric))
         print()
-        print(_report.targets_table(ts))
+        print(_ratios.table(ratios))
+        print()
+        print(_ratios.targets_table(ts))
     result["seconds"] = round(time.time() - started, 1)
     print(
         f"\n{result['machine']['cpu']}, {result['machine']['cpus']} CPUs, "

@@ -14,10 +14,6 @@ from typing import Any
 
 from tests.benchmarks._instrumentations import COMPETITORS
 
-TARGET_FLOOR_RATIO = 1.5
-TARGET_COMPETITOR_FRACTION = 1 / 3
-TARGET_CONTENT_RATIO = 2.0
-
 
 def _med(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
@@ -101,53 +97,6 @@ def _competitor_ratios(rows: list[dict[str, Any]]) -> None:
             r["ratio_to_best_competitor"] = _ratio(r["overhead_us"], b[1])
 
 
-def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    index = {(r["workload"], r["instrumentation"], r["processor"]): r for r in rows}
-    out: list[dict[str, Any]] = []
-    for (w, name, proc), r in sorted(index.items(), key=lambda kv: _workload_order(kv[0][0])):
-        if name != "genai_trace" or r.get("error"):
-            continue
-        floor_ok = _le(r.get("overhead_over_noop_us"), r.get("floor_us"), TARGET_FLOOR_RATIO)
-        out.append(
-            {
-                "workload": w,
-                "processor": proc,
-                "target": f"overhead over noop <= {TARGET_FLOOR_RATIO}x SDK floor",
-                "value": r.get("over_noop_div_floor"),
-                "pass": floor_ok,
-            }
-        )
-        ratio = r.get("ratio_to_best_competitor")
-        out.append(
-            {
-                "workload": w,
-                "processor": proc,
-                "target": f"overhead <= 1/3 of best competitor ({r.get('best_competitor', '-')})",
-                "value": ratio,
-                "pass": None if ratio is None else ratio <= TARGET_COMPETITOR_FRACTION,
-            }
-        )
-        c = index.get((w, "genai_trace_content", proc))
-        if c is not None and not c.get("error"):
-            ok = _le(c.get("overhead_us"), r.get("overhead_us"), TARGET_CONTENT_RATIO)
-            out.append(
-                {
-                    "workload": w,
-                    "processor": proc,
-                    "target": f"content on <= {TARGET_CONTENT_RATIO}x content off",
-                    "value": _ratio(c.get("overhead_us"), r.get("overhead_us")),
-                    "pass": ok,
-                }
-            )
-    return out
-
-
-def _le(a: float | None, b: float | None, factor: float) -> bool | None:
-    if a is None or b is None:
-        return None
-    return a <= factor * b
-
-
 def _workload_order(w: str) -> int:
     from tests.benchmarks._workloads import WORKLOADS
 
@@ -199,17 +148,6 @@ def table(rows: list[dict[str, Any]], metric: str) -> str:
             _f(r["spans_per_inv"], "{:.1f}"),
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def targets_table(ts: list[dict[str, Any]]) -> str:
-    lines = ["| workload | processor | target | value | result |", "|---|---|---|---|---|"]
-    for t in ts:
-        verdict = {True: "PASS", False: "FAIL", None: "n/a"}[t["pass"]]
-        lines.append(
-            f"| {t['workload']} | {t['processor']} | {t['target']} | "
-            f"{_f(t['value'], '{:.2f}')} | {verdict} |"
-        )
     return "\n".join(lines)
 
 

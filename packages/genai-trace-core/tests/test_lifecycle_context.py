@@ -228,3 +228,39 @@ def test_async_activation_nests_user_spans_where_the_task_context_is_reachable(
                 },
             ]
         )
+
+
+def test_ended_runs_are_freed_by_reference_counting_not_the_garbage_collector(
+    otel: OTelHarness,
+) -> None:
+    """An ended run is in no reference cycle (with its activation context, its parent or its
+    root's execution context), so a traced call leaves no garbage for the collector."""
+    import gc
+
+    from genai_trace_core.lifecycle._run import Run
+
+    t = otel.telemetry()
+
+    def call(i: int) -> None:
+        t.start(("wf", i), Operation(WF, name="wf"), activate=True, root=True)
+        t.start(("chat", i), chat_op(), parent_run_id=("wf", i), activate=True)
+        t.end(("chat", i))
+        t.end(("wf", i))
+
+    call(0)  # first-call caches out of the way
+    gc.collect()
+    gc.disable()
+    try:
+        call(1)
+        worker = threading.Thread(target=call, args=(2,))  # a thread of its own
+        worker.start()
+        worker.join()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        cyclic = [o for o in gc.garbage if isinstance(o, Run)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert len(otel.spans()) == 6
+    assert cyclic == []

@@ -214,3 +214,43 @@ def test_nothing_is_loaded_at_import_and_tiktoken_cache_dir_is_never_set(tmp_pat
     assert out.returncode == 0, out.stderr
     # ceil(11/4) + ceil(18/4) = 3 + 5
     assert out.stdout.strip() == "(8, 'heuristic')"
+
+
+def test_no_tokenizer_work_when_the_provider_reported_usage(
+    otel: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The texts to estimate from are not even read, and no encoding is loaded, when the provider
+    reported usage; without it the same run is estimated."""
+    from genai_trace_core import Operation, OperationKind, Outcome
+
+    loaded: list[str] = []
+    read: list[str] = []
+    monkeypatch.setattr(_tokens, "_loader", lambda name: loaded.append(name) or _tokens._load(name))
+
+    def texts() -> list[str]:
+        read.append("input")
+        return ["hello world"]
+
+    monkeypatch.setenv("GENAI_TRACE_ESTIMATE_USAGE", "true")  # should estimates become opt-in
+    t = otel.telemetry()
+    for run_id, usage in (
+        ("reported", {"prompt_tokens": 7, "completion_tokens": 3}),
+        ("none", None),
+    ):
+        op = Operation(
+            OperationKind.CHAT, provider="openai", request_model="gpt-4", estimate_input=texts
+        )
+        t.start(run_id, op)
+        t.end(run_id, Outcome(raw_usage=usage, estimate_output=lambda: ["hi"]))
+        if run_id == "reported":
+            assert (loaded, read) == ([], [])
+    assert (loaded, read) == (["cl100k_base"], ["input"])
+    reported, estimated = (s.attributes or {} for s in otel.spans())
+    assert (reported["gen_ai.usage.input_tokens"], reported["genai_trace.usage.source"]) == (
+        7,
+        "provider",
+    )
+    assert (estimated["gen_ai.usage.input_tokens"], estimated["genai_trace.usage.source"]) == (
+        2,
+        "estimated",
+    )

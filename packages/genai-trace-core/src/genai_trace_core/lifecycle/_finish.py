@@ -72,6 +72,12 @@ def finish(
 def deactivate(run: Run) -> None:
     """Undo ``run``'s activation where it is still current (here, or in the task it was made)."""
     active, prev, task = run.active_ctx, run.prev_ctx, run.home_task
+    # The activation context holds the run (``RUN_KEY``) and the root's home token holds the
+    # execution context: let go of both, so an ended run is in no reference cycle and is freed
+    # by reference counting, not by the garbage collector. ``prev_ctx`` stays: a context still
+    # current elsewhere falls back through it (``stale_fallback``).
+    run.active_ctx = None
+    run.home_token = None
     if active is None or prev is None:
         return
     run.home_task = None

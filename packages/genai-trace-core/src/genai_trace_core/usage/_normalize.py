@@ -33,7 +33,7 @@ a partial :class:`Usage`, never an exception.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from genai_trace_core import semconv
@@ -83,44 +83,63 @@ _CONTAINERS = (
 _MAX_DEPTH = 3
 
 
+def _counts(input_key: str, output_key: str) -> Callable[[Any], Usage]:
+    return lambda u: Usage(
+        input_tokens=count_at(u, input_key), output_tokens=count_at(u, output_key)
+    )
+
+
+# (keys, reader), tried in this order: the first rule with any of its keys present reads ``u``.
+_RULES: tuple[tuple[frozenset[str], Callable[[Any], Usage | None]], ...] = (
+    (frozenset({"input_token_details", "output_token_details"}), langchain),
+    (frozenset({"input_tokens_details", "output_tokens_details"}), openai_responses),
+    (frozenset({"cache_creation_input_tokens", "cache_read_input_tokens"}), anthropic),
+    (frozenset({"billed_units"}), cohere),
+    # LangChain usage_metadata without details, Anthropic without cache fields, Cohere units.
+    (frozenset({IN, OUT}), _counts(IN, OUT)),
+    (frozenset({"prompt_tokens", "completion_tokens"}), openai_chat),
+    # Bedrock Meta Llama body
+    (
+        frozenset({"generation_token_count"}),
+        _counts("prompt_token_count", "generation_token_count"),
+    ),
+    (
+        frozenset(
+            {
+                "prompt_token_count",
+                "promptTokenCount",
+                "candidates_token_count",
+                "candidatesTokenCount",
+            }
+        ),
+        gemini,
+    ),
+    (frozenset({"prompt_eval_count", "eval_count"}), _counts("prompt_eval_count", "eval_count")),
+    (frozenset({"inputTokens", "outputTokens"}), lambda u: bedrock(u, as_count, CONVERSE)),
+    (
+        frozenset({"inputTokenCount", "outputTokenCount"}),
+        lambda u: bedrock(u, as_count, INVOCATION),
+    ),
+)
+# Mappings only (HTTP headers).
+_HEADER_RULE = (frozenset(HEADERS[:2]), lambda u: bedrock(u, as_count_str, HEADERS))
+_MAPPING_RULES = (*_RULES, _HEADER_RULE)
+_MAPPING_KEYS = frozenset().union(*(keys for keys, _ in _MAPPING_RULES))
+
+
 def _detect(u: Any) -> Usage | None:
     """The usage in ``u`` itself (not in a container), or None if no known key is there."""
-    if has_any(u, "input_token_details", "output_token_details"):
-        return langchain(u)
-    if has_any(u, "input_tokens_details", "output_tokens_details"):
-        return openai_responses(u)
-    if has_any(u, "cache_creation_input_tokens", "cache_read_input_tokens"):
-        return anthropic(u)
-    if has_any(u, "billed_units"):
-        return cohere(u)
-    if has_any(u, IN, OUT):
-        # LangChain usage_metadata without details, Anthropic without cache fields, Cohere units.
-        return Usage(input_tokens=count_at(u, IN), output_tokens=count_at(u, OUT))
-    if has_any(u, "prompt_tokens", "completion_tokens"):
-        return openai_chat(u)
-    if has_any(u, "generation_token_count"):  # Bedrock Meta Llama body
-        return Usage(
-            input_tokens=count_at(u, "prompt_token_count"),
-            output_tokens=count_at(u, "generation_token_count"),
-        )
-    if has_any(
-        u,
-        "prompt_token_count",
-        "promptTokenCount",
-        "candidates_token_count",
-        "candidatesTokenCount",
-    ):
-        return gemini(u)
-    if has_any(u, "prompt_eval_count", "eval_count"):
-        return Usage(
-            input_tokens=count_at(u, "prompt_eval_count"), output_tokens=count_at(u, "eval_count")
-        )
-    if has_any(u, "inputTokens", "outputTokens"):
-        return bedrock(u, as_count, CONVERSE)
-    if has_any(u, "inputTokenCount", "outputTokenCount"):
-        return bedrock(u, as_count, INVOCATION)
-    if isinstance(u, Mapping) and has_any(u, HEADERS[0], HEADERS[1]):
-        return bedrock(u, as_count_str, HEADERS)
+    if type(u) is dict or isinstance(u, Mapping):
+        keys = u.keys()  # set operations in C: one check when no usage key is there at all
+        if keys.isdisjoint(_MAPPING_KEYS):
+            return None
+        for names, read in _MAPPING_RULES:
+            if not keys.isdisjoint(names):
+                return read(u)
+        return None
+    for names, read in _RULES:
+        if has_any(u, *names):
+            return read(u)
     return None
 
 
@@ -130,8 +149,9 @@ def _find(payload: Any, depth: int) -> Usage | None:
         return found
     if depth >= _MAX_DEPTH:
         return None
+    is_dict = type(payload) is dict
     for key in _CONTAINERS:
-        inner = get_field(payload, key)
+        inner = payload.get(key) if is_dict else get_field(payload, key)
         if inner is None or inner is payload or isinstance(inner, (str, bytes, int, float)):
             continue
         found = _find(inner, depth + 1)
