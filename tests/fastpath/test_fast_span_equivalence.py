@@ -209,3 +209,23 @@ def test_a_proxy_tracer_turns_fast_once_a_provider_is_set(monkeypatch: pytest.Mo
     assert type(span).__name__ == "FastSpan" and span.is_recording()
     span.end()
     assert not span.is_recording()
+
+
+def test_lifecycle_gets_the_fast_tracer_and_the_sdk_tracer_when_a_wrapper_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from genai_trace_core.lifecycle import _tracers
+
+    provider = TracerProvider(shutdown_on_exit=False)
+    tracer = _tracers.get_tracer("genai_trace", "0.1.0", provider, "https://opentelemetry.io/s")
+    assert type(tracer).__name__ == "FastTracer"
+
+    def broken(_: trace_api.Tracer) -> trace_api.Tracer | None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(_tracers, "_wrappers", [broken, *_tracers._wrappers])
+    tracer = _tracers.get_tracer("genai_trace", "0.1.0", provider, "https://opentelemetry.io/s")
+    assert type(tracer).__name__ == "FastTracer"  # the next wrapper still offered the tracer
+    monkeypatch.setattr(_tracers, "_wrappers", [broken])
+    tracer = _tracers.get_tracer("genai_trace", "0.1.0", provider, "https://opentelemetry.io/s")
+    assert tracer is provider.get_tracer("genai_trace", "0.1.0", "https://opentelemetry.io/s")

@@ -104,7 +104,6 @@ class FastSpan(Span):
         self._instrumentation_info = tracer.instrumentation_info
         self._instrumentation_scope = tracer._instrumentation_scope
         self._parent = parent
-        self._start_time = start_time if start_time is not None else time_ns()
         self._end_time: int | None = None
         self._resource: Resource = tracer.resource
         self._status = _UNSET
@@ -124,6 +123,8 @@ class FastSpan(Span):
             self._attributes = dict(attributes)
         else:
             self._attributes = self._bounded(attributes)
+        # Read after the attributes, as the SDK's ``start`` does (their warnings read the clock).
+        self._start_time = start_time if start_time is not None else time_ns()
 
     def _bounded(self, attributes: Mapping[str, Any] | None) -> BoundedAttributes:
         limits = self._limits
