@@ -30,7 +30,7 @@ from opentelemetry.trace import Link, SpanKind, StatusCode
 
 from genai_trace_core.export import fast_tracer
 
-KEYS = st.sampled_from(["a", "b", "gen_ai.x", "", "a"])
+KEYS: Any = st.sampled_from(["a", "b", "gen_ai.x", "", 7])  # 7: a key of the wrong type
 SCALARS = st.one_of(
     st.text(max_size=12),
     st.integers(-(2**63), 2**63 - 1),

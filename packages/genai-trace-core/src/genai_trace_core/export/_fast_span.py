@@ -139,24 +139,31 @@ class FastSpan(Span):
         cap: int | None = self._limits.max_span_attributes
         return None if cap is None else cap - len(attrs)
 
-    def set_attributes(self, attributes: Mapping[str, types.AnyValue]) -> None:
+    def _set_plain(self, attributes: Mapping[str, Any]) -> bool:
+        """Set ``attributes`` on the plain dict, as the SDK would; ``False`` when the SDK's own
+        method must do it (the dict then became the SDK's ``BoundedAttributes``)."""
         attrs = self._attributes
-        if type(attrs) is dict:
-            with self._lock:
-                if self._end_time is None and plain(
-                    attributes, self._room(attrs), self._limits.max_span_attribute_length
-                ):
-                    for key, value in attributes.items():
-                        if key in attrs:
-                            del attrs[key]  # the SDK moves a re-set key to the end
-                        attrs[key] = value
-                    return
-                if self._end_time is None:
-                    self._attributes = self._bounded(attrs)
-        super().set_attributes(attributes)
+        if type(attrs) is not dict:
+            return False
+        with self._lock:
+            if self._end_time is not None:
+                return False  # the SDK's method warns and ignores
+            if plain(attributes, self._room(attrs), self._limits.max_span_attribute_length):
+                for key, value in attributes.items():
+                    if key in attrs:
+                        del attrs[key]  # the SDK moves a re-set key to the end
+                    attrs[key] = value
+                return True
+            self._attributes = self._bounded(attrs)
+            return False
+
+    def set_attributes(self, attributes: Mapping[str, types.AnyValue]) -> None:
+        if not self._set_plain(attributes):
+            super().set_attributes(attributes)
 
     def set_attribute(self, key: str, value: types.AnyValue) -> None:
-        self.set_attributes({key: value})
+        if not self._set_plain({key: value}):
+            super().set_attribute(key, value)
 
     def add_event(
         self, name: str, attributes: types.Attributes = None, timestamp: int | None = None
