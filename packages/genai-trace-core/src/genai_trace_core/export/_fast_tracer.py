@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from opentelemetry import trace as trace_api
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import Tracer, TracerProvider
 from opentelemetry.sdk.trace.id_generator import IdGenerator
@@ -39,7 +40,6 @@ from opentelemetry.util import types
 from genai_trace_core.export._fast_span import FastSpan, fields_match
 
 FORCE_SDK_ENV = "GENAI_TRACE_SDK_SPANS"
-_KNOWN = (StaticSampler, TraceIdRatioBased)
 _PARENT_BASED = (ParentBased, ParentBasedTraceIdRatio)
 _SUBS: tuple[str, ...] = ("_root", "_remote_parent_sampled", "_remote_parent_not_sampled")
 _SUBS += ("_local_parent_sampled", "_local_parent_not_sampled")
@@ -55,16 +55,21 @@ def _sdk_fields_ok() -> bool:
     if _fields_ok is None:
         provider = TracerProvider(sampler=ALWAYS_ON, shutdown_on_exit=False)
         span = provider.get_tracer("genai_trace.fields").start_span("fields", start_time=1)
-        _fields_ok = hasattr(span, "_lock") and fields_match(frozenset(vars(span)))
+        bounded = vars(BoundedAttributes())  # the fast span sets ``_dict`` and ``_immutable``
+        _fields_ok = (
+            fields_match(frozenset(vars(span))) and "_dict" in bounded and "_immutable" in bounded
+        )
     return _fields_ok
 
 
-def _known_sampler(sampler: Sampler) -> bool:
-    if type(sampler) in _KNOWN:
+def _known_sampler(sampler: Sampler | None) -> bool:
+    if type(sampler) is StaticSampler:
+        return hasattr(sampler, "_decision")
+    if type(sampler) is TraceIdRatioBased:
         return True
     if type(sampler) not in _PARENT_BASED:
         return False
-    return all(type(getattr(sampler, name, None)) in _KNOWN for name in _SUBS)
+    return all(_known_sampler(getattr(sampler, name, None)) for name in _SUBS)
 
 
 def _fast_ok(tracer: Tracer) -> bool:
