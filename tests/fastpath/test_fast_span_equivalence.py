@@ -229,3 +229,10 @@ def test_lifecycle_gets_the_fast_tracer_and_the_sdk_tracer_when_a_wrapper_fails(
     monkeypatch.setattr(_tracers, "_wrappers", [broken])
     tracer = _tracers.get_tracer("genai_trace", "0.1.0", provider, "https://opentelemetry.io/s")
     assert tracer is provider.get_tracer("genai_trace", "0.1.0", "https://opentelemetry.io/s")
+
+
+def test_the_sdks_own_span_metrics_keep_sdk_spans(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED", "true")
+    tracer = TracerProvider(shutdown_on_exit=False).get_tracer("genai_trace")
+    counted = type(getattr(tracer, "_tracer_metrics", None)).__name__ == "TracerMetrics"  # >= 1.40
+    assert (fast_tracer(tracer) is None) is counted
