@@ -6,6 +6,7 @@ across samplers and span limits (field by field, as OTLP bytes, and propagation 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,6 +27,17 @@ SAMPLERS: dict[str, Sampler | None] = {
     "always_off": ALWAYS_OFF,
 }
 LIMITS = {"default": None, "tight": SpanLimits(max_span_attributes=6, max_attribute_length=12)}
+
+
+@pytest.fixture(autouse=True)
+def _event_loop() -> Iterator[None]:
+    """LlamaIndex's sync token estimate runs a coroutine on the main thread's event loop (Python
+    3.13 warns when there is none): one loop per test, closed after it."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    loop.close()
+    asyncio.set_event_loop(None)
 
 
 @contextmanager
