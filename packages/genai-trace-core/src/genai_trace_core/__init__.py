@@ -20,11 +20,12 @@ from genai_trace_core._budget import Budget, BudgetExceeded, BudgetTracker
 from genai_trace_core._feedback import TraceIds, record_feedback, trace_ids
 from genai_trace_core._safe import safe
 from genai_trace_core._settings import CaptureMode, Settings, get_settings, set_settings
-from genai_trace_core.export import Providers, configure
+from genai_trace_core.export import Providers, configure, fast_tracer
 from genai_trace_core.lifecycle import (
     ContextThreadPoolExecutor,
     Telemetry,
     instrumentation_telemetry,
+    register_tracer_wrapper,
     with_current_context,
 )
 from genai_trace_core.records import (
@@ -62,6 +63,10 @@ from genai_trace_core.usage import (
 )
 from genai_trace_core.version import __version__
 from genai_trace_core.view import cost_summary
+
+# lifecycle speaks the OpenTelemetry API only; export knows the SDK: its fast span path is offered
+# every tracer lifecycle obtains (``GENAI_TRACE_SDK_SPANS=1`` keeps SDK spans).
+register_tracer_wrapper(fast_tracer)
 
 __all__ = [
     # the integration contract

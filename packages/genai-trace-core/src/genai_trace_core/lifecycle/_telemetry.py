@@ -21,7 +21,7 @@ from genai_trace_core import semconv
 from genai_trace_core._attribution import current_attribution, run_attribution
 from genai_trace_core._safe import log_once, safe
 from genai_trace_core._settings import Settings, get_settings
-from genai_trace_core.lifecycle import _context
+from genai_trace_core.lifecycle import _context, _tracers
 from genai_trace_core.lifecycle._attributes import (
     metric_base,
     span_kind,
@@ -57,7 +57,7 @@ class Telemetry:
         scope_version: str = __version__,
     ) -> None:
         self.settings = settings if settings is not None else get_settings()
-        self._tracer = trace.get_tracer(scope_name, scope_version, tracer_provider, _SCHEMA_URL)
+        self._tracer = _tracers.get_tracer(scope_name, scope_version, tracer_provider, _SCHEMA_URL)
         meter = metrics.get_meter(scope_name, scope_version, meter_provider, _SCHEMA_URL)
         self.instruments = Instruments(meter, self.settings.metrics_naming)
         self._record_gap = self.instruments.tpoc.record  # per streamed chunk: no extra call

@@ -1,0 +1,217 @@
+"""A light SDK span for genai-trace's own spans: the SDK's ``Span`` class, built without its
+per-span containers.
+
+:class:`FastSpan` *is* an ``opentelemetry.sdk.trace.Span`` (a subclass), so processors'
+``on_start``, ``isinstance`` checks and every read of a live span behave as with the SDK. It differs
+only in how attributes, events and links are held while the span is open:
+
+* attributes are a plain ``dict`` while every key is a non-empty ``str`` and every value a ``str``
+  (within the length limit), ``bool``, ``int`` or ``float``, and their number within the limit:
+  exactly the values the SDK's ``BoundedAttributes`` keeps unchanged. The first other write turns
+  the dict into the SDK's ``BoundedAttributes`` and from then on the SDK's own methods apply;
+* events and links start as an empty tuple and become the SDK's ``BoundedList`` on first use.
+
+At end the span hands the processors what the SDK hands them (``_on_ending`` when the SDK has it,
+then ``on_end`` with ``_readable_span()``), with the dict wrapped in an immutable
+``BoundedAttributes`` and empty ``BoundedList`` s. :func:`fields_match` checks that the SDK in use
+still has exactly the fields this module sets; the tracer falls back to SDK spans when it does not.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from time import time_ns
+from typing import Any, cast
+
+from opentelemetry import trace as trace_api
+from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import Span, SpanLimits, Tracer
+from opentelemetry.sdk.util import BoundedList
+from opentelemetry.trace.status import Status, StatusCode
+from opentelemetry.util import types
+
+_UNSET = Status(StatusCode.UNSET)
+_PLAIN = frozenset({bool, int, float})
+_EMPTY: tuple[Any, ...] = ()
+_logger = __import__("logging").getLogger("opentelemetry.sdk.trace")
+
+# What ``Span.__init__`` sets, in this module's words: an SDK with other fields falls back.
+FIELDS = frozenset(
+    {
+        "_name",
+        "_context",
+        "_kind",
+        "_instrumentation_info",
+        "_instrumentation_scope",
+        "_parent",
+        "_start_time",
+        "_end_time",
+        "_attributes",
+        "_events",
+        "_links",
+        "_resource",
+        "_status",
+        "_sampler",
+        "_trace_config",
+        "_record_exception",
+        "_set_status_on_exception",
+        "_span_processor",
+        "_limits",
+        "_lock",
+    }
+)
+OPTIONAL_FIELDS = frozenset({"_record_end_metrics"})  # SDK >= 1.40
+
+
+def plain(attributes: Mapping[str, Any], room: int | None, max_len: int | None) -> bool:
+    """Whether the SDK would keep ``attributes`` exactly as they are, with ``room`` left."""
+    if room is not None and len(attributes) > room:
+        return False
+    for key, value in attributes.items():
+        if type(key) is not str or not key:
+            return False
+        t = type(value)
+        if t is str:
+            if max_len is not None and len(value) > max_len:
+                return False
+        elif t not in _PLAIN:
+            return False
+    return True
+
+
+class FastSpan(Span):
+    """An SDK span whose attributes, events and links stay plain containers while they can."""
+
+    def __init__(
+        self,
+        name: str,
+        context: trace_api.SpanContext,
+        parent: trace_api.SpanContext | None,
+        tracer: Tracer,
+        kind: trace_api.SpanKind,
+        attributes: Mapping[str, Any] | None,
+        start_time: int | None,
+        record_exception: bool,
+        set_status_on_exception: bool,
+    ) -> None:
+        # No super().__init__: every field the SDK's constructor sets is set here (FIELDS).
+        limits: SpanLimits = tracer._span_limits
+        self._name = name
+        self._context = context
+        self._kind = kind
+        self._instrumentation_info = tracer.instrumentation_info
+        self._instrumentation_scope = tracer._instrumentation_scope
+        self._parent = parent
+        self._end_time: int | None = None
+        self._resource: Resource = tracer.resource
+        self._status = _UNSET
+        self._sampler = tracer.sampler
+        self._trace_config = None
+        self._record_exception = record_exception
+        self._set_status_on_exception = set_status_on_exception
+        self._span_processor = tracer.span_processor
+        self._limits = limits
+        self._lock = threading.Lock()
+        self._record_end_metrics = None
+        self._events = _EMPTY
+        self._links = _EMPTY
+        if not attributes:
+            self._attributes = {}
+        elif plain(attributes, limits.max_span_attributes, limits.max_span_attribute_length):
+            self._attributes = dict(attributes)
+        else:
+            self._attributes = self._bounded(attributes)
+        # Read after the attributes, as the SDK's ``start`` does (their warnings read the clock).
+        self._start_time = start_time if start_time is not None else time_ns()
+
+    def _bounded(self, attributes: Mapping[str, Any] | None) -> BoundedAttributes:
+        limits = self._limits
+        return BoundedAttributes(
+            limits.max_span_attributes,
+            attributes,
+            immutable=False,
+            max_value_len=limits.max_span_attribute_length,
+        )
+
+    def _room(self, attrs: dict[str, Any]) -> int | None:
+        cap: int | None = self._limits.max_span_attributes
+        return None if cap is None else cap - len(attrs)
+
+    def _set_plain(self, attributes: Mapping[str, Any]) -> bool:
+        """Set ``attributes`` on the plain dict, as the SDK would; ``False`` when the SDK's own
+        method must do it (the dict then became the SDK's ``BoundedAttributes``)."""
+        attrs = self._attributes
+        if type(attrs) is not dict:
+            return False
+        with self._lock:
+            if self._end_time is not None:
+                return False  # the SDK's method warns and ignores
+            if plain(attributes, self._room(attrs), self._limits.max_span_attribute_length):
+                for key, value in attributes.items():
+                    if key in attrs:
+                        del attrs[key]  # the SDK moves a re-set key to the end
+                    attrs[key] = value
+                return True
+            self._attributes = self._bounded(attrs)
+            return False
+
+    def set_attributes(self, attributes: Mapping[str, types.AnyValue]) -> None:
+        if not self._set_plain(attributes):
+            super().set_attributes(attributes)
+
+    def set_attribute(self, key: str, value: types.AnyValue) -> None:
+        if not self._set_plain({key: value}):
+            super().set_attribute(key, value)
+
+    def add_event(
+        self, name: str, attributes: types.Attributes = None, timestamp: int | None = None
+    ) -> None:
+        if self._events is _EMPTY:
+            self._events = BoundedList(self._limits.max_events)
+        super().add_event(name, attributes, timestamp)
+
+    def add_link(self, context: trace_api.SpanContext, attributes: types.Attributes = None) -> None:
+        if self._links is _EMPTY:
+            self._links = BoundedList(self._limits.max_links)
+        super().add_link(context, attributes)
+
+    def end(self, end_time: int | None = None) -> None:
+        with self._lock:
+            if self._end_time is not None:
+                _logger.warning("Calling end() on an ended span.")
+                return
+            self._end_time = end_time if end_time is not None else time_ns()
+            attrs = self._attributes
+            if type(attrs) is dict:
+                limits = self._limits
+                bounded = BoundedAttributes(
+                    limits.max_span_attributes, None, True, limits.max_span_attribute_length
+                )
+                bounded._dict = attrs
+                self._attributes = bounded
+            else:
+                cast(BoundedAttributes, attrs)._immutable = True
+            if self._events is _EMPTY:
+                self._events = BoundedList(self._limits.max_events)
+            if self._links is _EMPTY:
+                self._links = BoundedList(self._limits.max_links)
+        processor = self._span_processor
+        on_ending = getattr(processor, "_on_ending", None)
+        if on_ending is not None:
+            on_ending(self)
+        processor.on_end(self._readable_span())
+
+
+def fields_of(span: Span) -> frozenset[str]:
+    return frozenset(vars(span))
+
+
+def fields_match(sdk_fields: frozenset[str]) -> bool:
+    """Whether an SDK span has exactly the fields :class:`FastSpan` sets."""
+    return FIELDS <= sdk_fields <= FIELDS | OPTIONAL_FIELDS
+
+
+def links_given(links: Sequence[trace_api.Link] | None) -> bool:
+    return bool(links)
