@@ -11,9 +11,7 @@ no thread hop.
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Sequence
-from types import FrameType
 from typing import Any
 from uuid import UUID
 
@@ -32,6 +30,7 @@ from genai_trace_core import (
 )
 from genai_trace_langchain import _inference, _mapping
 from genai_trace_langchain._prompts import PendingPrompts, pending_prompt
+from genai_trace_langchain._stream_roots import is_stream_root
 from genai_trace_langchain.version import SCOPE_NAME, __version__
 
 # Control-flow exceptions of LangGraph (interrupt, Command(goto=..., graph=PARENT)): not errors.
@@ -48,34 +47,6 @@ def _error_of(error: BaseException) -> BaseException | str | None:
         if cls.__name__ in _CONTROL_FLOW:
             return None
     return error
-
-
-def _is_stream_input(inputs: Any) -> bool:
-    """What ``Runnable.stream``/``astream`` (``_transform_stream_with_config``) report as the
-    inputs: ``{"input": ""}`` (compared without ``==`` on the user's objects)."""
-    if type(inputs) is not dict or len(inputs) != 1:
-        return False
-    value = inputs.get("input")
-    return type(value) is str and not value
-
-
-_GRAPH_STREAMS = frozenset(("stream", "astream"))
-
-
-def _started_by_graph() -> bool:
-    """True when a LangGraph graph's ``stream``/``astream`` (``invoke`` runs through them too)
-    is a few frames up: langgraph 1.0.x starts its root without the ``ls_integration`` metadata
-    later versions add."""
-    frame: FrameType | None = sys._getframe(2)
-    for _ in range(8):
-        if frame is None:
-            return False
-        if frame.f_code.co_name in _GRAPH_STREAMS and str(
-            frame.f_globals.get("__name__", "")
-        ).startswith("langgraph."):
-            return True
-        frame = frame.f_back
-    return False
 
 
 class OpenTelemetryCallbackHandler(BaseCallbackHandler):
@@ -197,11 +168,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         # LangGraph graph always runs as a stream, ``invoke`` included) runs its steps in copied
         # contexts and hands chunks to the caller's loop in the caller's own context: made
         # current there, it would adopt the caller's spans. Not activated.
-        stream_root = parent_run_id is None and (
-            _is_stream_input(inputs)
-            or (isinstance(metadata, dict) and metadata.get("ls_integration") == "langgraph")
-            or _started_by_graph()
-        )
+        stream_root = parent_run_id is None and is_stream_root(inputs, metadata)
         self._start(run_id, op, parent_run_id, activate=not stream_root)
 
     @safe()  # the prompt map is ours: a bad run id must not raise from it

@@ -1,0 +1,50 @@
+"""Which root runs are streamed: LangChain's ``stream``/``astream`` and every LangGraph graph.
+
+A streamed root runs its steps in copied contexts and hands chunks to the caller's loop in the
+caller's own context, so the handler does not make its span current there (it would adopt the
+spans the caller opens in its loop body).
+"""
+
+from __future__ import annotations
+
+import sys
+from types import FrameType
+from typing import Any
+
+_GRAPH_STREAMS = frozenset(("stream", "astream"))
+
+
+def is_stream_root(inputs: Any, metadata: Any) -> bool:
+    """True for a root run that LangChain or LangGraph streams (call it from the callback
+    itself: it looks a fixed number of frames up for LangGraph's ``stream``/``astream``)."""
+    return (
+        _is_stream_input(inputs)
+        or (isinstance(metadata, dict) and metadata.get("ls_integration") == "langgraph")
+        or _started_by_graph()
+    )
+
+
+def _is_stream_input(inputs: Any) -> bool:
+    """What ``Runnable.stream``/``astream`` (``_transform_stream_with_config``) report as the
+    inputs: ``{"input": ""}`` (compared without ``==`` on the user's objects)."""
+    if type(inputs) is not dict or len(inputs) != 1:
+        return False
+    value = inputs.get("input")
+    return type(value) is str and not value
+
+
+def _started_by_graph() -> bool:
+    """True when a LangGraph graph's ``stream``/``astream`` (``invoke`` runs through them too)
+    is a few frames above the callback: langgraph 1.0.x starts its root without the
+    ``ls_integration`` metadata later versions add."""
+    # 0 this function, 1 is_stream_root, 2 the handler's callback, 3 LangChain's callback manager
+    frame: FrameType | None = sys._getframe(3)
+    for _ in range(8):
+        if frame is None:
+            return False
+        if frame.f_code.co_name in _GRAPH_STREAMS and str(
+            frame.f_globals.get("__name__", "")
+        ).startswith("langgraph."):
+            return True
+        frame = frame.f_back
+    return False
