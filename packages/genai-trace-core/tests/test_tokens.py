@@ -231,8 +231,7 @@ def test_no_tokenizer_work_when_the_provider_reported_usage(
         read.append("input")
         return ["hello world"]
 
-    monkeypatch.setenv("GENAI_TRACE_ESTIMATE_USAGE", "true")  # should estimates become opt-in
-    t = otel.telemetry()
+    t = otel.telemetry(estimate_usage=True)  # offline counts exported as gen_ai.usage.*
     for run_id, usage in (
         ("reported", {"prompt_tokens": 7, "completion_tokens": 3}),
         ("none", None),
