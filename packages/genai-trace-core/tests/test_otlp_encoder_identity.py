@@ -97,10 +97,12 @@ def _bounded(attributes: dict[str, Any], dropped: int) -> BoundedAttributes:
 
 
 def _clean(value: Any) -> bool:
-    """What ``BoundedAttributes`` keeps as is (older SDKs put ``None`` in mixed sequences)."""
+    """What ``BoundedAttributes`` keeps as is in every supported SDK: older SDKs put ``None`` in
+    mixed sequences, and decode bytes (``None`` for bytes that are not UTF-8, as in ``(b"\\x80",)``
+    on SDK 1.39); bytes through ``BoundedAttributes`` are left to the awkward-values test."""
     if isinstance(value, (tuple, list)):
-        return len({type(v) for v in value}) <= 1
-    return type(value) is not dict
+        return len({type(v) for v in value}) <= 1 and not any(type(v) is bytes for v in value)
+    return type(value) not in (dict, bytes)
 
 
 @st.composite
