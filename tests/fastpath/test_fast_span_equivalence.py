@@ -43,6 +43,7 @@ VALUES = st.one_of(
     st.none(),
     st.lists(st.text(max_size=4), max_size=3),
     st.tuples(st.integers(0, 9), st.integers(0, 9)),
+    st.lists(st.text(max_size=12), max_size=3).map(tuple),  # kept as is when short enough
 )
 OPS = st.lists(
     st.one_of(

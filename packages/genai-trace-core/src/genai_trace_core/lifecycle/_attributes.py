@@ -96,7 +96,7 @@ def start_attributes(op: Operation) -> dict[str, Any]:
     if req is not None:
         _request_attributes(a, req)
     if op.tags:
-        a[semconv.RUN_TAGS] = [str(t) for t in op.tags]
+        a[semconv.RUN_TAGS] = tuple([str(t) for t in op.tags])
     if op.attributes:
         a.update(op.attributes)
     return a
@@ -116,7 +116,7 @@ def _request_attributes(a: dict[str, Any], req: Any) -> None:
     if req.presence_penalty is not None:
         a[semconv.GEN_AI_REQUEST_PRESENCE_PENALTY] = float(req.presence_penalty)
     if req.stop_sequences:
-        a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [str(s) for s in req.stop_sequences]
+        a[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = tuple([str(s) for s in req.stop_sequences])
     if req.seed is not None:
         a[semconv.GEN_AI_REQUEST_SEED] = int(req.seed)
     if req.choice_count is not None and req.choice_count != 1:
@@ -128,7 +128,7 @@ def _request_attributes(a: dict[str, Any], req: Any) -> None:
     if req.reasoning_level:
         a[semconv.GEN_AI_REQUEST_REASONING_LEVEL] = str(req.reasoning_level)
     if req.encoding_formats:
-        a[semconv.GEN_AI_REQUEST_ENCODING_FORMATS] = [str(f) for f in req.encoding_formats]
+        a[semconv.GEN_AI_REQUEST_ENCODING_FORMATS] = tuple([str(f) for f in req.encoding_formats])
 
 
 def outcome_attributes(kind: OperationKind, outcome: Outcome) -> dict[str, Any]:
@@ -139,7 +139,7 @@ def outcome_attributes(kind: OperationKind, outcome: Outcome) -> dict[str, Any]:
     if outcome.response_id:
         a[semconv.GEN_AI_RESPONSE_ID] = outcome.response_id
     if outcome.finish_reasons:
-        a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [str(r) for r in outcome.finish_reasons]
+        a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = tuple([str(r) for r in outcome.finish_reasons])
     if outcome.embedding_dimension is not None:
         a[semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = outcome.embedding_dimension
     if outcome.embedding_input_count is not None:

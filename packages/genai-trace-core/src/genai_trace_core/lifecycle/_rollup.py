@@ -31,7 +31,7 @@ class Rollup:
     def __init__(self) -> None:
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
-        self.finish_reasons: list[str] | None = None
+        self.finish_reasons: tuple[str, ...] | None = None
         self.input_messages: str | None = None  # the first call's (JSON text, span capture)
         self.output_messages: str | None = None  # the last call's
 
@@ -48,7 +48,7 @@ class Rollup:
             if usage.output_tokens is not None:
                 self.output_tokens = (self.output_tokens or 0) + usage.output_tokens
         if finish_reasons:
-            self.finish_reasons = [str(r) for r in finish_reasons]
+            self.finish_reasons = tuple([str(r) for r in finish_reasons])
         if self.input_messages is None and isinstance(input_messages, str):
             self.input_messages = input_messages
         if isinstance(output_messages, str):

@@ -35,7 +35,7 @@ def _clean_value(value: Any) -> Any:
         return value if value.isascii() else sanitize_utf8(value)
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, (list, tuple)):
-            return [_clean_value(v) for v in value]
+            return tuple([_clean_value(v) for v in value])
         return value
     return value if _INT64_MIN <= value <= _INT64_MAX else str(value)
 
