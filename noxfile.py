@@ -74,6 +74,7 @@ def _install_all(session: nox.Session, *, constraints: str | None = None) -> Non
 
 
 TEST_PATHS = [f"{p}/tests" for p in PACKAGES] + ["tests"]
+BENCH_HARNESS = "tests/benchmarks/test_harness.py"
 PYTEST_ARGS = [*TEST_PATHS, "-m", "not slow", "--ignore=tests/benchmarks", "-p", "no:cacheprovider"]
 
 
@@ -105,6 +106,9 @@ def tests(session: nox.Session) -> None:
         env=_env(),
     )
     session.run("python", "-m", "coverage", "report", "--fail-under=90", env=_env())
+    # The benchmark harness's own tests (floor replay, paired statistics, the in-place timer):
+    # the numbers the README prints come from it.
+    session.run("python", "-m", "pytest", BENCH_HARNESS, "-p", "no:cacheprovider", env=_env())
 
 
 @nox.session(python=MATRIX)

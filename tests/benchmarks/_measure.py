@@ -205,7 +205,9 @@ def sdk_in_place(run: Callable[[], Any], invocations: int) -> float:
     here the same SDK calls are timed where the instrumentation makes them, between the
     framework's own work: the SDK's cost *in place*. ``Tracer.start_span`` and the ``Span``
     methods that record data are wrapped with ``thread_time_ns`` (outermost call only, per
-    thread); the clock's own cost per reading pair is measured and subtracted.
+    thread), and so are the fast span path's tracer wrapper and span methods (``FastTracer``,
+    ``FastSpan``) that do the same work for genai-trace; the clock's own cost per reading pair
+    is measured and subtracted.
     """
     import threading
 
@@ -237,6 +239,15 @@ def sdk_in_place(run: Callable[[], Any], invocations: int) -> float:
     wrap(sdk_trace.Tracer, "start_span")
     for name in _SPAN_METHODS:
         wrap(sdk_trace.Span, name)
+    # genai-trace's fast span path does the SDK's work in a tracer wrapper and a ``Span``
+    # subclass that overrides these methods: time them too, or its SDK work would go unseen.
+    from genai_trace_core.export._fast_span import FastSpan
+    from genai_trace_core.export._fast_tracer import FastTracer
+
+    wrap(FastTracer, "start_span")
+    for name in _SPAN_METHODS:
+        if name in vars(FastSpan):
+            wrap(FastSpan, name)
     try:
         for _ in range(invocations):
             run()

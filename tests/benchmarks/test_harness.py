@@ -1,7 +1,6 @@
 """The benchmark harness itself: floor replay fidelity, paired statistics, offline workloads.
 
-Not part of ``nox -s tests`` (which ignores tests/benchmarks); run with
-``python -m pytest tests/benchmarks``.
+``nox -s tests`` runs this file after the suites (the benchmarks themselves are not tests).
 """
 
 from __future__ import annotations
@@ -52,6 +51,41 @@ def test_sdk_in_place_counts_only_time_inside_sdk_span_calls() -> None:
     us = sdk_in_place(run, 5)
     assert (Tracer.start_span, Span.end) == before
     assert 2000 <= us < 2900  # two span ends at ~1 ms each, not the 3 ms in between
+
+
+def test_sdk_in_place_also_counts_genai_traces_fast_span_path() -> None:
+    """genai-trace's fast tracer does the SDK's span work in its own wrapper and ``Span``
+    subclass: a slow processor's ``on_end`` under a fast span is counted as well."""
+    import time as _time
+
+    from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+
+    from genai_trace_core.export import fast_tracer
+    from genai_trace_core.export._fast_span import FastSpan
+
+    class Slow(SpanProcessor):
+        def on_end(self, span: ReadableSpan) -> None:
+            t = _time.thread_time_ns()
+            while _time.thread_time_ns() - t < 1_000_000:
+                pass
+
+    provider = TracerProvider()
+    provider.add_span_processor(Slow())
+    tracer = fast_tracer(provider.get_tracer("t"))
+    assert tracer is not None
+
+    def run() -> None:
+        span = tracer.start_span("a")
+        assert isinstance(span, FastSpan)
+        t = _time.thread_time_ns()
+        while _time.thread_time_ns() - t < 3_000_000:
+            pass
+        span.end()
+
+    before = FastSpan.end
+    us = sdk_in_place(run, 5)
+    assert FastSpan.end is before
+    assert 900 <= us < 1900  # one span end at ~1 ms, not the 3 ms in between
 
 
 def _shape(tree: list[dict[str, Any]]) -> list[tuple[str, str, int, dict[str, Any]]]:
