@@ -188,6 +188,16 @@ def test_ratios_are_per_round_with_ranges_and_targets_compare_genai_spans() -> N
     openinference = [_node(kind="CHAIN"), _node(kind="RETRIEVER"), _node(kind="LLM")]
     openllmetry = [_node("invoke_agent"), _node("execute_task"), _node("chat")]
     assert [_ratios.genai_spans(t) for t in (ours, openinference, openllmetry)] == [3, 2, 2]
+    mirrored = [  # OpenInference on LlamaIndex: retrieve > _retrieve > embedding > _embedding
+        {**_node(kind="RETRIEVER"), "parent": -1},
+        {**_node(kind="RETRIEVER"), "parent": 0},
+        {**_node(kind="EMBEDDING"), "parent": 1},
+        {**_node(kind="EMBEDDING"), "parent": 2},
+        {**_node(kind="LLM"), "parent": -1},
+        {**_node(kind="LLM"), "parent": -1},  # siblings are two calls
+        {**_node("chat"), "parent": 4},  # another tracer's kind under it: not a mirror
+    ]
+    assert _ratios.genai_spans(mirrored) == 5
     records = []
     for rnd, floor in ((0, 100.0), (1, 200.0), (2, 150.0)):
         records += [
