@@ -21,7 +21,7 @@ from stack_dashboard_queries import (
     runnable_promql,
     with_all_selected,
 )
-from stack_support import STACK, binary, load_yaml
+from stack_support import STACK, binary, load_yaml, promql_value_is
 
 EXPECTED = {
     "llm-overview.json",
@@ -240,31 +240,5 @@ def test_tokens_per_call_panels_are_not_dragged_down_by_failed_calls(
         f"{metric}_sum{{{failed}}}": "0+0x120",
         f"{metric}_count{{{failed}}}": "0+10x120",
     }
-    test = {
-        "rule_files": [],
-        "evaluation_interval": "1m",
-        "tests": [
-            {
-                "interval": "1m",
-                "input_series": [{"series": s, "values": v} for s, v in series.items()],
-                "promql_expr_test": [
-                    {
-                        # 1 when the panel's value is 100 within float rounding.
-                        "expr": f"(({panel}) > bool 99.9) * (({panel}) < bool 100.1)",
-                        "eval_time": "60m",
-                        "exp_samples": [{"labels": '{gen_ai_request_model="m"}', "value": 1}],
-                    }
-                ],
-            }
-        ],
-    }
-    (tmp_path / "per_call.test.yml").write_text(yaml.safe_dump(test), encoding="utf-8")
-    result = subprocess.run(
-        [binary("promtool"), "test", "rules", "per_call.test.yml"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    result = promql_value_is(tmp_path, series, panel, 100, '{gen_ai_request_model="m"}', "60m")
     assert result.returncode == 0, result.stdout + result.stderr
