@@ -66,6 +66,9 @@ BUDGET_DAY = "genai_trace:budget_usd:per_day"
 # Label selector every panel applies: the dashboard variables.
 SEL = 'service_name=~"$service", gen_ai_provider_name=~"$provider", gen_ai_request_model=~"$model"'
 ERR = 'error_type!=""'
+# Successful calls only: a failed model call records 0 input tokens (with error_type) on the
+# per-operation token histograms, which would drag averages and percentiles over them down.
+OK = 'error_type=""'
 
 # Dashboard uids, for links between dashboards.
 UID_OVERVIEW = "genai-llm-overview"
@@ -143,10 +146,16 @@ def prom(
     return q
 
 
+_TOKEN_HISTOGRAMS = (OP_INPUT_TOKENS, OP_OUTPUT_TOKENS, EMBEDDINGS_INPUT_TOKENS)
+
+
 def quantile(
     q: float, metric: str, by: str = "", selector: str = SEL, window: str = "$__rate_interval"
 ) -> str:
+    """A percentile of a histogram; of a token histogram, over successful calls only."""
     labels = f"le, {by}" if by else "le"
+    if metric in _TOKEN_HISTOGRAMS:
+        selector = f"{selector}, {OK}"
     return f"histogram_quantile({q}, sum by ({labels}) (rate({metric}_bucket{{{selector}}}[{window}])))"
 
 

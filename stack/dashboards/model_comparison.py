@@ -13,6 +13,7 @@ from _common import (
     EVAL_COUNT,
     EVAL_SCORE,
     INFERENCE_DURATION,
+    OK,
     OP_OUTPUT_TOKENS,
     SEL,
     TTFC,
@@ -62,8 +63,8 @@ def build() -> Dashboard:
                 (error_rate, "error rate"),
                 (cost_per_1k, "USD per 1k tokens"),
                 (
-                    f"sum by ({BY}) (increase({OP_OUTPUT_TOKENS}_sum{{{SEL}}}[$__range]))"
-                    f" / sum by ({BY}) (increase({OP_OUTPUT_TOKENS}_count{{{SEL}}}[$__range]))",
+                    f"sum by ({BY}) (increase({OP_OUTPUT_TOKENS}_sum{{{SEL}, {OK}}}[$__range]))"
+                    f" / sum by ({BY}) (increase({OP_OUTPUT_TOKENS}_count{{{SEL}, {OK}}}[$__range]))",
                     "output tokens per call",
                 ),
                 description="One row per request model; columns are joined on the model label.",

@@ -13,6 +13,7 @@ from _common import (
     EMBEDDINGS_INPUT_TOKENS,
     ERR,
     INVOCATION_DURATION,
+    OK,
     OPERATION_DURATION,
     SEL,
     TOOL_DURATION,
@@ -86,13 +87,15 @@ def build() -> Dashboard:
                 "Embedding input tokens per call",
                 "short",
                 prom(
-                    f"sum by (gen_ai_request_model) (rate({EMBEDDINGS_INPUT_TOKENS}_sum{{{SEL}}}[$__rate_interval]))"
-                    f" / sum by (gen_ai_request_model) (rate({EMBEDDINGS_INPUT_TOKENS}_count{{{SEL}}}[$__rate_interval]))",
+                    f"sum by (gen_ai_request_model) (rate({EMBEDDINGS_INPUT_TOKENS}_sum{{{SEL}, {OK}}}[$__rate_interval]))"
+                    f" / sum by (gen_ai_request_model) (rate({EMBEDDINGS_INPUT_TOKENS}_count{{{SEL}, {OK}}}[$__rate_interval]))",
                     "{{gen_ai_request_model}}",
                 ),
-                description="Provider-reported counts; offline estimates only with"
-                " GENAI_TRACE_ESTIMATE_USAGE=true (LangChain and LlamaIndex drop the"
-                " provider's embeddings usage).",
+                description="Provider-reported counts per successful call (a failed call"
+                " records 0, left out here); offline estimates only with"
+                " GENAI_TRACE_ESTIMATE_USAGE=true. LangChain and LlamaIndex drop the"
+                " provider's embeddings usage; a util-genai provider instrumentation"
+                " (opentelemetry-instrumentation-genai-openai) beside genai-trace hands it back.",
             ).span(8)
         )
         .with_row(row("Tools"))

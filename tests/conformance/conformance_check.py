@@ -153,6 +153,26 @@ def check_metrics(metrics: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def check_token_points(spans: Iterable[Any], metrics: Mapping[str, Any]) -> list[str]:
+    """Each model call that failed, or has usage on its span, has a data point on its
+    operation's token histogram with the same operation, model and ``error.type``."""
+    out: list[str] = []
+    for span in spans:
+        attrs = dict(span.attributes or {})
+        name = r.TOKEN_HISTOGRAMS.get(str(attrs.get("gen_ai.operation.name")))
+        if name is None:
+            continue
+        if "error.type" not in attrs and "gen_ai.usage.input_tokens" not in attrs:
+            continue
+        keys = ("gen_ai.operation.name", "gen_ai.request.model", "error.type")
+        want = tuple(attrs.get(k) for k in keys)
+        _, points = metrics.get(name, (None, []))
+        if not any(tuple((p.attributes or {}).get(k) for k in keys) == want for p in points):
+            error = attrs.get("error.type")
+            out.append(f"metric {name}: no data point for span {span.name!r} (error.type={error})")
+    return out
+
+
 def check_logs(records: Iterable[Any], spans: list[Any], capture_events: bool) -> list[str]:
     out: list[str] = []
     by_id = _parents(spans)

@@ -176,9 +176,7 @@ SPANS: dict[str, SpanRule] = {
     "embeddings": SpanRule(
         "CLIENT",
         ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.request.model"),
-        # KNOWN GAP: gen_ai.response.model (recommended) is left out of this check: LangChain's
-        # and LlamaIndex's OpenAI embeddings drop the response's model before we see it.
-        ("server.address", "gen_ai.embeddings.dimension.count"),
+        ("server.address", "gen_ai.response.model", "gen_ai.embeddings.dimension.count"),
         name_attr="gen_ai.request.model",
     ),
     "retrieval": SpanRule(
@@ -245,6 +243,12 @@ METRICS["gen_ai.client.inference.usage.cache_write.input_tokens"] = METRICS[
 METRICS["gen_ai.client.inference.usage.reasoning.output_tokens"] = METRICS[
     "gen_ai.client.inference.usage.input_tokens"
 ]
+# Per-operation token histograms of model calls: a call with usage on its span records it there,
+# and a failed call records a point (its usage, else 0) with its error.type.
+TOKEN_HISTOGRAMS = {
+    **{op: "gen_ai.client.inference.operation.input_tokens" for op in INFERENCE},
+    "embeddings": "gen_ai.client.embeddings.operation.input_tokens",
+}
 # Never on metrics: ids and content (cardinality, privacy).
 METRIC_FORBIDDEN = (
     "gen_ai.response.id",

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import json
 
-from conformance_check import check_logs, check_metrics, check_span, metric_points
+from conformance_check import (
+    check_logs,
+    check_metrics,
+    check_span,
+    check_token_points,
+    metric_points,
+)
 from opentelemetry._logs import LogRecord, SeverityNumber
 from opentelemetry.trace import SpanKind
 
@@ -73,6 +79,32 @@ def test_a_metric_point_without_its_required_attributes_is_reported(otel: OTelHa
     assert "histogram ms, expected histogram s" in found
     assert "required gen_ai.provider.name missing" in found
     assert "gen_ai.response.id must not be on metrics" in found
+
+
+def test_a_failed_model_call_without_a_token_data_point_is_reported(otel: OTelHarness) -> None:
+    tracer = otel.tracer_provider.get_tracer("planted")
+    histogram = otel.meter_provider.get_meter("planted").create_histogram(
+        "gen_ai.client.inference.operation.input_tokens", unit="{token}"
+    )
+    failed = {
+        k: v for k, v in CLEAN.items() if not k.startswith(("gen_ai.usage", "gen_ai.response"))
+    }
+    failed["error.type"] = "TimeoutError"
+    with tracer.start_as_current_span("chat gpt-4o-mini", kind=SpanKind.CLIENT, attributes=failed):
+        pass
+    # a point for another error type (and one for a success) is not this call's point
+    keys = ("gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.request.model")
+    base = {k: CLEAN[k] for k in keys}
+    histogram.record(0, {**base, "error.type": "ConnectionError"})
+    histogram.record(10, base)
+    found = check_token_points(otel.spans(), metric_points(otel.metric_reader))
+    assert found == [
+        "metric gen_ai.client.inference.operation.input_tokens: no data point for span "
+        "'chat gpt-4o-mini' (error.type=TimeoutError)"
+    ]
+
+    histogram.record(0, {**base, "error.type": "TimeoutError"})
+    assert check_token_points(otel.spans(), metric_points(otel.metric_reader)) == []
 
 
 def test_a_details_event_at_info_unlike_its_span_is_reported(otel: OTelHarness) -> None:

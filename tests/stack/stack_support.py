@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,41 @@ def binary(name: str) -> str:
         )
         pytest.skip(f"{name} not on PATH: apt-get install -y --no-install-recommends {package}")
     return found
+
+
+def promql_value_is(
+    tmp_path: Path, series: dict[str, str], expr: str, value: float, labels: str, eval_time: str
+) -> subprocess.CompletedProcess[str]:
+    """``promtool test rules`` over ``series`` (samples 1m apart): it passes when, at
+    ``eval_time``, ``expr`` has one series, ``labels``, whose value is ``value`` within float
+    rounding (0.1%)."""
+    low, high = value * 0.999, value * 1.001
+    test = {
+        "rule_files": [],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [{"series": s, "values": v} for s, v in series.items()],
+                "promql_expr_test": [
+                    {
+                        "expr": f"(({expr}) > bool {low}) * (({expr}) < bool {high})",
+                        "eval_time": eval_time,
+                        "exp_samples": [{"labels": labels, "value": 1}],
+                    }
+                ],
+            }
+        ],
+    }
+    (tmp_path / "expr.test.yml").write_text(yaml.safe_dump(test), encoding="utf-8")
+    return subprocess.run(
+        [binary("promtool"), "test", "rules", "expr.test.yml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
 
 
 def free_port() -> int:

@@ -21,7 +21,7 @@ from stack_dashboard_queries import (
     runnable_promql,
     with_all_selected,
 )
-from stack_support import STACK, binary, load_yaml
+from stack_support import STACK, binary, load_yaml, promql_value_is
 
 EXPECTED = {
     "llm-overview.json",
@@ -172,3 +172,73 @@ def test_tenant_and_user_panels_link_to_their_traces_and_log_events() -> None:
         assert kinds == {"tempo", "loki"}
         linked += 1
     assert linked >= 6
+
+
+# A failed model call records 0 input tokens, with error.type, on these per-call histograms.
+TOKEN_HISTOGRAMS = (
+    "gen_ai_client_inference_operation_input_tokens",
+    "gen_ai_client_inference_operation_output_tokens",
+    "gen_ai_client_embeddings_operation_input_tokens",
+)
+
+
+def test_every_panel_over_a_token_histogram_leaves_failed_calls_out() -> None:
+    """Percentiles and per-call averages of the token histograms are of successful calls: every
+    selector of one carries ``error_type=""``, or failed calls' zeros would drag them down."""
+    selectors = [
+        (q.dashboard, q.panel, sel)
+        for q in queries()
+        if q.datasource["uid"] == "prometheus"
+        for sel in re.findall(r"\{[^{}]*\}", q.expr)
+        if any(h in sel for h in TOKEN_HISTOGRAMS)
+    ]
+    assert len(selectors) >= 4  # _sum and _count of the two "tokens per call" panels
+    for where in selectors:
+        assert 'error_type=""' in where[2], where
+
+
+def _panel_expr(dashboard: str, title: str, metric: str) -> str:
+    [panel] = [p for p in panels(load(DASHBOARD_DIR / dashboard)) if p["title"] == title]
+    [expr] = [t["expr"] for t in panel["targets"] if metric in t.get("expr", "")]
+    for macro in ("$__range", "$__rate_interval"):
+        expr = expr.replace(macro, "10m")
+    return runnable_promql(expr)
+
+
+@pytest.mark.stack
+@pytest.mark.parametrize(
+    ("dashboard", "title", "metric", "operation"),
+    [
+        (
+            "rag-agents.json",
+            "Embedding input tokens per call",
+            "gen_ai_client_embeddings_operation_input_tokens",
+            "embeddings",
+        ),
+        (
+            "model-comparison.json",
+            "Models",
+            "gen_ai_client_inference_operation_output_tokens",
+            "chat",
+        ),
+    ],
+)
+def test_tokens_per_call_panels_are_not_dragged_down_by_failed_calls(
+    dashboard: str, title: str, metric: str, operation: str, tmp_path: Path
+) -> None:
+    """10 successful calls a minute of 100 tokens each, and 10 failed ones recording 0: the
+    panel says 100 tokens a call, not 50."""
+    panel = _panel_expr(dashboard, title, metric)
+    labels = (
+        'service_name="rag", gen_ai_provider_name="openai", gen_ai_request_model="m", '
+        f'gen_ai_operation_name="{operation}"'
+    )
+    failed = f'{labels}, error_type="openai.InternalServerError"'
+    series = {
+        f"{metric}_sum{{{labels}}}": "0+1000x120",
+        f"{metric}_count{{{labels}}}": "0+10x120",
+        f"{metric}_sum{{{failed}}}": "0+0x120",
+        f"{metric}_count{{{failed}}}": "0+10x120",
+    }
+    result = promql_value_is(tmp_path, series, panel, 100, '{gen_ai_request_model="m"}', "60m")
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -6,14 +6,13 @@ cost per model call computed by promtool on series of both metric namings."""
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from stack_dashboard_queries import dashboard_files, load, panels, runnable_promql
-from stack_support import STACK, binary, load_yaml
+from stack_support import STACK, load_yaml, promql_value_is
 
 SPAN_BYTES = 8 * 1024  # a genai-trace span, content opted in (1-2 KB without, ~64 KB at the cap)
 SPANS_PER_TRACE = 5
@@ -122,31 +121,5 @@ def test_average_cost_per_model_call_leaves_embeddings_out(
         f'{calls}{{{labels}, gen_ai_operation_name="chat"}}': "0+10x120",
         f'{embedding_calls}{{{labels}, gen_ai_operation_name="embeddings"}}': "0+50x120",
     }
-    test = {
-        "rule_files": [],
-        "evaluation_interval": "1m",
-        "tests": [
-            {
-                "interval": "1m",
-                "input_series": [{"series": s, "values": v} for s, v in series.items()],
-                "promql_expr_test": [
-                    {
-                        # 1 when the panel's value is $0.01 within float rounding.
-                        "expr": f"(({panel}) > bool 0.0099) * (({panel}) < bool 0.0101)",
-                        "eval_time": "90m",
-                        "exp_samples": [{"labels": "{}", "value": 1}],
-                    }
-                ],
-            }
-        ],
-    }
-    (tmp_path / "avg.test.yml").write_text(yaml.safe_dump(test), encoding="utf-8")
-    result = subprocess.run(
-        [binary("promtool"), "test", "rules", "avg.test.yml"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    result = promql_value_is(tmp_path, series, panel, 0.01, "{}", "90m")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -102,3 +102,11 @@ def test_streamed_chat_is_one_span(
     assert text == "".join(WORDS)
     assert shape(otel.tree(attributes=False)) == [["chat gpt-4o-mini", []]]
     assert _provider_spans(otel, provider_instrumentation) == []
+    # LlamaIndex reports the response itself: kept, whatever the provider published
+    [span] = otel.span_dicts()
+    a = span["attributes"]
+    assert (a[semconv.GEN_AI_RESPONSE_ID], a[semconv.GEN_AI_RESPONSE_MODEL]) == (
+        "chatcmpl-abc123",
+        "gpt-4o-mini-2024-07-18",
+    )
+    assert a[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 42

@@ -55,6 +55,41 @@ def test_failed_inference_without_usage_counts_zero_unknown(otel: OTelHarness) -
     assert point["value"] == 0
     assert point["attributes"][semconv.GEN_AI_TOKEN_MODALITY] == "unknown"
     assert point["attributes"][semconv.ERROR_TYPE] == "ConnectionError"
+    (histogram,) = otel.metrics()[semconv.METRIC_OPERATION_INPUT_TOKENS]
+    assert (histogram["count"], histogram["sum"]) == (1, 0)
+    assert histogram["attributes"][semconv.ERROR_TYPE] == "ConnectionError"
+    assert semconv.METRIC_OPERATION_OUTPUT_TOKENS not in otel.metrics()
+
+
+def test_failed_calls_record_the_usage_that_came_back_else_zero_input_tokens(
+    otel: OTelHarness,
+) -> None:
+    t = otel.telemetry()
+    t.start("c", Operation(CHAT, provider="openai", request_model="gpt-4o"))
+    t.fail(
+        "c", TimeoutError("cut"), outcome=Outcome(raw_usage=Usage(input_tokens=40, output_tokens=3))
+    )
+    t.start("e", Operation(OperationKind.EMBEDDINGS, provider="openai", request_model="te-3"))
+    t.fail("e", "rate_limit_exceeded")
+    t.start("ok", Operation(CHAT, provider="openai", request_model="gpt-4o"))
+    t.end("ok", Outcome())  # succeeded, no usage reported: no per-operation point to skew
+    m = otel.metrics()
+
+    def points(name: str) -> list[tuple[object, float]]:
+        return [(p["attributes"].get(semconv.ERROR_TYPE), p["sum"]) for p in m[name]]
+
+    assert points(semconv.METRIC_OPERATION_INPUT_TOKENS) == [("TimeoutError", 40)]
+    assert points(semconv.METRIC_OPERATION_OUTPUT_TOKENS) == [("TimeoutError", 3)]
+    assert points(semconv.METRIC_EMBEDDINGS_INPUT_TOKENS) == [("rate_limit_exceeded", 0)]
+
+
+def test_v141_token_usage_is_recorded_only_with_a_count(otel: OTelHarness) -> None:
+    t = otel.telemetry(metrics_naming="v1.41")
+    t.start("c", Operation(CHAT, provider="openai", request_model="gpt-4o"))
+    t.fail("c", ConnectionError("down"))
+    m = otel.metrics()
+    assert m[semconv.METRIC_V141_OPERATION_DURATION][0]["attributes"][semconv.ERROR_TYPE]
+    assert semconv.METRIC_V141_TOKEN_USAGE not in m  # v1.41: MUST NOT report without a count
 
 
 def test_metrics_never_carry_ids_or_content(otel: OTelHarness) -> None:

@@ -26,12 +26,16 @@ EMBEDDING_KEY = "fake.embedding.context"
 @dataclasses.dataclass
 class InferenceData:
     usage_input_tokens: int | None = None
+    response_id: object = None
+    response_model: object = None
+    response_finish_reasons: object = None
     attributes: dict[str, object] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
 class EmbeddingData:
     usage_input_tokens: int | None = None
+    response_model: object = None
 
 
 @pytest.fixture
@@ -171,3 +175,119 @@ def test_a_util_genai_data_class_that_cannot_be_built_leaves_only_the_openllmetr
 
     assert _inside(otel, _chat()) == {SUPPRESS_LANGUAGE_MODEL_KEY: True}
     assert [s.name for s in otel.spans()] == ["chat gpt-4o-mini"]  # the span is not lost
+
+
+def _chat_with(otel: OTelHarness, outcome: Outcome | None, **published: object) -> dict[str, Any]:
+    """Attributes of a chat run whose suppressed provider instrumentation published
+    ``published`` (InferenceData fields) into our context data, ended with ``outcome``."""
+    t = otel.telemetry()
+    t.start("run", _chat(), activate=True)
+    data = otel_context.get_value(INFERENCE_KEY)
+    assert isinstance(data, InferenceData)
+    for name, value in published.items():
+        setattr(data, name, value)
+    t.end("run", outcome)
+    [span] = otel.span_dicts()
+    otel.clear()
+    return dict(span["attributes"])
+
+
+def _response(a: dict[str, Any]) -> tuple[Any, ...]:
+    keys = (
+        semconv.GEN_AI_RESPONSE_ID,
+        semconv.GEN_AI_RESPONSE_MODEL,
+        semconv.GEN_AI_RESPONSE_FINISH_REASONS,
+    )
+    return tuple(a.get(k) for k in keys)
+
+
+def test_published_response_fields_fill_only_what_the_framework_left_unset(
+    otel: OTelHarness, util_genai: types.ModuleType
+) -> None:
+    published = {
+        "response_id": "chatcmpl-published",
+        "response_model": "gpt-4o-mini-2024-07-18",
+        "response_finish_reasons": ["length"],
+    }
+    outcome = Outcome(response_id="run-id-from-framework", finish_reasons=[])
+
+    a = _chat_with(otel, outcome, **published)
+
+    assert _response(a) == ("run-id-from-framework", "gpt-4o-mini-2024-07-18", ["length"])
+    # the caller's Outcome is left as it was given
+    assert (outcome.response_id, outcome.response_model, outcome.finish_reasons) == (
+        "run-id-from-framework",
+        None,
+        [],
+    )
+    assert _response(_chat_with(otel, None, **published)) == (
+        "chatcmpl-published",
+        "gpt-4o-mini-2024-07-18",
+        ["length"],
+    )
+    assert _response(_chat_with(otel, Outcome())) == (None, None, None)  # nothing published
+
+
+def test_cost_and_metrics_use_the_published_response_model(
+    otel: OTelHarness, util_genai: types.ModuleType
+) -> None:
+    from genai_trace_core import normalize_usage
+    from genai_trace_core.usage import compute_cost
+
+    raw = {"prompt_tokens": 1000, "completion_tokens": 1000}
+    a = _chat_with(otel, Outcome(raw_usage=raw), response_model="gpt-4o-2024-08-06")
+
+    usage = normalize_usage(raw)
+    assert usage is not None
+    answered, requested = (compute_cost(m, "openai", usage) for m in ("gpt-4o", "gpt-4o-mini"))
+    assert answered is not None and requested is not None
+    assert a[semconv.COST_USD] == pytest.approx(answered.total_usd)
+    assert answered.total_usd > requested.total_usd  # priced as the model that answered
+    models = {
+        p["attributes"].get(semconv.GEN_AI_RESPONSE_MODEL)
+        for p in otel.metrics()[semconv.METRIC_INFERENCE_DURATION]
+    }
+    assert models == {"gpt-4o-2024-08-06"}
+
+
+class RaisingInferenceData:
+    """A data class whose published response id raises when read."""
+
+    response_model = "gpt-4o-mini-published"
+
+    @property
+    def response_id(self) -> str:
+        raise RuntimeError("a published field that raises")
+
+
+def test_published_values_that_are_not_plain_short_strings_are_left_out(
+    otel: OTelHarness, util_genai: types.ModuleType
+) -> None:
+    odd = _chat_with(
+        otel,
+        Outcome(),
+        response_id=12345,
+        response_model="m" * 10_000,
+        response_finish_reasons=("stop", 7),
+    )
+    assert _response(odd) == (None, None, None)
+    assert _response(_chat_with(otel, None, response_finish_reasons="stop")) == (None,) * 3
+
+
+def test_a_published_field_that_raises_leaves_the_span_as_the_framework_reported_it(
+    otel: OTelHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = types.ModuleType(UTIL_GENAI_MODULE)
+    module.CLIENT_INFERENCE_CONTEXT_KEY = INFERENCE_KEY  # type: ignore[attr-defined]
+    module.InferenceData = RaisingInferenceData  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, UTIL_GENAI_MODULE, module)
+    t = otel.telemetry()
+    t.start("run", _chat(), activate=True)
+    assert isinstance(otel_context.get_value(INFERENCE_KEY), RaisingInferenceData)
+
+    t.end("run", Outcome(response_id="chatcmpl-1", raw_usage={"prompt_tokens": 3}))
+
+    [span] = otel.span_dicts()
+    a = span["attributes"]
+    assert _response(a) == ("chatcmpl-1", None, None)
+    assert a[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 3

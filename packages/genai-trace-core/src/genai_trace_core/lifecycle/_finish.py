@@ -1,10 +1,11 @@
 """Ending a run: what it computed, then the span, metrics, budgets and events, in that order.
 
 ``finish`` unlinks a run from the tree (open grandchildren stay reachable from the root) and ends
-its span. ``end_span`` first computes everything the end needs (usage, cost, error type, content),
-then builds the end attributes in one place (``_attributes.end_attributes``), then ends the span,
-records metrics, notifies budgets and emits events. A root that ends closes what is still open
-under it (abandoned), except streams its caller hands on.
+its span. ``end_span`` first computes everything the end needs (the response fields a provider
+instrumentation published, usage, cost, error type, content), then builds the end attributes in
+one place (``_attributes.end_attributes``), then ends the span, records metrics, notifies budgets
+and emits events. A root that ends closes what is still open under it (abandoned), except streams
+its caller hands on.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from genai_trace_core.lifecycle._attributes import (
 from genai_trace_core.lifecycle._rollup import roll_up, rollup_attributes
 from genai_trace_core.lifecycle._run import Run
 from genai_trace_core.lifecycle._run_metrics import record_run_metrics
+from genai_trace_core.lifecycle._run_response import outcome_with_published
 from genai_trace_core.lifecycle._run_usage import usage_of_run
 from genai_trace_core.lifecycle._sanitize import clean_attributes, valid_ns
 from genai_trace_core.records import Cost, OperationKind, Outcome, Usage
@@ -138,7 +140,10 @@ def end_span(
     settings = tel.settings
     end_ns = valid_ns(end_time_ns) or tel.now()
     duration = max(0.0, (end_ns - run.start_ns) / 1e9)
-    # 1. what the end needs
+    # 1. what the end needs: first the response fields the framework dropped, as a suppressed
+    # util-genai provider instrumentation published them (cost then prices the response model)
+    if run.provider_data is not None:
+        outcome = outcome_with_published(outcome, run.provider_data)
     usage, cost = _usage_and_cost(run, outcome, error)
     error_type = error_type_of(error) if error is not None else None
     mode = settings.capture_mode

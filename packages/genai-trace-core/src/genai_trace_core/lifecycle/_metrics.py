@@ -1,5 +1,10 @@
 """GenAI client metrics: the newest semconv instruments, or the released v1.41 names on a switch.
 
+A failed model call still records its tokens (the newest conventions): the provider's usage when
+it came back, else 0 on the input-token counter (modality ``unknown``) and on the per-operation
+input-token histogram, where ``error.type`` tells it apart (dashboards leave those points out of
+percentiles). The v1.41 ``gen_ai.client.token.usage`` is recorded only with a count, as it asks.
+
 Instruments are created once per :class:`Instruments`; recording is a handful of dict merges and
 ``record``/``add`` calls at span end (and one ``record`` per streamed chunk after the first).
 """
@@ -160,6 +165,8 @@ class Instruments:
             self.usage_counters["input_tokens"].add(
                 0, {**attrs, semconv.GEN_AI_TOKEN_MODALITY: "unknown"}
             )
+            if semconv.ERROR_TYPE in attrs:  # a failed call with no usage back: 0, with error.type
+                self.op_input_tokens.record(0, attrs)
             return
         for field, _ in _USAGE_FIELDS:
             total = getattr(usage, field)
@@ -168,6 +175,8 @@ class Instruments:
             self._add_by_modality(field, total, attrs, usage)
         if usage.input_tokens is not None:
             self.op_input_tokens.record(usage.input_tokens, attrs)
+        elif semconv.ERROR_TYPE in attrs:
+            self.op_input_tokens.record(0, attrs)
         if usage.output_tokens is not None:
             self.op_output_tokens.record(usage.output_tokens, attrs)
 
@@ -179,6 +188,8 @@ class Instruments:
         self.embeddings_duration.record(duration_s, attrs)
         if usage is not None and usage.input_tokens is not None:
             self.embeddings_tokens.record(usage.input_tokens, attrs)
+        elif semconv.ERROR_TYPE in attrs:
+            self.embeddings_tokens.record(0, attrs)
 
     def client_operation(self, attrs: Attrs, duration_s: float) -> None:
         self.op_duration.record(duration_s, attrs)

@@ -24,7 +24,9 @@ class ProviderInstrumentation:
     scope: str
     chat_span: str
     embeddings_span: str
-    publishes_usage: bool  # suppressed, it still hands the call's usage to our run (util-genai)
+    # suppressed, it still hands what it saw of the call to our run (util-genai): usage, and the
+    # response id, model and finish reasons
+    publishes_usage: bool
 
 
 PROVIDER_INSTRUMENTATIONS = {
