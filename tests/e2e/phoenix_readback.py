@@ -4,7 +4,8 @@
 
 ``sent.jsonl`` is the JSONL file the examples wrote next to their OTLP export: every span in it
 must be in Phoenix (REST API ``/v1/projects/default/spans``), with the same parent, and the model
-spans with their token counts, cost and (content capture on) output messages. Exit 1 with the
+spans with their token counts, cost and (content capture on) output messages, both as sent and
+as Phoenix shows them (its ``llm.*`` model, mapped from ``gen_ai.*``). Exit 1 with the
 differences otherwise. Standard library only.
 """
 
@@ -53,6 +54,12 @@ def check(sent: list[dict[str, Any]], got: dict[str, dict[str, Any]]) -> list[st
                 problems.append(f"{s['name']}: no cost")
             if "gen_ai.output.messages" not in attrs:
                 problems.append(f"{s['name']}: no output messages")
+            elif not attrs.get("llm.output_messages.0.message.role"):
+                # what Phoenix shows: its own model, mapped from gen_ai.output.messages (released
+                # Phoenix versions drop a message without finish_reason)
+                problems.append(f"{s['name']}: Phoenix shows no output message")
+            if attrs.get("llm.token_count.prompt") != s["attributes"]["gen_ai.usage.input_tokens"]:
+                problems.append(f"{s['name']}: Phoenix shows {attrs.get('llm.token_count.prompt')}")
     kinds = {got[s["span_id"]]["span_kind"] for s in sent if s["span_id"] in got}
     missing_kinds = {"LLM", "EMBEDDING", "RETRIEVER"} - kinds
     if missing_kinds:
