@@ -1,4 +1,5 @@
-"""Repository-wide test setup: the suites count tokens with tiktoken's real encodings.
+"""Repository-wide test setup: the suites count tokens with tiktoken's real encodings (the tests
+that opt in to offline counts, and those of the exact counter itself).
 
 tiktoken downloads ``cl100k_base`` and ``o200k_base`` on first use, or reads them from
 ``TIKTOKEN_CACHE_DIR`` (``nox`` points it at ``../shared/tiktoken-cache`` when that folder exists).

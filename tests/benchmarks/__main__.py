@@ -1,11 +1,12 @@
 """The overhead benchmark.
 
     python -m tests.benchmarks [--quick] [--out FILE.json] [--workloads ...]
-                               [--instrumentations ...] [--memory] [--faults]
+                               [--instrumentations ...] [--memory] [--faults] [--tokenizer]
 
 Overhead of genai-trace against no tracing, a no-op handler, the competitors and the raw-SDK
 floor, on offline deterministic workloads; ``--memory`` runs the 100k-invocation RSS/registry test;
-``--faults`` measures what a down, slow or failing OTLP backend adds to an app call (issue 6).
+``--faults`` measures what a down, slow or failing OTLP backend adds to an app call (issue 6);
+``--tokenizer`` counts tokenizer work on the app's threads (issue 14, target 3).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import _faults, _faults_report, _ratios, _report, _runner
+from tests.benchmarks import _faults, _faults_report, _ratios, _report, _runner, _tokenizer
 from tests.benchmarks._instrumentations import INSTRUMENTATIONS
 from tests.benchmarks._measure import PROCESSORS
 from tests.benchmarks._workloads import WORKLOADS
@@ -131,6 +132,15 @@ def main(argv: list[str] | None = None) -> int:
         help="span encoder of the healthy reference pipeline; sdk: the healthy arm pairs the fast "
         "encoder (configure()'s) with the SDK's (issue 14, target 4)",
     )
+    ap.add_argument(
+        "--tokenizer",
+        action="store_true",
+        help="tokenizer work on app threads, default vs opted-in offline counts (issue 14, "
+        "target 3), and the estimate step paired in one process",
+    )
+    ap.add_argument("--tokenizer-invocations", type=int, default=200)
+    ap.add_argument("--tokenizer-rounds", type=int, default=2)
+    ap.add_argument("--tokenizer-samples", type=int, default=200)
     args = ap.parse_args(argv)
 
     def log(msg: str) -> None:
@@ -138,7 +148,15 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.time()
     result: dict[str, Any] = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    if args.faults:
+    if args.tokenizer:
+        result["tokenizer"] = _tokenizer.run(
+            args.tokenizer_invocations, args.tokenizer_rounds, args.tokenizer_samples, log
+        )
+        print(_tokenizer.table(result["tokenizer"]["counts"], result["tokenizer"]["micro"]))
+        ok = result["tokenizer"]["default_mode_tokenizer_free"]
+        verdict = "PASS" if ok else "FAIL"
+        print(f"\nno tokenizer on app threads by default (lc_rag, li_query): {verdict}")
+    elif args.faults:
         fault_params = _faults.Params(
             calls=args.faults_calls,
             rounds=args.faults_rounds,

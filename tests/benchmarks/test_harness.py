@@ -313,3 +313,22 @@ def test_faults_benchmark_runs_end_to_end() -> None:
     assert result["reference_dropped"] == {}
     assert result["reference_received"]["requests"] >= 1
     assert "| 500 |" in _faults_report.table(result)
+
+
+def test_tokenizer_counts_see_opted_in_encodes_and_none_by_default() -> None:
+    """The ``--tokenizer`` counter (issue 14, target 3): zero of ours by default on lc_rag (the
+    estimate is ceil(chars/4)); with offline counts opted in it sees the query embedding's
+    encode on LangChain's executor thread, once per invocation."""
+    from tests.benchmarks import _tokenizer
+
+    rows = {
+        r["mode"]: r
+        for r in _tokenizer.counts(3, 1, lambda _msg: None, ("lc_rag",))
+        if r["workload"] == "lc_rag"
+    }
+    assert (rows["default"]["loads"], rows["default"]["our_encodes"]) == ([], {})
+    assert rows["default"]["tiktoken_imported"] is False
+    assert (rows["opt-in"]["loads"], rows["opt-in"]["our_encodes"]) == (
+        ["cl100k_base"],
+        {"other": 3},
+    )

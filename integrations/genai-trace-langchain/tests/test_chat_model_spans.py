@@ -82,10 +82,10 @@ def test_usage_is_estimated_when_the_model_reports_none(
                 "attributes": {
                     "gen_ai.operation.name": "chat",
                     "gen_ai.provider.name": "unknown",
-                    "genai_trace.usage.estimated.input_tokens": 2,
-                    "genai_trace.usage.estimated.output_tokens": 4,
+                    "genai_trace.usage.estimated.input_tokens": 3,
+                    "genai_trace.usage.estimated.output_tokens": 5,
                     "genai_trace.framework": "langchain",
-                    "genai_trace.usage.estimator": "cl100k_base",
+                    "genai_trace.usage.estimator": "heuristic",
                     "genai_trace.usage.source": "estimated",
                 },
             }

@@ -149,14 +149,15 @@ class _TimedHandler(OpenTelemetryCallbackHandler):
         self.spent += time.perf_counter() - t0
 
 
+@pytest.mark.parametrize("offline_counts", [False, True], ids=["default", "opt-in-tiktoken"])
 def test_a_10_mb_prompt_to_a_model_without_usage_costs_milliseconds_not_seconds(
-    otel: OTelHarness, lifecycle: Lifecycle
+    otel: OTelHarness, lifecycle: Lifecycle, offline_counts: bool
 ) -> None:
-    handler = _TimedHandler(telemetry=otel.telemetry())
+    handler = _TimedHandler(telemetry=otel.telemetry(estimate_usage=offline_counts))
     prompt = "The quick brown fox jumps over the lazy dog. " * 230_000  # ~10 MB
     GenericFakeChatModel(messages=iter([AIMessage("warm")])).invoke(
         "warm up", config={"callbacks": [handler]}
-    )  # loads the encoding
+    )  # loads the encoding (opted in)
     handler.spent = 0.0
     model = GenericFakeChatModel(messages=iter([AIMessage("ok")]))
     model.invoke([HumanMessage(prompt)], config={"callbacks": [handler]})
@@ -164,8 +165,13 @@ def test_a_10_mb_prompt_to_a_model_without_usage_costs_milliseconds_not_seconds(
     span = otel.span_dicts()[-1]
     a = span["attributes"]
     assert a[semconv.USAGE_SOURCE] == semconv.USAGE_SOURCE_ESTIMATED
-    exact = 10 * 230_000  # 10 tokens a sentence in cl100k_base (the default estimator)
-    assert abs(a[semconv.USAGE_ESTIMATED_INPUT_TOKENS] - exact) / exact < 0.02
+    if offline_counts:  # tiktoken, bounded: 16K characters read, the rest extrapolated
+        exact = 10 * 230_000  # 10 tokens a sentence in cl100k_base (the default estimator)
+        assert a[semconv.USAGE_ESTIMATOR] == "cl100k_base"
+        assert abs(a[semconv.GEN_AI_USAGE_INPUT_TOKENS] - exact) / exact < 0.02
+    else:  # ceil(chars / 4): 45 characters a sentence
+        assert a[semconv.USAGE_ESTIMATOR] == "heuristic"
+        assert a[semconv.USAGE_ESTIMATED_INPUT_TOKENS] == -(-45 * 230_000 // 4)
     lifecycle.check()
 
 

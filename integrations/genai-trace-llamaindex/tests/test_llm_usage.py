@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from li_support import Instrument
+from llama_index.core import VectorStoreIndex
 from llama_index.core.base.llms.types import CompletionResponse, LLMMetadata
 from llama_index.core.llms import ChatMessage, CustomLLM
 from llama_index.core.llms.callbacks import llm_completion_callback
@@ -14,6 +15,7 @@ from llama_index.core.prompts import PromptTemplate
 
 from genai_trace_core import semconv as s
 from genai_trace_core.testing import OTelHarness
+from genai_trace_core.usage import _tokens  # internal: the tokenizer's one door
 from genai_trace_llamaindex.testing import DeterministicLLM
 
 USAGE_KEYS = (
@@ -126,3 +128,42 @@ def test_failing_llm_marks_its_span_error_and_the_next_call_is_a_fresh_root(
     assert second["status"] == "UNSET" and second["parent_id"] is None
     assert first["trace_id"] != second["trace_id"]
     assert instrumentor._handlers[0].bridge.telemetry.open_count() == 0  # type: ignore[index]
+
+
+@pytest.mark.parametrize("offline_counts", [False, True], ids=["default", "opt-in"])
+def test_a_query_tokenizes_only_the_unreported_embedding_and_only_on_opt_in(
+    otel: OTelHarness,
+    instrument: Instrument,
+    index: VectorStoreIndex,
+    monkeypatch: pytest.MonkeyPatch,
+    offline_counts: bool,
+) -> None:
+    """Issue 14, target 3: the chat reports usage (nothing tokenized); the query embedding does
+    not (LlamaIndex drops it): ceil(chars / 4) by default, tiktoken only when opted in."""
+    encoded: list[int] = []
+
+    def load(name: str) -> Any:
+        real = _tokens._load(name)
+
+        class Recording:
+            def encode_ordinary(self, text: str) -> list[int]:
+                encoded.append(len(text))
+                return list(real.encode_ordinary(text))
+
+        return Recording()
+
+    _tokens._reset_for_tests()
+    monkeypatch.setattr(_tokens, "_loader", load)
+    instrument(estimate_usage=offline_counts)
+    index.as_query_engine(similarity_top_k=2).query("What is the capital of France?")
+    _tokens._reset_for_tests()
+
+    attrs = {sp["name"]: sp["attributes"] for sp in otel.span_dicts()}
+    assert attrs["chat gpt-4o-mini"][s.USAGE_SOURCE] == "provider"
+    emb = attrs["embeddings text-embedding-3-small"]
+    if offline_counts:
+        assert encoded == [30]  # the query, once
+        assert (emb[s.GEN_AI_USAGE_INPUT_TOKENS], emb[s.USAGE_ESTIMATOR]) == (7, "cl100k_base")
+    else:
+        assert encoded == []
+        assert (emb[s.USAGE_ESTIMATED_INPUT_TOKENS], emb[s.USAGE_ESTIMATOR]) == (8, "heuristic")

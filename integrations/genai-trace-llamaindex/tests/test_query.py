@@ -77,7 +77,7 @@ def test_query_is_one_trace_query_retrieval_embeddings_synthesize_chat(
                                 s.GEN_AI_REQUEST_MODEL: "text-embedding-3-small",
                                 s.GEN_AI_EMBEDDINGS_DIMENSION_COUNT: 8,
                                 s.EMBEDDINGS_INPUT_COUNT: 1,
-                                s.USAGE_ESTIMATED_INPUT_TOKENS: 7,  # offline: ours by default
+                                s.USAGE_ESTIMATED_INPUT_TOKENS: 8,  # ceil(30 chars / 4)
                                 s.USAGE_SOURCE: "estimated",
                             },
                             "children": [],

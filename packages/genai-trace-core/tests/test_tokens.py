@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 
 from genai_trace_core.records import Usage
-from genai_trace_core.usage import _tokens, count_tokens, encoding_for_model, estimate_usage
+from genai_trace_core.usage import (
+    _tokens,
+    count_tokens,
+    encoding_for_model,
+    estimate_tokens,
+    estimate_usage,
+)
 
 CACHE = "/work/shared/tiktoken-cache"
 
@@ -23,6 +29,20 @@ CACHE = "/work/shared/tiktoken-cache"
 # (日 | 本 | 語 as two byte pieces | の | テ | キ | スト),
 # o200k_base 6 (日本 | 語 | の | テ | キ | スト).
 JAPANESE = "日本語のテキスト"
+
+
+def _python(script: str, env: dict[str, str]) -> str:
+    """The standard output of ``script`` run by a fresh interpreter (which must succeed)."""
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout
 
 
 @pytest.fixture(autouse=True)
@@ -203,17 +223,9 @@ def test_nothing_is_loaded_at_import_and_tiktoken_cache_dir_is_never_set(tmp_pat
         "HTTP_PROXY": "http://127.0.0.1:9",
         "NO_PROXY": "",
     }
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
+    out = _python(script, env)
     # ceil(11/4) + ceil(18/4) = 3 + 5
-    assert out.stdout.strip() == "(8, 'heuristic')"
+    assert out.strip() == "(8, 'heuristic')"
 
 
 def test_no_tokenizer_work_when_the_provider_reported_usage(
@@ -253,3 +265,53 @@ def test_no_tokenizer_work_when_the_provider_reported_usage(
         2,
         "estimated",
     )
+
+
+def test_the_cheap_estimate_is_a_quarter_of_the_characters_and_loads_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loaded: list[str] = []
+    monkeypatch.setattr(_tokens, "_loader", lambda name: loaded.append(name) or _tokens._load(name))
+    # ceil(11 / 4) + ceil(8 / 4) (characters, not bytes) + 0; non-strings skipped
+    assert estimate_tokens(["hello world", JAPANESE, "", None]) == 5  # type: ignore[list-item]
+    assert estimate_usage("gpt-4o", ["hello world"], ["abcde"], exact=False) == Usage(
+        input_tokens=3, output_tokens=2, source="estimated", estimator="heuristic"
+    )
+    assert estimate_usage("text-embedding-3-small", ["abcd"] * 3, exact=False) == Usage(
+        input_tokens=3, source="estimated", estimator="heuristic"
+    )
+    assert loaded == []
+    # the exact counter keeps its meaning
+    assert estimate_usage("gpt-4o", ["hello world"]).estimator == "o200k_base"
+    assert loaded == ["o200k_base"]
+
+
+def test_by_default_an_unreported_usage_is_estimated_without_importing_tiktoken() -> None:
+    """A whole run ended through Telemetry in a fresh process: the estimate prices the call under
+    genai_trace.usage.estimated.*, and tiktoken is never imported (no load, no encode)."""
+    script = textwrap.dedent(
+        """
+        import sys
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+        from genai_trace_core import Operation, OperationKind, Outcome, Telemetry
+
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        t = Telemetry(tracer_provider=provider)
+        op = Operation(
+            OperationKind.EMBEDDINGS, provider="openai", request_model="text-embedding-3-small",
+            estimate_input=lambda: ["hello world", "tiktoken is great!"],
+        )
+        t.start("e", op)
+        t.end("e", Outcome(embedding_dimension=8, embedding_input_count=2))
+        a = exporter.get_finished_spans()[0].attributes
+        print(a["genai_trace.usage.estimated.input_tokens"], a["genai_trace.usage.estimator"],
+              a["genai_trace.cost.usd"] > 0, "tiktoken" in sys.modules)
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "GENAI_TRACE_ESTIMATE_USAGE"}
+    out = _python(script, env)
+    assert out.split() == ["8", "heuristic", "True", "False"]  # ceil(11/4) + ceil(18/4)

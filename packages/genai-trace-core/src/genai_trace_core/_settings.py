@@ -89,9 +89,10 @@ class Settings:
     registry_ttl_seconds: float = 3600.0
     suppress_provider_spans: bool = True
     price_overrides: Mapping[str, Any] = field(default_factory=dict)
-    # Offline (tiktoken) token counts exported as gen_ai.usage.* and on the token metrics. Off by
-    # default (the conventions allow offline counts only on the user's opt-in): the estimate then
-    # stays under genai_trace.usage.estimated.* and still prices the call.
+    # Offline (tiktoken) token counts exported as gen_ai.usage.* and on the token metrics, counted
+    # on the app's thread. Off by default (the conventions allow offline counts only on the user's
+    # opt-in): the estimate is then ceil(chars/4), no tokenizer, under
+    # genai_trace.usage.estimated.*, and still prices the call.
     estimate_usage: bool = False
 
     @property

@@ -144,8 +144,8 @@ USAGE_SOURCE: Final = "genai_trace.usage.source"  # "provider" | "estimated"
 USAGE_SOURCE_PROVIDER: Final = "provider"
 USAGE_SOURCE_ESTIMATED: Final = "estimated"
 USAGE_ESTIMATOR: Final = "genai_trace.usage.estimator"  # encoding name or "heuristic"
-# An offline (tiktoken) estimate, where GENAI_TRACE_ESTIMATE_USAGE is off: the conventions allow
-# offline counts under gen_ai.usage.* only when the user turns counting on.
+# An offline estimate (ceil(chars/4)), where GENAI_TRACE_ESTIMATE_USAGE is off: the conventions
+# allow offline counts under gen_ai.usage.* only when the user turns counting on.
 USAGE_ESTIMATED_INPUT_TOKENS: Final = "genai_trace.usage.estimated.input_tokens"
 USAGE_ESTIMATED_OUTPUT_TOKENS: Final = "genai_trace.usage.estimated.output_tokens"
 EMBEDDINGS_INPUT_COUNT: Final = "genai_trace.embeddings.input_count"

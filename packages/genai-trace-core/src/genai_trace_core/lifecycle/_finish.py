@@ -104,13 +104,13 @@ def _end_descendants(tel: Telemetry, root: Run) -> None:
 
 
 def _usage_and_cost(
-    run: Run, outcome: Outcome | None, error: BaseException | str | None
+    run: Run, outcome: Outcome | None, error: BaseException | str | None, exact: bool
 ) -> tuple[Usage | None, Cost | None]:
     op = run.op
     assert op is not None
     if not op.kind.is_model_call:
         return None, None
-    usage = usage_of_run(op, outcome, error, run.provider_data)
+    usage = usage_of_run(op, outcome, error, run.provider_data, exact=exact)
     if usage is None:
         return None, None
     model = (outcome.response_model if outcome else None) or op.request_model
@@ -141,10 +141,12 @@ def end_span(
     end_ns = valid_ns(end_time_ns) or tel.now()
     duration = max(0.0, (end_ns - run.start_ns) / 1e9)
     # 1. what the end needs: first the response fields the framework dropped, as a suppressed
-    # util-genai provider instrumentation published them (cost then prices the response model)
+    # util-genai provider instrumentation published them (cost then prices the response model).
+    # Offline counts: tiktoken only on the user's opt-in (exported as gen_ai.usage.*), else the
+    # cheap ceil(chars/4), so no tokenizer runs on the app's thread by default.
     if run.provider_data is not None:
         outcome = outcome_with_published(outcome, run.provider_data)
-    usage, cost = _usage_and_cost(run, outcome, error)
+    usage, cost = _usage_and_cost(run, outcome, error, settings.estimate_usage)
     error_type = error_type_of(error) if error is not None else None
     mode = settings.capture_mode
     content_attrs: dict[str, Any] = {}

@@ -1,7 +1,10 @@
 """The usage of a finished inference or embeddings run: the provider's numbers as the framework
 reported them, normalised; else as a suppressed util-genai provider instrumentation published
-them into the run's context (LangChain and LlamaIndex drop the usage of embeddings calls); else a
-tiktoken estimate (flagged) when the run did not fail."""
+them into the run's context (LangChain and LlamaIndex drop the usage of embeddings calls); else an
+estimate (flagged) when the run did not fail: ``ceil(chars/4)`` per text by default, with no
+tokenizer on the app's thread; tiktoken's exact count (``exact``) only when the user opted in to
+offline counts exported as ``gen_ai.usage.*``. Nothing is tokenized, and the texts are not even
+read, when the provider reported usage."""
 
 from __future__ import annotations
 
@@ -42,6 +45,8 @@ def usage_of_run(
     outcome: Outcome | None,
     error: BaseException | str | None,
     provider_data: Any = None,
+    *,
+    exact: bool = False,
 ) -> Usage | None:
     from genai_trace_core.usage import normalize_unsafe
 
@@ -65,4 +70,5 @@ def usage_of_run(
         op.request_model,
         inputs() if inputs is not None else (),
         outputs() if outputs is not None else None,  # None: no output count (embeddings)
+        exact=exact,
     )

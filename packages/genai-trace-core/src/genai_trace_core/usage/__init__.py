@@ -1,8 +1,9 @@
 """Provider payload -> :class:`~genai_trace_core.records.Usage` -> cost. Imports no OpenTelemetry.
 
-``normalize_usage`` reads any provider's usage payload; ``estimate_usage``/``count_tokens`` are the
-tiktoken fallback when a provider reports nothing; ``compute_cost`` prices a usage with
-genai-prices (plus overrides); ``resolve_provider`` names the provider of a model call.
+``normalize_usage`` reads any provider's usage payload; when a provider reports nothing,
+``estimate_usage``/``count_tokens`` count tokens with tiktoken and ``estimate_tokens`` (or
+``estimate_usage(..., exact=False)``) estimates them as ``ceil(chars/4)``; ``compute_cost`` prices
+a usage with genai-prices (plus overrides); ``resolve_provider`` names the provider of a model call.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from genai_trace_core.usage._fields import as_count
 from genai_trace_core.usage._normalize import merge_usage, normalize_unsafe, normalize_usage
 from genai_trace_core.usage._providers import resolve_provider
 from genai_trace_core.usage._server import client_base_url, openai_default_base_url, server_from_url
-from genai_trace_core.usage._tokens import count_tokens, encoding_for_model, estimate_usage
+from genai_trace_core.usage._tokens import (
+    count_tokens,
+    encoding_for_model,
+    estimate_tokens,
+    estimate_usage,
+)
 
 __all__ = [
     "client_base_url",
@@ -32,6 +38,7 @@ __all__ = [
     "compute_cost",
     "count_tokens",
     "encoding_for_model",
+    "estimate_tokens",
     "estimate_usage",
     "load_prices",
     "merge_usage",

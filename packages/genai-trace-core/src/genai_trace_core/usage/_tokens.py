@@ -1,5 +1,12 @@
 """Offline token estimates, used only when the provider reports no usage.
 
+Two estimators. ``estimate_usage(..., exact=False)`` is the cheap one the span path uses by
+default: ``ceil(len(text) / 4)`` per text, estimator ``"heuristic"``, about a microsecond, and
+tiktoken is never imported. The exact counter (``count_tokens``, ``estimate_usage`` with the
+default ``exact=True``) runs tiktoken; the span path uses it only when the user opted in to
+offline counts exported as ``gen_ai.usage.*`` (``GENAI_TRACE_ESTIMATE_USAGE``), and it then
+tokenizes on the caller's thread.
+
 The encoding is chosen by model family: ``o200k_base`` for gpt-4o, gpt-4.1, gpt-4.5, gpt-5*,
 chatgpt-4o and the o-series (o1, o3, o4...); ``cl100k_base`` for gpt-4, gpt-3.5, the
 text-embedding models and, as the default estimator, every other model (an estimate for a
@@ -27,7 +34,14 @@ from genai_trace_core import semconv
 from genai_trace_core._safe import log_once
 from genai_trace_core.records import Usage
 
-__all__ = ["HEURISTIC", "MAX_ENCODED_CHARS", "count_tokens", "encoding_for_model", "estimate_usage"]
+__all__ = [
+    "HEURISTIC",
+    "MAX_ENCODED_CHARS",
+    "count_tokens",
+    "encoding_for_model",
+    "estimate_tokens",
+    "estimate_usage",
+]
 
 HEURISTIC = "heuristic"
 O200K = "o200k_base"
@@ -121,18 +135,33 @@ def count_tokens(texts: Iterable[str], model: str | None) -> tuple[int, str]:
     return _heuristic(items), HEURISTIC
 
 
+def estimate_tokens(texts: Iterable[str]) -> int:
+    """The cheap estimate of the tokens of ``texts``: ``ceil(len(text) / 4)`` per text (characters,
+    not bytes). Non-string items are skipped; no tokenizer is loaded."""
+    return _heuristic(texts) if texts is not None else 0
+
+
 def estimate_usage(
     model: str | None,
     input_texts: Iterable[str],
     output_texts: Iterable[str] | None = None,
+    *,
+    exact: bool = True,
 ) -> Usage:
     """An estimated :class:`Usage` (``source="estimated"``, ``estimator`` set).
 
-    ``output_texts=None`` (embeddings) leaves ``output_tokens`` unset.
+    ``output_texts=None`` (embeddings) leaves ``output_tokens`` unset. ``exact=True`` counts with
+    the model's tiktoken encoding (see :func:`count_tokens`); ``exact=False`` uses
+    :func:`estimate_tokens` (estimator ``"heuristic"``), which never loads a tokenizer.
     """
-    input_count, estimator = count_tokens(input_texts, model)
+    if exact:
+        input_count, estimator = count_tokens(input_texts, model)
+    else:
+        input_count, estimator = estimate_tokens(input_texts), HEURISTIC
     output_count: int | None = None
-    if output_texts is not None:
+    if output_texts is not None and not exact:
+        output_count = estimate_tokens(output_texts)
+    elif output_texts is not None:
         output_count, out_estimator = count_tokens(output_texts, model)
         if out_estimator == HEURISTIC:
             estimator = HEURISTIC
