@@ -37,7 +37,7 @@ from opentelemetry.util import types
 _UNSET = Status(StatusCode.UNSET)
 _PLAIN = frozenset({bool, int, float})
 _EMPTY: tuple[Any, ...] = ()
-_ENDED_EMPTY: BoundedList[Any] = BoundedList(0)  # never appended to: spans are ended when they hold it
+_ENDED_EMPTY: BoundedList[Any] = BoundedList(0)  # never appended to: only ended spans hold it
 _logger = __import__("logging").getLogger("opentelemetry.sdk.trace")
 
 # What ``Span.__init__`` sets, in this module's words: an SDK with other fields falls back.
