@@ -176,7 +176,8 @@ class Telemetry:
                 ctx = _context.activation_context(run.ctx, run, extra)
                 run.active_ctx = ctx
                 run.home_task = task
-                if root:  # restored at end: the context before this root and its siblings
+                if root and parent is None:  # restored at end: the context before this root
+                    # and its siblings (a run under a known parent is no root, whatever the flag)
                     run.home_token = _context.mark_home()
                     run.prev_ctx = _context.activate(ctx, parent_ctx)
                 else:
