@@ -22,9 +22,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from opentelemetry import context as otel_context
 from reliability_llamaindex_drivers import (
+    BOUND,
     IDS,
     DispatcherDriver,
     LegacyDriver,
@@ -89,6 +90,13 @@ SLOW = settings(max_examples=10_000, deadline=None, suppress_health_check=_HEALT
 
 @FAST
 @given(_with_hops(dispatcher_local))
+@example(  # found by the slow run: a span id entered again under a hidden tool call whose tool
+    # span had ended aliased that ended run and outlived its root
+    [
+        ("enter", (0, 0), None, BOUND[0], None, "own"),
+        ("ancestors_first", [(0, 0), (0, 1), (10, 0), (10, 1)], False, [(10, 1)]),
+    ]
+)
 def test_random_dispatcher_span_and_event_sequences_never_raise_and_end_every_span_once(
     actions: list[tuple[Any, ...]],
 ) -> None:

@@ -193,6 +193,8 @@ class Telemetry:
         self._link(run_id, parent, parent.ctx if parent is not None else otel_context.get_current())
 
     def _link(self, run_id: Hashable, parent: Run | None, parent_ctx: Context) -> None:
+        if parent is not None and parent.ended:  # (an alias of) a run that ended: alias the
+            parent = parent.open_ancestor()  # nearest open one, which its root's end reaches
         if parent is not None:
             # An alias: ``run_id`` resolves to the parent's run (a link's own parent resolves to
             # its traced ancestor), so a child finds its parent in one lookup; ``end`` pops the
@@ -237,14 +239,14 @@ class Telemetry:
         self, run_id: Hashable, name: str, attributes: Mapping[str, Any] | None = None
     ) -> None:
         run = self._registry.get(run_id)
-        if run is not None and run.span is not None:
+        if run is not None and run.span is not None and not run.ended:
             attrs = clean_attributes(attributes) if attributes else attributes
             run.span.add_event(clean_text(name), attrs, timestamp=self._clock())
 
     @safe()
     def set_attributes(self, run_id: Hashable, attributes: Mapping[str, Any]) -> None:
         run = self._registry.get(run_id)
-        if run is not None and run.span is not None:
+        if run is not None and run.span is not None and not run.ended:
             run.span.set_attributes(clean_attributes(attributes))
 
     @safe()
