@@ -5,12 +5,15 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, Tracer, TracerProvider
 from opentelemetry.trace import SpanKind
 
+from genai_trace_core.export import fast_tracer
+from genai_trace_core.export._fast_span import FastSpan
 from tests.benchmarks import _ratios
 from tests.benchmarks._measure import (
     Pipeline,
@@ -23,27 +26,33 @@ from tests.benchmarks._measure import (
 from tests.benchmarks._report import summarise
 
 
+def _burn_ms(ms: int) -> None:
+    """Spend ``ms`` milliseconds of this thread's CPU time."""
+    t = time.thread_time_ns()
+    while time.thread_time_ns() - t < ms * 1_000_000:
+        pass
+
+
+class _SlowOnEnd(SpanProcessor):
+    """Burns ~1 ms of CPU in every ``on_end``: time spent inside the SDK's ``Span.end``."""
+
+    def on_end(self, span: ReadableSpan) -> None:
+        _burn_ms(1)
+
+
+def _slow_provider() -> TracerProvider:
+    provider = TracerProvider()
+    provider.add_span_processor(_SlowOnEnd())
+    return provider
+
+
 def test_sdk_in_place_counts_only_time_inside_sdk_span_calls() -> None:
     """Time spent between SDK calls is not counted; time inside them is (a span processor that
     burns ~1 ms per span end runs inside ``Span.end``), and the patches are undone."""
-    import time as _time
-
-    from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, Tracer
-
-    class Slow(SpanProcessor):
-        def on_end(self, span: ReadableSpan) -> None:
-            t = _time.thread_time_ns()
-            while _time.thread_time_ns() - t < 1_000_000:
-                pass
-
-    provider = TracerProvider()
-    provider.add_span_processor(Slow())
-    tracer = provider.get_tracer("t")
+    tracer = _slow_provider().get_tracer("t")
 
     def run() -> None:
-        t = _time.thread_time_ns()
-        while _time.thread_time_ns() - t < 3_000_000:  # 3 ms of "framework" work
-            pass
+        _burn_ms(3)  # 3 ms of "framework" work
         with tracer.start_as_current_span("a"):
             tracer.start_span("b").end()
 
@@ -56,30 +65,13 @@ def test_sdk_in_place_counts_only_time_inside_sdk_span_calls() -> None:
 def test_sdk_in_place_also_counts_genai_traces_fast_span_path() -> None:
     """genai-trace's fast tracer does the SDK's span work in its own wrapper and ``Span``
     subclass: a slow processor's ``on_end`` under a fast span is counted as well."""
-    import time as _time
-
-    from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
-
-    from genai_trace_core.export import fast_tracer
-    from genai_trace_core.export._fast_span import FastSpan
-
-    class Slow(SpanProcessor):
-        def on_end(self, span: ReadableSpan) -> None:
-            t = _time.thread_time_ns()
-            while _time.thread_time_ns() - t < 1_000_000:
-                pass
-
-    provider = TracerProvider()
-    provider.add_span_processor(Slow())
-    tracer = fast_tracer(provider.get_tracer("t"))
+    tracer = fast_tracer(_slow_provider().get_tracer("t"))
     assert tracer is not None
 
     def run() -> None:
         span = tracer.start_span("a")
         assert isinstance(span, FastSpan)
-        t = _time.thread_time_ns()
-        while _time.thread_time_ns() - t < 3_000_000:
-            pass
+        _burn_ms(3)
         span.end()
 
     before = FastSpan.end

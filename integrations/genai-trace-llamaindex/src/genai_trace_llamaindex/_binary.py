@@ -5,10 +5,9 @@ credentials (core). A block carries its content one of three ways, and the size 
 it costs nothing on the caller's thread (this runs only with content capture on, once per span):
 
 * ``url``: a URI part (no size: the provider fetches it);
-* inline (``image``/``audio``/``video``/``data``): the decoded size. llama-index-core 0.14 keeps
-  inline content base64-encoded (as ``bytes``); older cores keep the raw bytes. Base64 is told
-  from raw bytes by a bounded look at the first 4 KB (media bytes are never all base64
-  characters), and its decoded size follows from its length: no decoding;
+* inline (``image``/``audio``/``video``/``data``): the decoded size, from core's
+  :func:`genai_trace_core.inline_size` (llama-index-core 0.14 keeps inline content
+  base64-encoded as ``bytes``, older cores the raw bytes; no decoding);
 * ``path`` (the framework reads the file when it calls the model): the size on disk from
   ``os.stat``, which never opens or reads the file; MIME type from the block, else from the
   file name. The path itself is not exported (it may name a user or a customer).
@@ -19,17 +18,13 @@ size is left out, as it is for a path that cannot be stat'ed.
 
 from __future__ import annotations
 
-import io
 import mimetypes
 import os
-import re
 from typing import Any
 
-from genai_trace_core import BlobPart, Part, UriPart
+from genai_trace_core import BlobPart, Part, UriPart, inline_size
 
 MODALITIES = {"image": "image", "audio": "audio", "video": "video", "document": "document"}
-_PROBE = 4096
-_BASE64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
 
 
 def binary_part(block: Any, kind: str) -> Part:
@@ -57,30 +52,6 @@ def _declared_mime(block: Any, kind: str) -> str | None:
     if fmt:
         return mimetypes.types_map.get(f".{fmt}") or f"audio/{fmt}"
     return None
-
-
-def inline_size(data: Any) -> int | None:
-    """The decoded size of inline content: raw or base64 ``bytes``, base64 ``str``, ``BytesIO``."""
-    if isinstance(data, str):  # base64 text, or a data: URI
-        payload = data.split(",", 1)[1] if data.startswith("data:") else data
-        return _base64_size(len(payload), payload[-2:].count("="))
-    if isinstance(data, memoryview):
-        data = data.cast("B")
-        n = int(data.nbytes)
-        probe, tail = data[:_PROBE].tobytes(), data[-2:].tobytes()
-    elif isinstance(data, (bytes, bytearray)):
-        n, probe, tail = len(data), data[:_PROBE], data[-2:]
-    elif isinstance(data, io.BytesIO):
-        return int(data.getbuffer().nbytes)
-    else:
-        return None
-    if n % 4 == 0 and _BASE64.fullmatch(probe):
-        return _base64_size(n, tail.count(b"="))
-    return n
-
-
-def _base64_size(length: int, padding: int) -> int:
-    return length * 3 // 4 - padding
 
 
 def file_size(path: Any) -> int | None:

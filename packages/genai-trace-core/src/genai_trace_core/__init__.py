@@ -20,6 +20,7 @@ from genai_trace_core._budget import Budget, BudgetExceeded, BudgetTracker
 from genai_trace_core._feedback import TraceIds, record_feedback, trace_ids
 from genai_trace_core._safe import safe
 from genai_trace_core._settings import CaptureMode, Settings, get_settings, set_settings
+from genai_trace_core.content import inline_size
 from genai_trace_core.export import Providers, configure, fast_tracer
 from genai_trace_core.lifecycle import (
     ContextThreadPoolExecutor,
@@ -91,6 +92,7 @@ __all__ = [
     "UriPart",
     "Usage",
     "get_settings",
+    "inline_size",
     "instrumentation_telemetry",
     "normalize_usage",
     "resolve_provider",

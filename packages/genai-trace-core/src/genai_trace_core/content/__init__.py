@@ -24,6 +24,7 @@ from genai_trace_core.content._exceptions import (
 )
 from genai_trace_core.content._redact import builtin_redact, redact
 from genai_trace_core.content._secrets import is_secret_key, scrub_secrets
+from genai_trace_core.content._sizes import inline_size
 from genai_trace_core.content._truncate import sanitize_utf8
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "capture_enabled",
     "describe_error_text",
     "describe_exception",
+    "inline_size",
     "is_secret_key",
     "messages_as_dicts",
     "redact",

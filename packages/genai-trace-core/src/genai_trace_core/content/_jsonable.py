@@ -18,6 +18,7 @@ from typing import Any, Final
 from genai_trace_core._settings import Settings
 from genai_trace_core.content._redact import redact_secret_text
 from genai_trace_core.content._secrets import SECRET_MARKER, is_secret_key, is_secret_value
+from genai_trace_core.content._sizes import base64_text_size
 from genai_trace_core.content._truncate import WINDOW_MARGIN, clip_text
 
 MAX_DEPTH: Final = 10
@@ -38,8 +39,7 @@ def bytes_size(value: object) -> int:
     if isinstance(value, (bytes, bytearray)):
         return len(value)
     if isinstance(value, str):  # base64 text or a data: URI: the decoded size
-        payload = value.split(",", 1)[1] if value.startswith("data:") else value
-        return len(payload) * 3 // 4 - (len(payload) - len(payload.rstrip("=")))
+        return base64_text_size(value)
     return 0
 
 

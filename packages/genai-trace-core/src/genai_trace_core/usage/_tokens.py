@@ -154,14 +154,16 @@ def estimate_usage(
     the model's tiktoken encoding (see :func:`count_tokens`); ``exact=False`` uses
     :func:`estimate_tokens` (estimator ``"heuristic"``), which never loads a tokenizer.
     """
-    if exact:
-        input_count, estimator = count_tokens(input_texts, model)
-    else:
-        input_count, estimator = estimate_tokens(input_texts), HEURISTIC
+    if not exact:
+        return Usage(
+            input_tokens=estimate_tokens(input_texts),
+            output_tokens=None if output_texts is None else estimate_tokens(output_texts),
+            source=semconv.USAGE_SOURCE_ESTIMATED,
+            estimator=HEURISTIC,
+        )
+    input_count, estimator = count_tokens(input_texts, model)
     output_count: int | None = None
-    if output_texts is not None and not exact:
-        output_count = estimate_tokens(output_texts)
-    elif output_texts is not None:
+    if output_texts is not None:
         output_count, out_estimator = count_tokens(output_texts, model)
         if out_estimator == HEURISTIC:
             estimator = HEURISTIC
