@@ -23,6 +23,14 @@ FRAMEWORK = "langchain"
 SEARCH_K_KEY = "ls_genai_trace_search_k"
 # ... and their store's identity (collection/index name) where it has one: gen_ai.data_source.id.
 DATA_SOURCE_KEY = "ls_genai_trace_data_source"
+# ... and on LangGraph graphs that run a model's tool calls (``_graph_patch``): one key per name.
+_AGENT_GRAPH_PREFIX = "ls_genai_trace_agent_graph:"
+
+
+def agent_graph_key(graph_name: str) -> str:
+    """The metadata key marking the graph named ``graph_name`` as a model-steered tool loop."""
+    return _AGENT_GRAPH_PREFIX + graph_name
+
 
 # Default run names that are type names, not meaningful workflow names (semconv: leave them out).
 _GENERIC_NAMES = frozenset(
@@ -137,7 +145,9 @@ def with_attribution(op: Operation, metadata: Mapping[str, Any] | None, tags: An
 def _is_agent(name: str | None, metadata: Mapping[str, Any]) -> bool:
     if metadata.get("lc_agent_name") or metadata.get("agent_name"):
         return True
-    return name is not None and "agent" in name.lower()
+    if name is None:
+        return False
+    return "agent" in name.lower() or metadata.get(_AGENT_GRAPH_PREFIX + name) is True
 
 
 def _is_subgraph(metadata: Mapping[str, Any], tags: Sequence[str] | None) -> bool:
@@ -161,12 +171,8 @@ def chain_operation(
     meta = metadata or {}
     # A graph run inside a node cannot be told apart from a chain the node runs (both carry the
     # node's checkpoint namespace), so only agent-named ones become invoke_agent; others are steps.
-    sub_agent = (
-        parent_run_id is not None
-        and meta.get("ls_integration") == "langgraph"
-        and _is_subgraph(meta, tags)
-        and _is_agent(name, meta)
-    )
+    # (Only LangGraph sets the namespace; its ``ls_integration`` metadata is absent in 1.0.)
+    sub_agent = parent_run_id is not None and _is_subgraph(meta, tags) and _is_agent(name, meta)
     top = parent_run_id is None or sub_agent
     attrs: dict[str, Any] = {}
     if name:

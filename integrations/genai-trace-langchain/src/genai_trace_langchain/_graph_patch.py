@@ -1,0 +1,80 @@
+"""Marking LangGraph graphs whose control flow an LLM steers, so they start as ``invoke_agent``.
+
+A hand-built tool loop (a model node whose tool calls ``tools_condition`` routes to a
+``ToolNode``, whose results go back to the model) is an agent in the GenAI semantic conventions:
+an LLM decides which tools run and when the loop ends. LangGraph's callbacks carry no trace of
+the graph's structure (a graph run starts with ``serialized=None``), and the decision cannot wait
+for the graph's end: its ``execute_tool`` spans need ``gen_ai.agent.name`` when they start.
+
+So, while :class:`~genai_trace_langchain.LangChainInstrumentor` is active, ``StateGraph.compile``
+is wrapped: a compiled graph with a ``ToolNode`` (LangGraph's prebuilt node that runs the tool
+calls a model asked for) gets one metadata key, keyed by the graph's name, in its own config.
+LangGraph merges a graph's config into every run of it, and metadata reaches the callbacks. The
+key carries the name because child runs inherit their parent's metadata: a subgraph inside an
+agent graph sees its parent's key, not one for its own name. Nothing runs per invocation.
+Graphs compiled before ``instrument()`` are not marked (they stay workflows unless their name or
+metadata says agent). The metadata key is not exported (only allow-listed keys are).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from genai_trace_core import safe
+from genai_trace_langchain._mapping import agent_graph_key
+
+_ORIGINAL = "__genai_trace_original__"
+_TOOL_NODE_CLASSES = frozenset({"ToolNode", "_ToolNode"})
+
+
+def _runs_model_tool_calls(runnable: Any) -> bool:
+    return any(cls.__name__ in _TOOL_NODE_CLASSES for cls in type(runnable).__mro__)
+
+
+def _has_tool_node(builder: Any) -> bool:
+    nodes = getattr(builder, "nodes", None)
+    if not isinstance(nodes, dict):
+        return False
+    return any(_runs_model_tool_calls(getattr(spec, "runnable", None)) for spec in nodes.values())
+
+
+@safe()  # telemetry never breaks compile: an error is logged once at debug
+def _mark(builder: Any, compiled: Any) -> None:
+    name = getattr(compiled, "name", None)
+    if not isinstance(name, str) or not name or not _has_tool_node(builder):
+        return
+    config = dict(compiled.config or {})
+    config["metadata"] = {**(config.get("metadata") or {}), agent_graph_key(name): True}
+    compiled.config = config
+
+
+def patch_compile() -> None:
+    """Wrap ``StateGraph.compile`` (idempotent); a no-op when LangGraph is not installed."""
+    try:
+        from langgraph.graph.state import StateGraph
+    except ImportError:
+        return
+    original = StateGraph.__dict__["compile"]
+    if hasattr(original, _ORIGINAL):
+        return
+
+    @functools.wraps(original)
+    def compile(self: Any, *args: Any, **kwargs: Any) -> Any:
+        compiled = original(self, *args, **kwargs)
+        _mark(self, compiled)
+        return compiled
+
+    setattr(compile, _ORIGINAL, original)
+    StateGraph.compile = compile  # type: ignore[method-assign]
+
+
+def unpatch_compile() -> None:
+    """Restore ``StateGraph.compile``; graphs compiled meanwhile keep their (inert) key."""
+    try:
+        from langgraph.graph.state import StateGraph
+    except ImportError:
+        return
+    original = getattr(StateGraph.__dict__["compile"], _ORIGINAL, None)
+    if original is not None:
+        StateGraph.compile = original  # type: ignore[method-assign]
