@@ -324,3 +324,18 @@ def test_tokenizer_counts_see_opted_in_encodes_and_none_by_default() -> None:
         ["cl100k_base"],
         {"other": 3},
     )
+
+
+def test_split_mapping_mode_stubs_every_span_of_core_and_full_mode_keeps_them() -> None:
+    """``_split``'s mapping arm (core's lifecycle stubbed) must emit no span at all, or its
+    difference to the full arm would not be core's cost; the full arm emits the workload's."""
+    from tests.benchmarks._split import _spawn
+
+    args = ["--invocations", "4", "--repeats", "1"]
+    mapping = _spawn(["--one", "lc_tools", "mapping", *args])
+    full = _spawn(["--one", "lc_tools", "full", *args])
+    assert mapping["spans"] == 0
+    assert full["spans"] == 5
+    assert mapping["us"] > 0 and full["us"] > 0
+    hot = _spawn(["--hot", "--invocations", "8", "--repeats", "1"])
+    assert hot["ours"] > 0 and hot["bare"] > 0

@@ -136,6 +136,47 @@ def test_react_agent_with_a_tool_call(otel: OTelHarness, mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_hand_built_tool_loop_under_the_instrumentor(otel: OTelHarness, mode: str) -> None:
+    """A StateGraph tool loop whose name does not say "agent": the instrumentor marks it at
+    compile (it has a ``ToolNode``), so it is an agent and its tool runs on the agent's behalf."""
+    from langgraph.graph import START, MessagesState, StateGraph
+
+    from genai_trace_langchain import LangChainInstrumentor
+
+    def scenario(chat: Any, handler: Any, _: Any) -> None:
+        model = chat.bind_tools([get_weather])
+        inst = LangChainInstrumentor()
+        inst.instrument(telemetry=handler.telemetry)
+        try:
+            g = StateGraph(MessagesState)
+            g.add_node("model", lambda state: {"messages": [model.invoke(state["messages"])]})
+            g.add_node("tools", prebuilt.ToolNode([get_weather]))
+            g.add_edge(START, "model")
+            g.add_conditional_edges("model", prebuilt.tools_condition)
+            g.add_edge("tools", "model")
+            g.compile(name="weather_graph").invoke({"messages": [("user", "Weather in Paris?")]})
+        finally:
+            inst.uninstrument()
+
+    call = {"id": "call_1", "name": "get_weather", "args": {"city": "Paris"}}
+    replies = [
+        _reply(response_id="c-1", content=None, token_usage=usage(50, 10), tool_calls=[call]),
+        _reply(response_id="c-2", content="Sunny.", token_usage=usage(70, 5)),
+    ]
+    assert _run(otel, mode, scenario, *replies) == []
+    ops = {
+        s.name: (s.attributes or {}).get("gen_ai.agent.name")
+        for s in otel.spans()
+        if (s.attributes or {}).get("gen_ai.operation.name")
+    }
+    assert ops == {
+        "invoke_agent weather_graph": "weather_graph",
+        "chat gpt-4o-mini": None,
+        "execute_tool get_weather": "weather_graph",
+    }
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_a_500_is_an_error_span_with_an_exception_event(otel: OTelHarness, mode: str) -> None:
     def scenario(chat: Any, handler: Any, _: Any) -> None:
         with pytest.raises(Exception, match="boom"):
