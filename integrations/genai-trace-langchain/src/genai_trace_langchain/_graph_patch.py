@@ -12,14 +12,19 @@ calls a model asked for) gets one metadata key, keyed by the graph's name, in it
 LangGraph merges a graph's config into every run of it, and metadata reaches the callbacks. The
 key carries the name because child runs inherit their parent's metadata: a subgraph inside an
 agent graph sees its parent's key, not one for its own name. Nothing runs per invocation.
-Graphs compiled before ``instrument()`` are not marked (they stay workflows unless their name or
-metadata says agent). The metadata key is not exported (only allow-listed keys are).
+``instrument()`` does not import LangGraph (wrapt's post-import hook wraps ``compile`` when
+LangGraph is imported, or at once when it already is). Graphs compiled before ``instrument()``
+are not marked: they stay workflows unless their name or metadata says agent. The metadata key
+is not exported (only allow-listed keys are).
 """
 
 from __future__ import annotations
 
 import functools
+import sys
 from typing import Any
+
+import wrapt
 
 from genai_trace_core import safe
 from genai_trace_langchain._mapping import agent_graph_key
@@ -49,13 +54,31 @@ def _mark(builder: Any, compiled: Any) -> None:
     compiled.config = config
 
 
+class _State:
+    active = False  # between instrument() and uninstrument()
+    hooked = False  # the post-import hook is registered (once per process)
+
+
 def patch_compile() -> None:
-    """Wrap ``StateGraph.compile`` (idempotent); a no-op when LangGraph is not installed."""
-    try:
-        from langgraph.graph.state import StateGraph
-    except ImportError:
+    """Wrap ``StateGraph.compile`` now if LangGraph is imported, else as soon as it is: the
+    instrumentor never imports LangGraph itself (over a second on a cold start)."""
+    _State.active = True
+    if not _State.hooked:
+        _State.hooked = True
+        # Runs the hook right away when the module is already imported.
+        wrapt.register_post_import_hook(_on_import, "langgraph.graph.state")
+    else:
+        module = sys.modules.get("langgraph.graph.state")
+        if module is not None:
+            _on_import(module)
+
+
+@safe()
+def _on_import(module: Any) -> None:
+    if not _State.active:
         return
-    original = StateGraph.__dict__["compile"]
+    cls = module.StateGraph
+    original = cls.__dict__["compile"]
     if hasattr(original, _ORIGINAL):
         return
 
@@ -66,15 +89,16 @@ def patch_compile() -> None:
         return compiled
 
     setattr(compile, _ORIGINAL, original)
-    StateGraph.compile = compile  # type: ignore[method-assign]
+    cls.compile = compile
 
 
 def unpatch_compile() -> None:
     """Restore ``StateGraph.compile``; graphs compiled meanwhile keep their (inert) key."""
-    try:
-        from langgraph.graph.state import StateGraph
-    except ImportError:
+    _State.active = False
+    module = sys.modules.get("langgraph.graph.state")
+    if module is None:
         return
-    original = getattr(StateGraph.__dict__["compile"], _ORIGINAL, None)
+    cls = module.StateGraph
+    original = getattr(cls.__dict__["compile"], _ORIGINAL, None)
     if original is not None:
-        StateGraph.compile = original  # type: ignore[method-assign]
+        cls.compile = original
