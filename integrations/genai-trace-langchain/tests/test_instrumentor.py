@@ -120,3 +120,42 @@ def test_env_switch_on_traces_runs_without_instrument(otel: OTelHarness, monkeyp
     FakeChatOpenAI().invoke("hi")
     assert shape(otel.tree()) == [["chat gpt-4o-mini", "CLIENT", "UNSET", []]]
     del trace
+
+
+def test_instrument_does_not_import_langgraph_and_wraps_compile_once_it_is_imported() -> None:
+    """In a fresh interpreter: ``instrument()`` before LangGraph is imported leaves it unimported,
+    and a graph compiled after the user imports it is marked; ``uninstrument`` restores it."""
+    import subprocess
+    import sys
+
+    program = """
+import sys
+from genai_trace_langchain import LangChainInstrumentor
+inst = LangChainInstrumentor()
+inst.instrument()
+assert "langgraph" not in sys.modules, "instrument() imported LangGraph"
+from langgraph.graph import START, MessagesState, StateGraph
+from langgraph.prebuilt import ToolNode
+from langchain_core.tools import tool
+
+@tool
+def ping(x: str) -> str:
+    \"\"\"Ping.\"\"\"
+    return x
+
+g = StateGraph(MessagesState)
+g.add_node("tools", ToolNode([ping]))
+g.add_edge(START, "tools")
+marked = g.compile(name="loop").config["metadata"]
+assert marked == {"ls_genai_trace_agent_graph:loop": True}, marked
+assert hasattr(StateGraph.compile, "__genai_trace_original__")
+inst.uninstrument()
+assert not hasattr(StateGraph.compile, "__genai_trace_original__")
+assert g.compile(name="loop").config is None
+print("ok")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", program], check=False, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
