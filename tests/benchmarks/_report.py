@@ -153,20 +153,22 @@ def table(rows: list[dict[str, Any]], metric: str) -> str:
 
 def memory_table(mem: list[dict[str, Any]]) -> str:
     lines = [
-        "| workload | mode | invocations | RSS growth MB (all / 2nd half) | registry max open "
-        "after a root | target < 5 MB |",
-        "|---|---|---|---|---|---|",
+        "| workload | mode | invocations | RSS growth MB (all / 2nd half) | live blocks, "
+        "GC objects (2nd half) | registry max open after a root | target < 5 MB |",
+        "|---|---|---|---|---|---|---|",
     ]
     for m in mem:
         mode = "async" if m["async"] else "sync"
         if "error" in m:
-            lines.append(f"| {m['workload']} | {mode} | not run: {m['error'][:120]} |  |  |  |")
+            lines.append(f"| {m['workload']} | {mode} | not run: {m['error'][:120]} |  |  |  |  |")
             continue
         half = m["rss_growth_second_half_kb"] / 1024
         ok = "PASS" if half < 5 and m["registry_max_open_after_invocation"] == 0 else "FAIL"
         lines.append(
             f"| {m['workload']} | {mode} | {m['invocations']} | "
             f"{m['rss_growth_kb'] / 1024:+.2f} / {half:+.2f} | "
+            f"{m.get('blocks_growth_second_half', 0):+d}, "
+            f"{m.get('objects_growth_second_half', 0):+d} | "
             f"{m['registry_max_open_after_invocation']} | {ok} |"
         )
     return "\n".join(lines)

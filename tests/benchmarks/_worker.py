@@ -124,6 +124,10 @@ def _memory(spec: dict[str, Any]) -> dict[str, Any]:
     telemetries: list[Any] = []
     max_open = 0
     rss: list[tuple[int, int]] = []
+    # Beside RSS: the interpreter's live allocations (every PyObject/PyMem block, any size) and
+    # the GC-tracked objects. RSS growing while both stay flat is below Python's objects.
+    blocks: list[tuple[int, int]] = []
+    objects: list[tuple[int, int]] = []
     t0 = time.perf_counter()
 
     def after(i: int) -> None:
@@ -139,6 +143,8 @@ def _memory(spec: dict[str, Any]) -> dict[str, Any]:
             if (i - warmup) % every == 0 or i == warmup + n - 1:
                 gc.collect()
                 rss.append((i - warmup, _rss_kb()))
+                blocks.append((i - warmup, sys.getallocatedblocks()))
+                objects.append((i - warmup, len(gc.get_objects())))
 
     if spec["async"]:
         if w.arun is None:
@@ -157,6 +163,11 @@ def _memory(spec: dict[str, Any]) -> dict[str, Any]:
             after(i)
     pipeline.provider.force_flush()
     half = [kb for i, kb in rss if i >= n // 2]
+
+    def second_half(series: list[tuple[int, int]]) -> int:
+        kept = [v for i, v in series if i >= n // 2]
+        return kept[-1] - kept[0] if kept else 0
+
     return {
         "invocations": n,
         "warmup": warmup,
@@ -164,6 +175,8 @@ def _memory(spec: dict[str, Any]) -> dict[str, Any]:
         "rss_kb": rss,
         "rss_growth_kb": rss[-1][1] - rss[0][1],
         "rss_growth_second_half_kb": half[-1] - half[0] if half else 0,
+        "blocks_growth_second_half": second_half(blocks),
+        "objects_growth_second_half": second_half(objects),
         "telemetry_instances": len(telemetries),
         "registry_max_open_after_invocation": max_open,
         "registry_open_at_end": sum(t.open_count() for t in telemetries),

@@ -339,3 +339,18 @@ def test_split_mapping_mode_stubs_every_span_of_core_and_full_mode_keeps_them() 
     assert mapping["us"] > 0 and full["us"] > 0
     hot = _spawn(["--hot", "--invocations", "8", "--repeats", "1"])
     assert hot["ours"] > 0 and hot["bare"] > 0
+
+
+def test_memory_mode_reports_live_allocations_beside_rss() -> None:
+    """The memory run samples the interpreter's live blocks and GC objects with RSS, so RSS
+    growth with both flat is told apart from a Python-level leak; the table prints both."""
+    from tests.benchmarks._report import memory_table
+    from tests.benchmarks._runner import run_memory
+
+    [sync, _async] = run_memory(["lc_tools"], 400, "genai_trace", lambda msg: None)
+    assert "error" not in sync, sync.get("error")
+    assert isinstance(sync["blocks_growth_second_half"], int)
+    assert isinstance(sync["objects_growth_second_half"], int)
+    assert sync["registry_max_open_after_invocation"] == 0
+    row = memory_table([sync]).splitlines()[-1]
+    assert f"{sync['blocks_growth_second_half']:+d}, {sync['objects_growth_second_half']:+d}" in row
