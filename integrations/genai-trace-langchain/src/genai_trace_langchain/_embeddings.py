@@ -35,9 +35,9 @@ from genai_trace_core import (
     server_from_url,
 )
 from genai_trace_langchain._mapping import FRAMEWORK
+from genai_trace_langchain._wrapping import ORIGINAL as _ORIGINAL
 
 _METHODS = ("embed_documents", "embed_query", "aembed_documents", "aembed_query")
-_ORIGINAL = "__genai_trace_original__"
 _inside: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "genai_trace_embedding", default=False
 )

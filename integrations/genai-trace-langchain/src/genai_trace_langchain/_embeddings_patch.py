@@ -10,7 +10,8 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from genai_trace_core import Telemetry
-from genai_trace_langchain._embeddings import _METHODS, _ORIGINAL, _traced, _TracedEmbeddings
+from genai_trace_langchain._embeddings import _METHODS, _traced, _TracedEmbeddings
+from genai_trace_langchain._wrapping import ORIGINAL
 
 
 class _Patcher:
@@ -51,7 +52,7 @@ class _Patcher:
             fn = cls.__dict__.get(method)
             if (
                 not inspect.isfunction(fn)  # static/class methods and other descriptors: untouched
-                or hasattr(fn, _ORIGINAL)
+                or hasattr(fn, ORIGINAL)
                 or getattr(fn, "__isabstractmethod__", False)
             ):
                 continue

@@ -20,7 +20,6 @@ is not exported (only allow-listed keys are).
 
 from __future__ import annotations
 
-import functools
 import sys
 from typing import Any
 
@@ -28,8 +27,8 @@ import wrapt
 
 from genai_trace_core import safe
 from genai_trace_langchain._mapping import agent_graph_key
+from genai_trace_langchain._wrapping import unwrap_method, wrap_method
 
-_ORIGINAL = "__genai_trace_original__"
 _TOOL_NODE_CLASSES = frozenset({"ToolNode", "_ToolNode"})
 
 
@@ -77,28 +76,21 @@ def patch_compile() -> None:
 def _on_import(module: Any) -> None:
     if not _State.active:
         return
-    cls = module.StateGraph
-    original = cls.__dict__["compile"]
-    if hasattr(original, _ORIGINAL):
-        return
 
-    @functools.wraps(original)
-    def compile(self: Any, *args: Any, **kwargs: Any) -> Any:
-        compiled = original(self, *args, **kwargs)
-        _mark(self, compiled)
-        return compiled
+    def make(original: Any) -> Any:
+        def compile(self: Any, *args: Any, **kwargs: Any) -> Any:
+            compiled = original(self, *args, **kwargs)
+            _mark(self, compiled)
+            return compiled
 
-    setattr(compile, _ORIGINAL, original)
-    cls.compile = compile
+        return compile
+
+    wrap_method(module.StateGraph, "compile", make)
 
 
 def unpatch_compile() -> None:
     """Restore ``StateGraph.compile``; graphs compiled meanwhile keep their (inert) key."""
     _State.active = False
     module = sys.modules.get("langgraph.graph.state")
-    if module is None:
-        return
-    cls = module.StateGraph
-    original = getattr(cls.__dict__["compile"], _ORIGINAL, None)
-    if original is not None:
-        cls.compile = original
+    if module is not None:
+        unwrap_method(module.StateGraph, "compile")

@@ -15,7 +15,6 @@ without calling ``instrument()``.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
@@ -26,12 +25,11 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 from genai_trace_core import safe
 from genai_trace_langchain import _graph_patch, _hook
 from genai_trace_langchain._mapping import DATA_SOURCE_KEY, SEARCH_K_KEY
+from genai_trace_langchain._wrapping import unwrap_method, wrap_method
 from genai_trace_langchain.package import _instruments
 
 if TYPE_CHECKING:
     from genai_trace_langchain._handler import OpenTelemetryCallbackHandler
-
-_ORIGINAL = "__genai_trace_original__"
 
 
 def _store_identity(store: Any) -> str | None:
@@ -47,34 +45,28 @@ def _store_identity(store: Any) -> str | None:
 def _patch_retriever_params() -> None:
     from langchain_core.vectorstores import VectorStoreRetriever
 
-    original = VectorStoreRetriever.__dict__["_get_ls_params"]
-    if hasattr(original, _ORIGINAL):
-        return
+    def make(original: Any) -> Any:
+        def _get_ls_params(self: Any, **kwargs: Any) -> Any:
+            params = original(self, **kwargs)
+            k = {**(self.search_kwargs or {}), **kwargs}.get(
+                "k", 4 if self.search_type != "mmr" else None
+            )
+            if isinstance(k, int):
+                params[SEARCH_K_KEY] = k
+            source = _store_identity(self.vectorstore)
+            if source:
+                params[DATA_SOURCE_KEY] = source
+            return params
 
-    @functools.wraps(original)
-    def _get_ls_params(self: Any, **kwargs: Any) -> Any:
-        params = original(self, **kwargs)
-        k = {**(self.search_kwargs or {}), **kwargs}.get(
-            "k", 4 if self.search_type != "mmr" else None
-        )
-        if isinstance(k, int):
-            params[SEARCH_K_KEY] = k
-        source = _store_identity(self.vectorstore)
-        if source:
-            params[DATA_SOURCE_KEY] = source
-        return params
+        return _get_ls_params
 
-    setattr(_get_ls_params, _ORIGINAL, original)
-    VectorStoreRetriever._get_ls_params = _get_ls_params  # type: ignore[method-assign]
+    wrap_method(VectorStoreRetriever, "_get_ls_params", make)
 
 
 def _unpatch_retriever_params() -> None:
     from langchain_core.vectorstores import VectorStoreRetriever
 
-    current = VectorStoreRetriever.__dict__["_get_ls_params"]
-    original = getattr(current, _ORIGINAL, None)
-    if original is not None:
-        VectorStoreRetriever._get_ls_params = original  # type: ignore[method-assign]
+    unwrap_method(VectorStoreRetriever, "_get_ls_params")
 
 
 class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]

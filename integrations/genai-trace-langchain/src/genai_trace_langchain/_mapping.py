@@ -147,7 +147,7 @@ def _is_agent(name: str | None, metadata: Mapping[str, Any]) -> bool:
         return True
     if name is None:
         return False
-    return "agent" in name.lower() or metadata.get(_AGENT_GRAPH_PREFIX + name) is True
+    return "agent" in name.lower() or metadata.get(agent_graph_key(name)) is True
 
 
 def _is_subgraph(metadata: Mapping[str, Any], tags: Sequence[str] | None) -> bool:
