@@ -22,7 +22,7 @@ from typing import Any, cast
 
 from opentelemetry import trace as trace_api
 from opentelemetry.attributes import BoundedAttributes
-from opentelemetry.context import Context
+from opentelemetry.context import Context, get_current
 from opentelemetry.sdk.trace import Tracer, TracerProvider
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.sdk.trace.sampling import (
@@ -47,6 +47,8 @@ _RANDOM_IDS = hasattr(IdGenerator, "is_trace_id_random")  # SDK >= 1.40: the W3C
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _DEFAULT = TraceFlags(TraceFlags.DEFAULT)
 _fields_ok: bool | None = None
+# The key ``trace.set_span_in_context`` stores the span under, learnt from the public API.
+_SPAN_KEY: str = next(iter(trace_api.set_span_in_context(trace_api.INVALID_SPAN, Context())))
 
 
 def _sdk_fields_ok() -> bool:
@@ -122,7 +124,11 @@ class FastTracer(trace_api.Tracer):
                 name, context, kind, attributes, links, start_time,
                 record_exception, set_status_on_exception,
             )  # fmt: skip
-        parent: SpanContext | None = trace_api.get_current_span(context).get_span_context()
+        # ``trace.get_current_span(context)``, read by key (two calls fewer per span)
+        current = (context if context is not None else get_current()).get(_SPAN_KEY)
+        if current is None or not isinstance(current, trace_api.Span):
+            current = trace_api.INVALID_SPAN
+        parent: SpanContext | None = current.get_span_context()
         if parent is not None and not isinstance(parent, SpanContext):
             raise TypeError("parent_span_context must be a SpanContext or None.")
         ids = sdk.id_generator

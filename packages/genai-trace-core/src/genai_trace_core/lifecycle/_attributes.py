@@ -24,6 +24,10 @@ _CLIENT_KINDS = frozenset(
 )
 
 
+# ``kind.value`` is a descriptor call on every read: the hot path reads the name from here.
+_OPERATION_NAME: dict[OperationKind, str] = {k: k.value for k in OperationKind}
+
+
 def span_kind(kind: OperationKind) -> SpanKind:
     return SpanKind.CLIENT if kind in _CLIENT_KINDS else SpanKind.INTERNAL
 
@@ -38,7 +42,8 @@ def span_name(op: Operation) -> str:
         target = op.name or op.agent_name
     else:
         target = op.name
-    return f"{kind.value} {target}" if target else kind.value
+    name = _OPERATION_NAME[kind]
+    return f"{name} {target}" if target else name
 
 
 def start_attributes(op: Operation) -> dict[str, Any]:
@@ -46,7 +51,7 @@ def start_attributes(op: Operation) -> dict[str, Any]:
     kind = op.kind
     a: dict[str, Any] = {}
     if kind is not OperationKind.STEP:
-        a[semconv.GEN_AI_OPERATION_NAME] = kind.value
+        a[semconv.GEN_AI_OPERATION_NAME] = _OPERATION_NAME[kind]
     if op.provider and kind not in (OperationKind.INVOKE_WORKFLOW, OperationKind.STEP):
         a[semconv.GEN_AI_PROVIDER_NAME] = op.provider
     elif kind.is_model_call:

@@ -149,13 +149,14 @@ def end_span(
     usage, cost = _usage_and_cost(run, outcome, error, settings.estimate_usage)
     error_type = error_type_of(error) if error is not None else None
     mode = settings.capture_mode
+    capture_any, on_span = mode.any, mode.on_span
     content_attrs: dict[str, Any] = {}
-    if mode.any and outcome is not None:
+    if capture_any and outcome is not None:
         if run.budget is None:
             run.budget = _content.ContentBudget(settings)
         content_attrs = _content.build_outcome_content(outcome, settings, run.budget)
-    span_content: dict[str, Any] | None = content_attrs if mode.on_span else None
-    if mode.any and not mode.on_span and outcome is not None and outcome.documents is not None:
+    span_content: dict[str, Any] | None = content_attrs if on_span else None
+    if capture_any and not on_span and outcome is not None and outcome.documents is not None:
         # EVENT_ONLY: retrieval has no content event; its documents' ids and scores (no text)
         # stay on the span, scrubbed and redacted like content.
         assert run.budget is not None
@@ -167,7 +168,7 @@ def end_span(
         kind, outcome, usage, cost, error_type, span_content, estimates=estimates
     )
     if kind is OperationKind.INVOKE_AGENT:
-        attrs.update(rollup_attributes(run, attrs, mode.on_span))
+        attrs.update(rollup_attributes(run, attrs, on_span))
     # An offline estimate prices the call; it is usage the conventions show only on opt-in.
     shown = usage if usage is None or estimates or usage.source != _ESTIMATED else None
     if kind.is_inference:
@@ -188,10 +189,11 @@ def end_span(
     if attrs:
         span.set_attributes(clean_attributes(attrs))
     # 4. metrics, budgets, events
-    record_run_metrics(tel.instruments, settings, run, metric_attrs, duration, shown, cost)
+    if kind is not OperationKind.STEP:  # a step records no metric
+        record_run_metrics(tel.instruments, settings, run, metric_attrs, duration, shown, cost)
     if cost is not None and _budget.listeners:  # spend per user/tenant/feature
         _budget.notify(cost.total_usd, run.attribution, run.ctx)
-    if settings.emits_events and kind.is_inference:
+    if kind.is_inference and settings.emits_events:
         _events.emit_run_details(tel.logger, run, op, attrs, content_attrs, settings, end_ns)
     # The exception event is recommended for a failed model call, whatever the capture mode.
     if exc is not None and (settings.emits_events or kind.is_model_call):

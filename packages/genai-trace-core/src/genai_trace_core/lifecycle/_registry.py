@@ -43,21 +43,26 @@ class BoundedRegistry(Generic[V]):
 
     def put_if_absent(self, key: Hashable, value: V, now: float | None = None) -> bool:
         """Insert ``value``; return False (and change nothing) if ``key`` is already present."""
-        evicted: list[V] = []
         if now is None:
             now = self._clock()
+        entry = (now, value)
+        evicted: list[V] | None = None
         with self._lock:
             items = self._items
-            if key in items:
+            if items.setdefault(key, entry) is not entry:  # one lookup: present, or inserted
                 return False
-            if items:
+            # The oldest entry first: nothing expired and room left is the common case.
+            if next(iter(items.values()))[0] <= now - self.ttl_s or len(items) > self.max_size:
+                del items[key]  # make room among the others first, then insert it again
+                evicted = []
                 self._collect_expired(now, evicted)
                 while len(items) >= self.max_size:
                     oldest = next(iter(items))
                     evicted.append(items.pop(oldest)[1])
-            items[key] = (now, value)
-        for v in evicted:
-            self._on_evict(v)
+                items[key] = entry
+        if evicted:
+            for v in evicted:
+                self._on_evict(v)
         return True
 
     def pop(self, key: Hashable) -> V | None:

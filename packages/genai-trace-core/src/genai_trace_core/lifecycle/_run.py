@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from genai_trace_core._attribution import Attribution
 
 
+_NO_ATTRIBUTES: dict[str, Any] = {}
+
+
 class Run:
     """One open run: its span, contexts, parent, attribution and what it accumulates till end."""
 
@@ -65,7 +68,7 @@ class Run:
         self.ended = False
         self.start_ns = 0
         self.last_chunk_ns: int | None = None
-        self.metric_attrs: dict[str, Any] = {}
+        self.metric_attrs: dict[str, Any] = _NO_ATTRIBUTES  # set at start; never mutated
         self.budget: Any = None
         self.streaming = bool(op is not None and op.request is not None and op.request.stream)
         self.inference_calls = 0

@@ -12,7 +12,7 @@ from typing import Any
 
 from genai_trace_core._safe import log_once
 from genai_trace_core.records import Operation, Outcome, Usage
-from genai_trace_core.usage import as_count
+from genai_trace_core.usage import as_count, estimate_usage, normalize_unsafe
 
 
 def usage_published(data: Any) -> Usage | None:
@@ -48,8 +48,6 @@ def usage_of_run(
     *,
     exact: bool = False,
 ) -> Usage | None:
-    from genai_trace_core.usage import normalize_unsafe
-
     usage = None
     if outcome is not None and outcome.raw_usage is not None:
         try:  # inside end's own ``safe``: no second wrapper, same outcome on failure
@@ -64,8 +62,6 @@ def usage_of_run(
     outputs = outcome.estimate_output if outcome is not None else None
     if inputs is None and outputs is None:
         return None
-    from genai_trace_core.usage import estimate_usage
-
     return estimate_usage(
         op.request_model,
         inputs() if inputs is not None else (),

@@ -15,17 +15,29 @@ _DEFAULT_PORTS = {"https": 443, "http": 80}
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
+_SERVERS: dict[str, tuple[str | None, int | None]] = {}  # URL -> (host, port), bounded
+_MAX_SERVERS = 256
+
+
 def server_from_url(url: Any) -> tuple[str | None, int | None]:
-    """``(host, port)`` of ``url``; the port from the scheme when the URL names none."""
+    """``(host, port)`` of ``url``; the port from the scheme when the URL names none. A string
+    URL is parsed once (a process talks to a handful of endpoints; model starts repeat them)."""
     if url is None:
         return None, None
+    if type(url) is str:
+        found = _SERVERS.get(url)
+        if found is not None:
+            return found
     try:
         parts = urlsplit(str(url).strip())
         host = parts.hostname
         port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower())
     except ValueError:
         return None, None
-    return (host, port) if host else (None, None)
+    server = (host, port) if host else (None, None)
+    if type(url) is str and len(_SERVERS) < _MAX_SERVERS:
+        _SERVERS[url] = server
+    return server
 
 
 def client_base_url(client: Any) -> Any:
