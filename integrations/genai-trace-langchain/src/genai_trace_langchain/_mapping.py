@@ -17,6 +17,7 @@ from genai_trace_core import (
     Outcome,
     semconv,
 )
+from genai_trace_langchain._names import user_given
 
 FRAMEWORK = "langchain"
 # A metadata key our instrumentor adds on vector-store retrievers (their ``search_kwargs["k"]``).
@@ -32,28 +33,6 @@ def agent_graph_key(graph_name: str) -> str:
     return _AGENT_GRAPH_PREFIX + graph_name
 
 
-# Default run names that are type names, not meaningful workflow names (semconv: leave them out).
-_GENERIC_NAMES = frozenset(
-    {
-        "LangGraph",
-        "CompiledStateGraph",
-        "CompiledGraph",
-        "Pregel",
-        "RunnableSequence",
-        "RunnableParallel",
-        "RunnableLambda",
-        "RunnableAssign",
-        "RunnablePassthrough",
-        "RunnableBranch",
-        "RunnableWithFallbacks",
-        "RunnableBinding",
-        "RunnableEach",
-        "RunnableGenerator",
-        "RunnablePick",
-        "RunnableRetry",
-        "RunnableSerializable",
-    }
-)
 _CONVERSATION_KEYS = ("thread_id", "session_id", "conversation_id")
 _INTERNAL_TAG_MARKERS = (":step:", ":attempt:", "map:key:", "langsmith:", "__")
 RUN_ID_PREFIXES = ("run-", "lc_run-", "lc_")
@@ -179,7 +158,7 @@ def chain_operation(
         attrs[semconv.RUN_NAME] = name
     if top or name == "AgentExecutor":
         agent_name = as_str(meta.get("lc_agent_name")) or as_str(meta.get("agent_name"))
-        meaningful = None if name is None or name in _GENERIC_NAMES else name
+        meaningful = user_given(name)
         if _is_agent(name, meta) if top else True:
             op = Operation(
                 OperationKind.INVOKE_AGENT,
