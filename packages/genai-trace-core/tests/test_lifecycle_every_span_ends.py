@@ -82,6 +82,29 @@ def test_ending_a_root_ends_open_descendants_as_abandoned(otel: OTelHarness) -> 
     assert otel.metrics()[semconv.METRIC_SPANS_DROPPED][0]["value"] == 1
 
 
+def test_a_root_ending_with_descendants_ends_them_successfully(otel: OTelHarness) -> None:
+    """A cancellation the framework reports on the root before its running step: the step and
+    what it started end with the root, not as abandoned; a stream still being read stays open."""
+    t = otel.telemetry()
+    t.start("wf", Operation(WF, name="w"))
+    t.start("step", Operation(OperationKind.STEP, name="s"), parent_run_id="wf")
+    t.start("tool", Operation(OperationKind.EXECUTE_TOOL, name="search"), parent_run_id="step")
+    t.start("stream", chat_op(), parent_run_id="wf")
+    t.chunk("stream")
+    t.end("wf", with_descendants=True)
+    ended = otel.span_dicts()
+    assert [(s["name"], s["status"]) for s in ended] == [
+        ("invoke_workflow w", "UNSET"),
+        ("s", "UNSET"),
+        ("execute_tool search", "UNSET"),
+    ]
+    assert all(semconv.ERROR_TYPE not in s["attributes"] for s in ended)
+    assert t.is_open("stream")  # a stream consumed after its caller returned ends on its own
+    t.end("stream")
+    assert t.open_count() == 0
+    assert semconv.METRIC_SPANS_DROPPED not in otel.metrics()
+
+
 def test_registry_cap_evicts_oldest_as_abandoned(otel: OTelHarness) -> None:
     t = otel.telemetry(registry_max_size=3)
     for i in range(5):

@@ -72,8 +72,12 @@ class OpenSpans:
             self.telemetry.link(id_, parent_run_id=parent_id)
 
     def finish(self, run_id: Any, err: BaseException | None) -> None:
-        """End ``run_id``: failed by ``err`` unless it is none or a cancellation."""
-        if err is None or is_cancellation(err):
+        """End ``run_id``: failed by ``err`` unless it is none or a cancellation. A cancelled
+        root (a workflow cancelled by asyncio: LlamaIndex drops the run before its running step)
+        ends the steps still open under it with it, cancelled too, not as abandoned."""
+        if err is None:
             self.telemetry.end(run_id)
+        elif is_cancellation(err):
+            self.telemetry.end(run_id, with_descendants=True)
         else:
             self.telemetry.fail(run_id, err)

@@ -44,8 +44,10 @@ def finish(
     outcome: Outcome | None,
     error: BaseException | str | None,
     end_time_ns: int | None,
+    with_descendants: bool = False,
 ) -> None:
-    """End ``run`` once: unlink it, end its span (never raising), undo its activation."""
+    """End ``run`` once: unlink it, end its span (never raising), undo its activation. A root
+    ends what is still open under it: as abandoned, or ``with_descendants`` successfully."""
     if run.ended:
         return
     run.ended = True
@@ -68,7 +70,7 @@ def finish(
         finally:
             deactivate(run)
     if run.parent is None and run.children:
-        _end_descendants(tel, run)
+        _end_descendants(tel, run, with_descendants)
 
 
 def deactivate(run: Run) -> None:
@@ -90,7 +92,7 @@ def deactivate(run: Run) -> None:
         _context.deactivate_in_task(task, active, prev, _context.stale_fallback)
 
 
-def _end_descendants(tel: Telemetry, root: Run) -> None:
+def _end_descendants(tel: Telemetry, root: Run, with_root: bool) -> None:
     stack = list(root.children or ())
     while stack:
         child = stack.pop()
@@ -100,7 +102,10 @@ def _end_descendants(tel: Telemetry, root: Run) -> None:
             stack.extend(child.children)
         if child.op is not None and child.op.kind.is_inference and child.streaming:
             continue  # a stream consumed after its caller returned ends on its own
-        tel.abandon(child)
+        if with_root:
+            tel.end(child.run_id)
+        else:
+            tel.abandon(child)
 
 
 def _usage_and_cost(

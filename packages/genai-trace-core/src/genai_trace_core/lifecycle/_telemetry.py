@@ -71,8 +71,6 @@ class Telemetry:
             on_evict=self.abandon,
         )
 
-    # --- introspection ----------------------------------------------------------------------
-
     @property
     def capture_content(self) -> bool:
         """True when any content (span or event) is captured: integrations build content then."""
@@ -89,8 +87,6 @@ class Telemetry:
         """The OTel context carrying ``run_id``'s span (for explicit propagation)."""
         run = self._registry.get(run_id)
         return None if run is None else run.ctx
-
-    # --- lifecycle --------------------------------------------------------------------------
 
     @safe()
     def start(
@@ -251,12 +247,19 @@ class Telemetry:
 
     @safe()
     def end(
-        self, run_id: Hashable, outcome: Outcome | None = None, *, end_time_ns: int | None = None
+        self,
+        run_id: Hashable,
+        outcome: Outcome | None = None,
+        *,
+        end_time_ns: int | None = None,
+        with_descendants: bool = False,
     ) -> None:
-        """End ``run_id`` successfully. Unknown or already ended runs are ignored."""
+        """End ``run_id`` successfully. Unknown or already ended runs are ignored. A root ending
+        ``with_descendants`` ends the runs still open under it successfully too (a cancellation
+        the framework reports on the root first), not as abandoned."""
         run = self._registry.pop(run_id)
         if run is not None and run.run_id == run_id:  # else a link's alias: nothing to end
-            finish(self, run, outcome, None, end_time_ns)
+            finish(self, run, outcome, None, end_time_ns, with_descendants)
 
     @safe()
     def fail(
@@ -282,8 +285,6 @@ class Telemetry:
         """End every open run as abandoned (process exit, uninstrument)."""
         for run in self._registry.drain():
             self.abandon(run)
-
-    # --- internals --------------------------------------------------------------------------
 
     def abandon(self, run: Run) -> None:
         """End ``run`` as ``error.type=abandoned`` (evicted, or still open when its root ended)."""
