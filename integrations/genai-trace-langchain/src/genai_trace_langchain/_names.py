@@ -55,7 +55,8 @@ def _collect() -> frozenset[str]:
     seen: set[type] = set()
     stack: list[type] = [Runnable]
     while stack:
-        for sub in type.__subclasses__(stack.pop()):
+        subclasses: list[type] = type.__subclasses__(stack.pop())
+        for sub in subclasses:
             if sub not in seen:
                 seen.add(sub)
                 stack.append(sub)
