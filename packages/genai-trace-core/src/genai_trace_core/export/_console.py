@@ -8,8 +8,6 @@ from inside the function; the library paths never do.
 
 from __future__ import annotations
 
-import io
-import os
 import sys
 import threading
 from collections import OrderedDict, deque
@@ -19,6 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 
 from genai_trace_core._safe import safe
+from genai_trace_core.export._line_start import LineStart
 from genai_trace_core.semconv import STREAM_DEFERRED
 from genai_trace_core.view import SpanView, render_trace, use_color
 
@@ -26,19 +25,12 @@ if TYPE_CHECKING:
     from opentelemetry.context import Context
     from opentelemetry.sdk.trace import Span
 
-__all__ = ["ConsoleSpanProcessor"]
+__all__ = ["ConsoleSpanProcessor", "is_local_root"]
 
 
-def _shares_stdout(stream: TextIO) -> bool:
-    """``stream`` writes where ``sys.stdout`` does (same object, or same file, pipe or tty)."""
-    out = sys.stdout
-    if out is None or out is stream:
-        return out is not None
-    try:
-        a, b = os.fstat(out.fileno()), os.fstat(stream.fileno())
-    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
-        return False
-    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+def is_local_root(span: ReadableSpan) -> bool:
+    """A span without a parent, or with a remote one: its trace is printed when it has ended."""
+    return span.parent is None or span.parent.is_remote
 
 
 class _TraceBuffer:
@@ -105,6 +97,7 @@ class ConsoleSpanProcessor(SpanProcessor):
         self._buffers: OrderedDict[int, _TraceBuffer] = OrderedDict()
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._line = LineStart()  # under _write_lock
         self._closed = False
 
     @safe()
@@ -126,12 +119,12 @@ class ConsoleSpanProcessor(SpanProcessor):
         if self._closed or ctx is None:
             return
         trace_id = ctx.trace_id
-        is_local_root = span.parent is None or span.parent.is_remote
+        local_root = is_local_root(span)
         ready: list[_TraceBuffer] = []
         waiting: _TraceBuffer | None = None
         with self._lock:
             buffer = self._buffers.get(trace_id)
-            if buffer is None and is_local_root:
+            if buffer is None and local_root:
                 buffer = _TraceBuffer(self._max_spans)  # its start was evicted: print it alone
                 buffer.add(span)
                 ready.append(buffer)
@@ -140,14 +133,14 @@ class ConsoleSpanProcessor(SpanProcessor):
                     buffer = self._buffer(trace_id, ready)
                 buffer.open.pop(ctx.span_id, None)
                 buffer.add(span)
-                buffer.root_ended = buffer.root_ended or is_local_root
+                buffer.root_ended = buffer.root_ended or local_root
                 if span.attributes and span.attributes.get(STREAM_DEFERRED):
                     buffer.awaiting = True
                 complete = not buffer.open and not buffer.awaiting
                 if buffer.root_ended and (complete or buffer.full or self._grace == 0):
                     del self._buffers[trace_id]
                     ready.append(buffer)
-                elif is_local_root and buffer.timer is None:
+                elif local_root and buffer.timer is None:
                     waiting = buffer
         if waiting is not None:
             self._schedule(trace_id, waiting)
@@ -199,14 +192,12 @@ class ConsoleSpanProcessor(SpanProcessor):
             views.append(replace(view, name=f"{view.name} (open)", end_ns=view.start_ns))
         text = render_trace(views, color=color, dropped=buffer.dropped)
         with self._write_lock:
-            if _shares_stdout(stream):
-                # The app's own output goes to the same place (a terminal, 2>&1): what it
-                # buffered comes first, and the tree starts on a line of its own even when
-                # the app is mid-line (a streamed answer printed chunk by chunk).
-                sys.stdout.flush()
-                text = "\n" + text
+            # The tree starts on a line of its own when the app may be mid-line where it goes
+            # (a streamed answer printed chunk by chunk on stdout or stderr).
+            text = self._line.prefix(stream) + text
             stream.write(text)
             stream.flush()
+            self._line.wrote(stream, text)
 
     def pending_traces(self) -> int:
         """Traces not printed yet: root still running, or waiting for spans that outlive it."""
