@@ -163,8 +163,10 @@ def test_a_value_the_fast_encoder_declines_is_encoded_by_the_sdk(receiver: Recei
     assert exporter.export(spans) is SpanExportResult.SUCCESS
     exporter.shutdown()
     assert receiver.bodies == [encode_spans(spans).SerializePartialToString()]
-    assert b"ok" in receiver.bodies[0]
-    assert b"bad" not in receiver.bodies[0]  # the SDK skips what upb refuses
+    # An attribute is a KeyValue whose key is field 1 (tag 0x0a, then its length): searched as
+    # such, not as bare letters a random resource id (hex) can contain.
+    assert b"\n\x02ok" in receiver.bodies[0]
+    assert b"\n\x03bad" not in receiver.bodies[0]  # the SDK skips what upb refuses
 
 
 def test_a_probe_that_encodes_differently_turns_the_fast_encoder_off(
