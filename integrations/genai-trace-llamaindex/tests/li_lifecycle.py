@@ -35,7 +35,7 @@ class Lifecycle(SpanProcessor):
         assert self.started, "no span started"
         assert sorted(n for s, n in self.started.items() if s not in self.ended) == []
         assert len(self.ended) == len(self.started)
-        assert self.errors == []
+        assert self.errors == [], self.errors
 
 
 class _Errors(logging.Handler):

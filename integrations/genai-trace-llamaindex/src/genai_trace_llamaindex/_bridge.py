@@ -16,7 +16,7 @@ from genai_trace_core import Operation, Outcome, Telemetry, semconv
 from genai_trace_llamaindex import _map_steps as m
 from genai_trace_llamaindex._agent_runs import AgentRuns
 from genai_trace_llamaindex._classify import Classifier, Role, split_span_id
-from genai_trace_llamaindex._index import OpenSpans, is_cancellation
+from genai_trace_llamaindex._index import MAX_OPEN, OpenSpans, is_cancellation
 from genai_trace_llamaindex._model_calls import LLM_ROLES, ModelCalls
 from genai_trace_llamaindex._streaming import DeferredParents, reparent_stream
 
@@ -52,9 +52,15 @@ class Bridge:
     def _enter(
         self, id_: str, args: Mapping[str, Any], instance: Any, parent_id: str | None, tags: Any
     ) -> None:
-        structured = self.models.structured
+        models = self.models
+        structured = models.structured
         if structured and parent_id in structured:
             structured.add(id_)
+        within = models.within
+        if within and parent_id is not None:  # inside a model call: so are the spans it opens
+            call = within.get(parent_id)
+            if call is not None and len(within) < MAX_OPEN:
+                within[id_] = call
         spans = self.spans
         if instance is None:
             parent = spans.entries.get(parent_id) if parent_id is not None else None
@@ -91,6 +97,8 @@ class Bridge:
         models = self.models
         if models.structured:
             models.structured.discard(id_)
+        if models.within:
+            models.within.pop(id_, None)
         if models.servers:
             models.servers.pop(id_, None)
         entry = self.spans.entries.pop(id_, None)
@@ -126,12 +134,15 @@ class Bridge:
         models, agents = self.models, self.agents
         if models.structured:
             models.structured.discard(id_)
+        if models.within:
+            models.within.pop(id_, None)
         if models.servers:
             models.servers.pop(id_, None)
         if agents.tool_calls or agents.tool_errors:
             agents.drop_tool_call(id_, err)
         if models.pending:
             models.end_pending(id_, err)
+        models.forget(id_)
         entry = self.spans.entries.pop(id_, None)
         if entry is not None:
             if entry[0] is Role.WORKFLOW_RUN:
@@ -147,6 +158,9 @@ class Bridge:
     def shutdown(self) -> None:
         self.spans.entries.clear()
         self.models.structured.clear()
+        self.models.within.clear()
+        self.models.nested.clear()
+        self.models.folds.clear()
         self.models.streams.clear()
         self.models.pending.clear()
         self.deferred.clear()

@@ -1,8 +1,12 @@
 """Model calls on the dispatcher path: chat/completion, embeddings and rerank.
 
-* chat/completion: keyed by the dispatcher span id of the outermost chat/complete method; an
-  inner chat/complete span (CustomLLM ``chat`` -> ``complete``) is ignored, so one model call is
-  one inference span and its usage is counted once. Started by the LLM *start event* (it carries
+* chat/completion: keyed by the dispatcher span id of the outermost chat/complete method. A
+  chat/complete call made inside another one (any dispatcher spans in between: CustomLLM
+  ``chat`` -> ``complete``, ``StructuredLLM.chat`` -> ``structured_predict`` -> the wrapped
+  model's ``chat``; or by a step of its open stream) is *nested*: no span of its own, its
+  response folded into the outer call's (see :class:`Fold`), so one model call is one
+  inference span, in one trace, its usage counted once. The outer span is the one kept: it
+  started first (an OTel span cannot be taken back). Started by the LLM *start event* (it carries
   the payload LlamaIndex already built: ``model_dict``, messages, so we never serialise the
   model); ended by the end event (streams: after the last chunk, whatever the order of span exit
   and end event), failed by the span drop or an ``ExceptionEvent``; ``GeneratorExit`` and
@@ -19,7 +23,8 @@ from collections import deque
 from collections.abc import Hashable
 from typing import Any
 
-from genai_trace_core import Outcome
+from genai_trace_core import Outcome, Usage
+from genai_trace_core.usage import merge_usage
 from genai_trace_llamaindex import _map_models as mm
 from genai_trace_llamaindex import _map_steps as ms
 from genai_trace_llamaindex._classify import Role
@@ -28,6 +33,37 @@ from genai_trace_llamaindex._streaming import OpenStreams, end_when_collected
 
 LLM_ROLES = (Role.LLM, Role.LLM_STREAM)
 NESTED = object()  # an inner chat/complete call of an outer one: no span of its own
+
+
+class Fold:
+    """What the nested calls of a model call reported: the provider's usage (summed over
+    them), response model, id and finish reasons (the last). The outer call's span takes
+    these over its own response's: the inner one is what went over the wire (a wrapper such
+    as ``StructuredLLM`` answers with a parsed object that has no usage at all)."""
+
+    __slots__ = ("finish_reasons", "response_id", "response_model", "usage")
+
+    def __init__(self) -> None:
+        self.usage: Usage | None = None
+        self.response_model: str | None = None
+        self.response_id: str | None = None
+        self.finish_reasons: Any = None
+
+    def add(self, outcome: Outcome) -> None:
+        usage = outcome.raw_usage
+        if isinstance(usage, Usage):
+            self.usage = merge_usage(self.usage, usage)
+        self.response_model = outcome.response_model or self.response_model
+        self.response_id = outcome.response_id or self.response_id
+        self.finish_reasons = outcome.finish_reasons or self.finish_reasons
+
+    def over(self, own: Outcome) -> Outcome:
+        """``own`` (the outer call's outcome) with what its nested calls reported."""
+        own.raw_usage = self.usage if self.usage is not None else own.raw_usage
+        own.response_model = self.response_model or own.response_model
+        own.response_id = self.response_id or own.response_id
+        own.finish_reasons = self.finish_reasons or own.finish_reasons
+        return own
 
 
 class LLMSpan:
@@ -55,37 +91,69 @@ class ModelCalls:
         self.servers: dict[str, str] = {}  # embedding method spans: the model's api_base
         self.pending: dict[tuple[str, str], deque[tuple[Hashable, list[str]]]] = {}
         self._seq = itertools.count(1)
+        # open dispatcher spans inside a model call (the call's own span included) -> that
+        # call's span id (the innermost one): the bridge carries it down to every child span
+        self.within: dict[str, str] = {}
+        self.nested: dict[str, str] = {}  # nested call span id -> the call it is nested in
+        self.folds: dict[str, Fold] = {}  # call span id -> what its nested calls reported
 
     # --- dispatcher spans of LLM methods ---------------------------------------------------
 
     def enter(self, id_: str, role: Role, instance: Any, parent_id: str | None) -> None:
         if type(instance).__name__ == "StructuredLLM":  # llm.as_structured_llm(cls)
             self.mark_structured(id_)
-        spans = self.spans
-        parent = spans.entries.get(parent_id) if parent_id is not None else None
-        nested = parent is not None and (parent[1] is NESTED or isinstance(parent[1], LLMSpan))
-        if not nested and not (self.streams and self.streams.producing(instance)):
+            instance = getattr(instance, "llm", instance)  # the model that answers (its server)
+        spans, within = self.spans, self.within
+        outer = within.get(parent_id) if within and parent_id is not None else None
+        if outer is None and self.streams:
+            outer = self.streams.producer()  # a call made by a step of an open stream
+        if outer is None:
             spans.add(id_, role, LLMSpan(instance, parent_id))
-        elif spans.verbose:
-            spans.structural(id_, parent_id, NESTED)
         else:
-            spans.add(id_, role, NESTED)
+            if len(self.nested) >= MAX_OPEN:
+                self.nested.clear()
+            self.nested[id_] = outer
+            if spans.verbose:
+                spans.structural(id_, parent_id, NESTED)
+            else:
+                spans.add(id_, role, NESTED)
+        if len(within) < MAX_OPEN:
+            within[id_] = id_
 
     def exit(self, id_: str, role: Role, info: Any, result: Any) -> None:
         if info is NESTED:
-            if self.spans.verbose:
-                self.telemetry.end(id_)
+            if role is Role.LLM_STREAM:  # its end event comes when the stream is read
+                end_when_collected(result, lambda: self.forget(id_))
+            else:
+                self.forget(id_)  # normally already gone with the end event
         elif role is Role.LLM_STREAM:
             if id_ in self.streams:
-                self.streams.returned(id_, info.instance, result)
+                self.streams.returned(id_, result)
                 end_when_collected(result, lambda: self._end_stream(id_, None))
         else:
             self.telemetry.end(id_)  # normally already ended by the end event
 
-    def mark_structured(self, span_id: str) -> None:
-        """``span_id`` and the spans it opens produce structured (JSON) output."""
-        if len(self.structured) < MAX_OPEN:
+    def mark_structured(self, span_id: str | None) -> None:
+        """``span_id`` and the spans it opens produce structured (JSON) output. ``None`` (a
+        structured stream's start event fires when the stream is read, outside its span) would
+        mark every span without a parent: ignored."""
+        if span_id is not None and len(self.structured) < MAX_OPEN:
             self.structured.add(span_id)
+
+    def forget(self, id_: str) -> None:
+        """A model call is over: drop what was kept for it."""
+        if self.nested:
+            self.nested.pop(id_, None)
+        if self.folds:
+            self.folds.pop(id_, None)
+
+    def _fold(self, outer: str, outcome: Outcome) -> None:
+        fold = self.folds.get(outer)
+        if fold is None:
+            if len(self.folds) >= MAX_OPEN:
+                self.folds.clear()
+            fold = self.folds[outer] = Fold()
+        fold.add(outcome)
 
     # --- events ----------------------------------------------------------------------------
 
@@ -100,10 +168,10 @@ class ModelCalls:
 
     def _start(self, event: Any, chat: bool) -> None:
         span_id = event.span_id
+        if self.nested and span_id in self.nested:
+            return
         entry = self.spans.entries.get(span_id)
         info = entry[1] if entry is not None else None
-        if info is NESTED:
-            return
         if not isinstance(info, LLMSpan):
             info = None
         stream = info is not None and entry is not None and entry[0] is Role.LLM_STREAM
@@ -136,19 +204,29 @@ class ModelCalls:
     def end(self, event: Any) -> None:
         span_id = event.span_id
         reasons = self.stream_finish.pop(span_id, None)
+        fold = self.folds.pop(span_id, None) if self.folds else None
+        outer = self.nested.pop(span_id, None) if self.nested else None
+        if outer is not None:  # a nested call: its response goes to the call it is in
+            outcome = mm.llm_outcome(event.response, reasons)
+            self._fold(outer, fold.over(outcome) if fold is not None else outcome)
+            return
         if not self.telemetry.is_open(span_id):
             return
         self.streams.discard(span_id)
-        self.telemetry.end(span_id, mm.llm_outcome(event.response, reasons))
+        outcome = mm.llm_outcome(event.response, reasons)
+        self.telemetry.end(span_id, fold.over(outcome) if fold is not None else outcome)
 
     def exception(self, event: Any) -> None:
         span_id = event.span_id
         if span_id in self.streams:
             self._end_stream(span_id, event.exception)
+        elif self.nested:
+            self.forget(span_id)
 
     def _end_stream(self, span_id: str, err: BaseException | None) -> None:
         self.streams.discard(span_id)
         self.stream_finish.pop(span_id, None)
+        self.forget(span_id)
         self.spans.finish(span_id, err)
 
     def note_server(self, id_: str, instance: Any) -> None:

@@ -100,19 +100,23 @@ def end_when_collected(stream: Any, end: Callable[[], None]) -> None:
 
 
 class OpenStreams:
-    """Streaming inference runs not yet ended (dispatcher span ids), and the streams they returned
-    by model instance: a model's *own* call made while one of its streams is producing is part of
-    that model call, not a new one. ``CustomLLM.astream_chat`` (``MockLLM`` and every custom
-    model) returns a generator that calls the sync ``stream_chat`` when first read, where the
-    dispatcher's parent is whatever span the reader runs in (a chat engine's history task, or
-    none): without this, one request gave two chat spans in two traces, tokens counted twice."""
+    """Streaming inference runs not yet ended (dispatcher span ids), and the generator frames of
+    the streams they returned: a model call made while one of these streams is producing (its
+    step is on this thread's stack) is part of that stream's model call, not a new one. Such a
+    call names no parent: ``CustomLLM.astream_chat`` (``MockLLM`` and every custom model) returns
+    a generator that calls the sync ``stream_chat`` when first read, ``StructuredLLM.stream_chat``
+    one that calls the wrapped model's ``stream_structured_predict``, and the dispatcher's parent
+    is then whatever span the reader runs in (a chat engine's history task, or none): without
+    this, one request gave two chat spans in two traces, tokens counted twice."""
 
-    __slots__ = ("_by_model", "_ids", "_model_of")
+    __slots__ = ("_frame_of", "_frames", "_ids")
 
     def __init__(self) -> None:
         self._ids: set[str] = set()
-        self._by_model: dict[int, dict[str, weakref.ref[Any]]] = {}
-        self._model_of: dict[str, int] = {}
+        # id(generator frame) -> (span id, the stream): checked by identity on a hit, so a
+        # reused id never matches; each entry goes with its run (end, error or collection)
+        self._frames: dict[int, tuple[str, weakref.ref[Any]]] = {}
+        self._frame_of: dict[str, int] = {}
 
     def __contains__(self, span_id: object) -> bool:
         return span_id in self._ids
@@ -123,58 +127,55 @@ class OpenStreams:
     def add(self, span_id: str) -> None:
         self._ids.add(span_id)
 
-    def returned(self, span_id: str, model: Any, stream: Any) -> None:
-        """The open stream ``span_id`` of ``model`` handed ``stream`` to the caller."""
+    def returned(self, span_id: str, stream: Any) -> None:
+        """The open stream ``span_id`` handed ``stream`` to the caller."""
         if not isinstance(stream, (Generator, AsyncGenerator)):
+            return
+        frame = _frame(stream)
+        if frame is None:
             return
         try:
             ref = weakref.ref(stream)
         except TypeError:  # pragma: no cover - not weak-referenceable
             return
-        key = id(model)
-        self._by_model.setdefault(key, {})[span_id] = ref
-        self._model_of[span_id] = key
+        self._frames[id(frame)] = (span_id, ref)
+        self._frame_of[span_id] = id(frame)
 
     def discard(self, span_id: str) -> None:
         self._ids.discard(span_id)
-        key = self._model_of.pop(span_id, None)
+        key = self._frame_of.pop(span_id, None)
         if key is not None:
-            streams = self._by_model.get(key)
-            if streams is not None:
-                streams.pop(span_id, None)
-                if not streams:
-                    del self._by_model[key]
+            self._frames.pop(key, None)
 
     def clear(self) -> None:
         self._ids.clear()
-        self._by_model.clear()
-        self._model_of.clear()
+        self._frames.clear()
+        self._frame_of.clear()
 
-    def producing(self, model: Any) -> bool:
-        """True when code runs inside a step of one of ``model``'s open streams (its frame is on
-        this thread's stack; bounded walk, only while such a stream is open)."""
-        streams = self._by_model.get(id(model))
-        if not streams:
-            return False
-        frames = set()
-        for ref in streams.values():
-            stream = ref()
-            frame = getattr(stream, "ag_frame", None) or getattr(stream, "gi_frame", None)
-            if frame is not None:
-                frames.add(frame)
+    def producer(self) -> str | None:
+        """The span id of the open stream whose step runs here (its frame is on this thread's
+        stack; bounded walk, only while such a stream is open), else ``None``."""
+        frames = self._frames
         if not frames:
-            return False
+            return None
         f: FrameType | None = sys._getframe(1)
         for _ in range(_MAX_DEPTH):
             if f is None:
-                return False
-            if f in frames:
-                return True
+                return None
+            hit = frames.get(id(f))
+            if hit is not None:
+                stream = hit[1]()
+                if stream is not None and _frame(stream) is f:
+                    return hit[0]
             f = f.f_back
-        return False
+        return None
 
 
-_MAX_DEPTH = 64  # a model's internal call sits a few frames below its stream's step
+def _frame(stream: Any) -> FrameType | None:
+    return getattr(stream, "ag_frame", None) or getattr(stream, "gi_frame", None)
+
+
+_MAX_DEPTH = 64  # a model's inner call sits a few dozen frames below its stream's step
 
 
 class DeferredParents:

@@ -4,6 +4,7 @@ token count per model call. Part of :mod:`genai_trace_core.testing`; needs the S
 from __future__ import annotations
 
 import contextlib
+import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -49,6 +50,22 @@ PROVIDER_INSTRUMENTATIONS = {
 }
 
 
+def _unwrap_leftovers(module_prefix: str) -> None:
+    """Undo what an instrumentation's ``uninstrument`` left wrapped on the OpenAI SDK's classes
+    (OpenLLMetry 0.62 keeps ``AsyncCompletions.create`` wrapped): a later test must not send
+    spans to this test's providers, long shut down."""
+    for name, module in list(sys.modules.items()):
+        if module is None or not name.startswith("openai."):
+            continue
+        for cls in list(vars(module).values()):
+            if not isinstance(cls, type) or cls.__module__ != name:
+                continue
+            for attr, value in list(vars(cls).items()):
+                wrapper = getattr(value, "_self_wrapper", None)
+                if str(getattr(wrapper, "__module__", "")).startswith(module_prefix):
+                    setattr(cls, attr, value.__wrapped__)
+
+
 @contextlib.contextmanager
 def provider_instrumented(otel: OTelHarness, name: str) -> Iterator[ProviderInstrumentation]:
     """Instrument the named provider instrumentation on ``otel``'s providers for the block
@@ -59,6 +76,7 @@ def provider_instrumented(otel: OTelHarness, name: str) -> Iterator[ProviderInst
             # OpenLLMetry's instrument() imports pydantic v1-style config classes: its warning.
             warnings.filterwarnings("ignore", message="Support for class-based `config`")
             module = pytest.importorskip(spec.module)
+            stack.callback(_unwrap_leftovers, spec.module)
             stack.enter_context(otel.instrumented(module.OpenAIInstrumentor()))
         yield spec
 
