@@ -23,8 +23,7 @@ from collections import deque
 from collections.abc import Hashable
 from typing import Any
 
-from genai_trace_core import Outcome, Usage
-from genai_trace_core.usage import merge_usage
+from genai_trace_core import Outcome, Usage, merge_usage
 from genai_trace_llamaindex import _map_models as mm
 from genai_trace_llamaindex import _map_steps as ms
 from genai_trace_llamaindex._classify import Role
