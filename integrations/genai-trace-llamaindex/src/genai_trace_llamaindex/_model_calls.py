@@ -178,8 +178,10 @@ class ModelCalls:
             chat=chat,
             model_dict=getattr(event, "model_dict", None),
             instance=info.instance if info is not None else None,
-            messages=getattr(event, "messages", None),
-            prompt=getattr(event, "prompt", None),
+            # a chat event has no prompt, a completion event no messages: a pydantic model
+            # raises inside for a missing name, so each is read only where it can be
+            messages=getattr(event, "messages", None) if chat else None,
+            prompt=None if chat else getattr(event, "prompt", None),
             additional_kwargs=getattr(event, "additional_kwargs", None),
             stream=stream,
             output_type=mm.OUTPUT_JSON if self.structured and span_id in self.structured else None,
