@@ -79,7 +79,10 @@ def run_job(job: dict[str, Any]) -> None:
         "errors": stats.errors,
         "by_failure": stats.by_failure,
     }
-    print(json.dumps(summary), flush=True)
+    # One write of the whole line: the forked jobs share the pipe, and a line written in pieces
+    # can interleave with another job's (two summaries on one line broke the reader once).
+    sys.stdout.flush()
+    os.write(sys.stdout.fileno(), (json.dumps(summary) + "\n").encode())
     sys.stdin.read()  # serve metrics until the test closes stdin
 
 
