@@ -25,7 +25,8 @@ from genai_trace_core.testing import InMemoryLogRecordExporter
 from genai_trace_langchain import LangChainInstrumentor
 from genai_trace_langchain.testing import FakeChatOpenAI
 
-PII = ("bob@corp.io", "jane.doe@example.com", "4111 1111 1111 1111", "sk-proj-abcdefghijklmnop1234")
+PII = ("bob@corp.io", "jane.doe@example.com", "4111 1111 1111 1111")
+KEY = "sk-proj-abcdefghijklmnop1234"  # masked by genai-trace itself, before any collector
 STATEMENT = re.compile(r'(flatten|replace_all_patterns)\((\w+)(?:, "value", "(.*)", "(.*)")?\)(.*)')
 
 
@@ -93,9 +94,7 @@ def genai_event_attributes() -> dict[str, Any]:
     try:
         chat = FakeChatOpenAI(
             model="gpt-4o-mini",
-            answer_fn=lambda _: (
-                "Sure, I will mail jane.doe@example.com with key sk-proj-abcdefghijklmnop1234."
-            ),
+            answer_fn=lambda _: f"Sure, I will mail jane.doe@example.com with key {KEY}.",
         )
         chat.invoke("My card is 4111 1111 1111 1111, mail me at bob@corp.io")
     finally:
@@ -114,6 +113,9 @@ def test_redaction_reaches_message_content_nested_in_genai_log_events() -> None:
     # The content really is nested (a list of maps of lists), and really carries the PII.
     assert not isinstance(attributes["gen_ai.input.messages"], str)
     assert sorted(_leaks(attributes)) == sorted(PII)
+    # Credentials never reach the collector, whatever its configuration (redaction off here).
+    assert KEY not in repr(attributes)
+    assert "with key [REDACTED:openai_key]." in repr(attributes)
     redacted = apply_log_group(attributes, _log_statements())
     assert _leaks(redacted) == []
     assert redacted["gen_ai.input.messages.0.parts.0.content"] == (

@@ -144,16 +144,25 @@ def scrub_uri(uri: str) -> str:
 
 
 # ``name=value`` after ``?``, ``&``, ``;`` or ``#`` in free text (URLs inside exception messages).
-_QUERY_PARAM = re.compile(r"(?<=[?&;#])([A-Za-z][\w.\-]{0,63})=([^&#;\s\"'<>]+)")
+# The separator is part of the match (not a look-behind), so the engine skips to it by its
+# first character instead of trying every position.
+_QUERY_PARAM = re.compile(r"([?&;#])([A-Za-z][\w.\-]{0,63})=([^&#;\s\"'<>]+)")
 
 
 def _mask_param(match: re.Match[str]) -> str:
-    name = match.group(1)
-    return f"{name}={SECRET_MARKER}" if is_secret_key(name) else match.group()
+    name = match.group(2)
+    return f"{match.group(1)}{name}={SECRET_MARKER}" if is_secret_key(name) else match.group()
 
 
 def scrub_secret_text(text: str) -> str:
     """Mask credentials in free text (exception messages, stack traces): key and token formats,
     ``user:password@`` in URLs and secret query parameters (``?key=``, ``&X-Amz-Signature=``)."""
-    text = redact_secret_text(text)
-    return _QUERY_PARAM.sub(_mask_param, text) if "=" in text else text
+    return mask_secret_params(redact_secret_text(text))
+
+
+def mask_secret_params(text: str) -> str:
+    """Mask the values of secret query parameters in free text (``?key=…``, ``&token=…``,
+    ``;sig=…``, ``#access_token=…``); other parameters stay as written."""
+    if "=" not in text or not ("?" in text or "&" in text or ";" in text or "#" in text):
+        return text
+    return _QUERY_PARAM.sub(_mask_param, text)

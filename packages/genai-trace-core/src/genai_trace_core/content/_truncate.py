@@ -14,6 +14,7 @@ from typing import Final
 from genai_trace_core import semconv
 from genai_trace_core._settings import Settings, get_settings
 from genai_trace_core.content._redact import MARKER_PREFIX, redact
+from genai_trace_core.content._secret_scan import scrub_content_secrets
 from genai_trace_core.content._secrets import scrub_secret_text
 
 WINDOW_MARGIN: Final = 512
@@ -96,6 +97,8 @@ def clip_text(
     out = sanitize_utf8(window)
     if secrets:
         out = scrub_secret_text(out)
+    elif redacted:
+        out = scrub_content_secrets(out, settings.redact_builtin)
     if redacted:
         out = sanitize_utf8(redact(out, settings))
     if unseen == 0 and len(out) <= limit:
