@@ -11,6 +11,7 @@ model's answer, and the encoded OTLP bytes of every span and log record are sear
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
@@ -28,12 +29,16 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjb250ZW50In0.c2lnbmF0dXJlQ09OVEVOVA"
 URL_PASSWORD = "CONTENTpw-hunter2"
 QUERY_KEY = "CONTENTqueryKEY42"
 BEARER = "CONTENTbearer0123456789"
+# Glued to what comes before it: a JSON escape ("\\n"), an underscore.
+ESCAPED_KEY = "sk-ant-CONTENTescaped0123456789abcdefghij"
+GLUED_KEY = "sk-CONTENTglued0123456789abcdefghijklmn"
 SECRETS = (OPENAI_KEY, GITHUB_TOKEN, AWS_KEY, JWT, URL_PASSWORD, QUERY_KEY, BEARER, "CONTENT")
 
 QUESTION = f"What is the capital of France? My key is {OPENAI_KEY}."
 DOCUMENT = (
     f"Paris is the capital of France. Mirror: https://files.example.com/p.pdf?api_key={QUERY_KEY}"
-    f"&page=2 and postgres://admin:{URL_PASSWORD}@db.internal:5432/geo"
+    f"&page=2 and postgres://admin:{URL_PASSWORD}@db.internal:5432/geo. Config: "
+    + json.dumps({"file": "llm.cfg", "content": f"# key\n{ESCAPED_KEY}\nOPENAI_KEY_{GLUED_KEY}"})
 )
 ANSWER = f"Paris. (Use AWS key {AWS_KEY} and header Authorization: Bearer {BEARER}.)"
 TOOL_ARGUMENT = f"population of Paris, token {GITHUB_TOKEN}"
@@ -71,12 +76,15 @@ def _reply(request: httpx.Request) -> httpx.Response:
 def _assert_masked(exported: bytes, mode: str) -> None:
     for secret in SECRETS:
         assert secret.encode() not in exported, (mode, secret)
-    for kind in ("openai_key", "aws_key", "bearer_token", "password"):
+    for kind in ("openai_key", "anthropic_key", "aws_key", "bearer_token", "password"):
         assert f"[REDACTED:{kind}]".encode() in exported, (mode, kind)
     assert b"api_key=[REDACTED]&page=2" in exported  # the other parameter stays
     # The content is there: only the credentials are not.
     assert b"What is the capital of France? My key is [REDACTED:openai_key]." in exported
     assert b"Paris is the capital of France." in exported
+    # the document's JSON escape ("\\n"), escaped once more inside a JSON attribute
+    assert re.search(rb"# key\\+n\[REDACTED:anthropic_key\]", exported)
+    assert b"OPENAI_KEY_[REDACTED:openai_key]" in exported
 
 
 def _assert_tool_masked(exported: bytes, mode: str) -> None:

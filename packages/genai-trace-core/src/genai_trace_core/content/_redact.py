@@ -46,7 +46,7 @@ _SECRET_RULES: Final[tuple[tuple[str, str, str], ...]] = (
     ("google_oauth", "google_token", rf"ya29\.{_B64URL}{{20,}}"),
     ("aws", "aws_key", r"A(?:KIA|SIA|BIA|CCA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
     ("github", "github_token", r"gh[pousr]_[A-Za-z0-9]{30,}"),
-    ("github_pat", "github_token", r"github_pat_\w{22,}"),
+    ("github_pat", "github_token", r"github_pat_[A-Za-z0-9_]{22,}"),
     ("gitlab", "gitlab_token", rf"glpat-{_B64URL}{{20,}}"),
     ("slack", "slack_token", r"xox[abposre]-[A-Za-z0-9-]{10,}"),
     ("huggingface", "hf_token", r"hf_[A-Za-z0-9]{30,}"),
@@ -54,7 +54,7 @@ _SECRET_RULES: Final[tuple[tuple[str, str, str], ...]] = (
     ("xai", "xai_key", r"xai-[A-Za-z0-9]{20,}"),
     ("perplexity", "perplexity_key", r"pplx-[A-Za-z0-9]{20,}"),
     ("replicate", "replicate_token", r"r8_[A-Za-z0-9]{20,}"),
-    ("langsmith", "langsmith_key", r"lsv2_(?:pt|sk)_\w{20,}"),
+    ("langsmith", "langsmith_key", r"lsv2_(?:pt|sk)_[A-Za-z0-9_]{20,}"),
     ("npm", "npm_token", r"npm_[A-Za-z0-9]{30,}"),
     # A JWT cut after its payload started is still a JWT: the signature part is optional.
     ("jwt", "jwt", rf"eyJ{_B64URL}{{8,}}\.eyJ{_B64URL}*(?:\.{_B64URL}*)?"),
@@ -94,14 +94,38 @@ _SECRET_NAMES: Final = frozenset(name for name, _, _ in _SECRET_RULES)
 _NAMED: Final = re.compile("|".join(f"(?P<{name}>{pattern})" for name, _, pattern in _RULES))
 
 
-def _compile(rules: tuple[tuple[str, str, str], ...]) -> re.Pattern[str]:
-    alternatives = "|".join(f"(?:{pattern})" for _, _, pattern in rules)
+# Where a match may start. Inside an ASCII word nothing starts ("task-" and 20 letters is prose):
+# one look-behind rejects those positions at once. A key or token may follow a digit, an
+# underscore or non-ASCII text ("TOKEN_sk-…", "key1sk-…", "鍵はsk-…"); the other detectors need a
+# non-word character before them, as they always did. Text with a backslash may hold escape
+# sequences, after which anything may start: a JSON document or a list's repr formatted into a
+# prompt writes "\\n", "\\x00" or "\\u00e9" right before a pasted key or email. Those look-behinds
+# cost a test at every position, so only text that contains a backslash gets them.
+_ESCAPE_BEFORE: Final = (
+    r"(?<=\\[nrtfbv])|(?<=\\x[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\U[0-9A-Fa-f]{8})"
+)
+
+
+def _compile(
+    secret_rules: tuple[tuple[str, str, str], ...],
+    pii_rules: tuple[tuple[str, str, str], ...],
+    escapes: bool,
+) -> re.Pattern[str]:
+    secrets = "|".join(f"(?:{pattern})" for _, _, pattern in secret_rules)
+    start = f"(?:(?<![A-Za-z])|{_ESCAPE_BEFORE})" if escapes else "(?<![A-Za-z])"
+    body = secrets
+    if pii_rules:
+        pii = "|".join(f"(?:{pattern})" for _, _, pattern in pii_rules)
+        pii_start = f"(?:(?<!\\w)|{_ESCAPE_BEFORE})" if escapes else "(?<!\\w)"
+        body = f"{secrets}|{pii_start}(?:{pii})"
     # Every alternative starts with one of these characters: whitespace is rejected at once.
-    return re.compile(f"(?<!\\w)(?=[\\w.%+\\-(:/])(?:{alternatives})")
+    return re.compile(f"{start}(?=[\\w.%+\\-(:/])(?:{body})")
 
 
-_ALL: Final = _compile(_RULES)
-_SECRETS_ONLY: Final = _compile(_SECRET_RULES)
+_ALL: Final = _compile(_SECRET_RULES, _PII_RULES, escapes=False)
+_ALL_ESCAPED: Final = _compile(_SECRET_RULES, _PII_RULES, escapes=True)
+_SECRETS_ONLY: Final = _compile(_SECRET_RULES, (), escapes=False)
+_SECRETS_ESCAPED: Final = _compile(_SECRET_RULES, (), escapes=True)
 
 _CARD_PREFIXES: Final = (
     "4", "34", "37", "36", "38", "30", "35", "51", "52", "53", "54", "55",
@@ -223,7 +247,7 @@ def _national(text: str, name: str, before: str) -> str:
     first = 1
     while first < len(text) and text[first].isdigit():
         first += 1
-    return text[:first] + _ALL.sub(_check_all, text[first:]) if first < len(text) else text
+    return text[:first] + builtin_redact(text[first:]) if first < len(text) else text
 
 
 def _check_all(match: re.Match[str]) -> str:
@@ -236,14 +260,14 @@ def _check_secrets(match: re.Match[str]) -> str:
 
 def builtin_redact(text: str) -> str:
     """Mask emails, phone numbers, payment cards, IBANs, IP addresses and API keys/tokens."""
-    return _ALL.sub(_check_all, text)
+    return (_ALL_ESCAPED if "\\" in text else _ALL).sub(_check_all, text)
 
 
 def redact_secret_text(text: str) -> str:
     """Mask only credentials (API keys, tokens, JWTs, private keys, URL passwords).
 
     Applied in every capture mode to strings that may carry configuration (model kwargs)."""
-    return _SECRETS_ONLY.sub(_check_secrets, text)
+    return (_SECRETS_ESCAPED if "\\" in text else _SECRETS_ONLY).sub(_check_secrets, text)
 
 
 def redact(text: str, settings: Settings) -> str:

@@ -50,10 +50,13 @@ def _runs_masked(data: bytes) -> bytes | None:
     while start >= 0:
         end = runs.find(b" ", start + MIN_RUN)
         end = len(runs) if end < 0 else end
-        window = data[start:end].decode("ascii")
+        # The character before the run decides whether a key may start at its first character
+        # (the backslash of an escape such as "\\nsk-…"); a non-ASCII one allows it either way.
+        first = start - 1 if start and data[start - 1] < 0x80 else start
+        window = data[first:end].decode("ascii")
         masked = redact_secret_text(window)
         if masked != window:
-            pieces += (data[kept:start], masked.encode("ascii"))
+            pieces += (data[kept:first], masked.encode("ascii"))
             kept = end
         start = runs.find(_RUN, end)
     if not pieces:
