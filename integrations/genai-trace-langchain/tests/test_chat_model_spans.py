@@ -251,6 +251,23 @@ def test_metadata_and_tags_attribution(otel: OTelHarness, make_handler: Any) -> 
     )
 
 
+def test_metadata_values_are_json_absent_when_none_and_bounded(
+    otel: OTelHarness, make_handler: Any
+) -> None:
+    handler = make_handler(metadata_keys=("plan", "flags", "gone", "note", "seats"))
+    metadata = {"plan": {"tier": "pro", "seats": [1, 2]}, "flags": ["a", "b"], "gone": None}
+    metadata |= {"note": "n" * 1000, "seats": 12}
+    FakeChatOpenAI().invoke("hi", config={"callbacks": [handler], "metadata": metadata})
+    [span] = otel.spans()
+    exported = {k: v for k, v in (span.attributes or {}).items() if k.startswith("genai_trace.m")}
+    assert exported == {
+        "genai_trace.metadata.plan": '{"seats": [1, 2], "tier": "pro"}',
+        "genai_trace.metadata.flags": '["a", "b"]',
+        "genai_trace.metadata.note": "n" * 256,
+        "genai_trace.metadata.seats": "12",
+    }
+
+
 def test_chain_error_marks_the_chain_and_model_spans(
     otel: OTelHarness, handler: OpenTelemetryCallbackHandler
 ) -> None:

@@ -7,6 +7,7 @@ user code with :func:`attribution`; inherited by child runs so cost can be split
 from __future__ import annotations
 
 import contextvars
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -99,6 +100,27 @@ def attribution(
             _current.set(None)
 
 
+MAX_METADATA_CHARS = 256
+
+
+def metadata_text(value: Any) -> str | None:
+    """An allow-listed metadata value as an attribute: ``None`` stays absent, strings and numbers
+    as written, anything else as JSON (``{"a": 1}``, not Python's ``{'a': 1}``), at most
+    :data:`MAX_METADATA_CHARS` characters."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, (bool, int, float)):
+        text = str(value)
+    else:
+        try:
+            text = json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
+        except (TypeError, ValueError):  # mixed key types, a cycle
+            text = f"<{type(value).__name__}>"
+    return text[:MAX_METADATA_CHARS]
+
+
 def from_operation_fields(
     *,
     user_id: str | None,
@@ -110,7 +132,8 @@ def from_operation_fields(
 ) -> Attribution | None:
     meta: tuple[tuple[str, str], ...] = ()
     if metadata and allowed_keys:
-        meta = tuple((k, str(metadata[k])) for k in allowed_keys if k in metadata)
+        found = ((k, metadata_text(metadata.get(k))) for k in allowed_keys)
+        meta = tuple((k, text) for k, text in found if text is not None)
     if not (user_id or conversation_id or tenant_id or feature or meta):
         return None
     return Attribution(
