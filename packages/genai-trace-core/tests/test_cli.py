@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import types
@@ -249,3 +250,39 @@ def test_demo_runs_the_demo_module_and_returns_its_exit_code(
     fake.main = demo_main  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "genai_trace_core.cli._demo", fake)
     assert (main(["demo"]), calls) == (3, ["ran"])
+
+
+def _view_command(path: Path) -> list[str]:
+    return [sys.executable, "-m", "genai_trace_core.cli", "view", str(path), "--no-color"]
+
+
+def test_view_skips_and_counts_a_line_that_is_not_utf8(traces_file: Path, tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_bytes(traces_file.read_bytes() + b"\xff\xfe not utf-8\n")
+    done = subprocess.run(
+        _view_command(damaged), capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == EXPECTED_VIEW.replace("3 traces", "3 traces, 1 unreadable line skipped")
+
+
+def test_view_piped_into_a_reader_that_stops_early_exits_quietly(
+    traces_file: Path, tmp_path: Path
+) -> None:
+    """``genai-trace view FILE | head -1``: no traceback, status 1 (Python's SIGPIPE recipe)."""
+    records = [json.loads(line) for line in traces_file.read_text("utf-8").splitlines()]
+    many = tmp_path / "many.jsonl"
+    with many.open("w", encoding="utf-8") as fh:
+        for k in range(2_000):  # far more output than a pipe buffers
+            for record in records:
+                trace_id = f"{k:08x}{record['trace_id'][8:]}"  # 3 traces per copy
+                fh.write(json.dumps({**record, "trace_id": trace_id}) + "\n")
+    proc = subprocess.Popen(
+        _view_command(many), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # what `head -1` does after its line
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert (first, proc.wait(60), err) == (EXPECTED_VIEW.splitlines(keepends=True)[0], 1, "")

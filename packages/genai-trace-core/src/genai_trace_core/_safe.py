@@ -23,6 +23,16 @@ def log_once(key: str, msg: str, *args: Any) -> None:
     logger.debug(msg, *args, exc_info=True)
 
 
+def warn_once(key: str, msg: str, *args: Any) -> None:
+    """Log ``msg`` as a warning the first time ``key`` is seen (bounded): for what the user must
+    fix (a file that cannot be written), never for what telemetry copes with on its own."""
+    if key in _logged:
+        return
+    if len(_logged) < 1024:
+        _logged.add(key)
+    logger.warning(msg, *args)
+
+
 def safe(default: Any = None) -> Callable[[F], F]:
     """Decorate a telemetry entry point: any exception is logged once at debug and swallowed."""
 

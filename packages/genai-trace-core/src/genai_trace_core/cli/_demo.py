@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import sys
 import uuid
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ DOCS = (
     ("support", "Support is available by chat from 8am to 8pm CET, Monday to Saturday."),
     ("payments", "We accept cards, bank transfer and PayPal; invoices are sent by email."),
 )
+OTEL_SDK_DISABLED = "OTEL_SDK_DISABLED"  # the SDK's switch: its providers record nothing
 CHAT_MODEL = "gpt-4o-mini"
 EMBED_MODEL = "text-embedding-3-small"
 DIM = 64
@@ -136,6 +138,11 @@ def run_query(t: Telemetry, question: str, *, k: int = 2) -> str:
         raise
 
 
+def _sdk_disabled() -> bool:
+    """``OTEL_SDK_DISABLED`` as the SDK reads it (``true``, any case): its providers are no-ops."""
+    return os.environ.get(OTEL_SDK_DISABLED, "").strip().lower() == "true"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from genai_trace_core.usage import preload_prices
 
@@ -160,7 +167,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         answer = run_query(telemetry, q)
         print(f"Q: {q}\nA: {answer}\n")
     providers.force_flush()
-    if providers.jsonl_path is not None:
+    if _sdk_disabled():  # the providers record nothing: no tree, no file
+        print(
+            f"Tracing is disabled by {OTEL_SDK_DISABLED}=true: no spans were recorded "
+            f"(unset {OTEL_SDK_DISABLED} to see the traces)",
+            file=sys.stderr,
+        )
+    elif providers.jsonl_path is not None:
         print(
             f"Spans written to {providers.jsonl_path}; read them with: "
             f"genai-trace view {providers.jsonl_path}",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -58,7 +59,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """Run the command; the exit status. Output cut short by a closed pipe (``genai-trace view
+    FILE | head``) ends it quietly with status 1, as Python's docs recommend for SIGPIPE."""
+    try:
+        status = _run(_parser().parse_args(argv))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Nothing more can be written: point stdout at devnull so the flush at exit cannot fail.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    return status
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "view":
         return _view(args.file, args.trace, no_color=args.no_color, out=sys.stdout)
     if args.command == "price":
@@ -77,16 +91,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _read_traces(path: str) -> tuple[dict[str, list[SpanView]], int]:
-    """Spans grouped by trace id, in file order; and the number of unreadable lines."""
+    """Spans grouped by trace id, in file order; and the number of unreadable lines (not JSON,
+    not a span, or not UTF-8)."""
     traces: dict[str, list[SpanView]] = {}
     bad = 0
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
+    with open(path, "rb") as fh:
+        for raw in fh:
+            if not raw.strip():
                 continue
             try:
-                span = SpanView.from_dict(json.loads(line))
-            except (ValueError, KeyError, TypeError, AttributeError):
+                span = SpanView.from_dict(json.loads(raw.decode("utf-8")))
+            except (ValueError, KeyError, TypeError, AttributeError):  # UnicodeDecodeError too
                 bad += 1
                 continue
             traces.setdefault(span.trace_id, []).append(span)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genai_trace_core import semconv
+from genai_trace_core.export._quiet import quiet_exporter_logs
 from genai_trace_core.export._sdk_providers import Providers
 
 if TYPE_CHECKING:
@@ -101,10 +102,8 @@ def build(
             found.append(_signals.console_exporter(signal))
         return found
 
-    if any_otlp:
-        from genai_trace_core.export._quiet import quiet_exporter_logs
-
-        quiet_exporter_logs()  # one line per kind of export failure, not one per batch
+    if any_otlp:  # one line per kind of export failure, not one per batch
+        quiet_exporter_logs()
     tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
     readers: list[MetricReader] = [PeriodicExportingMetricReader(e) for e in exporters("metrics")]
@@ -120,6 +119,8 @@ def build(
             tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
     for exporter in exporters("logs"):
         logger_provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
+    if any_otlp:  # again: the loggers the exporter modules just imported created
+        quiet_exporter_logs()
     ours = _signals.OURS in choice["traces"]
     if console if console is not None else ours:
         from genai_trace_core.export._console import ConsoleSpanProcessor

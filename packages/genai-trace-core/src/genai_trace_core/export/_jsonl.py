@@ -1,9 +1,12 @@
 """A span exporter that appends one JSON object per span to a local file.
 
 The record shape is :meth:`SpanView.to_dict`, read back by ``genai-trace view``. Writes happen in
-the batch processor's thread, under a lock, in append mode, flushed once per batch. Any I/O error
-(disk full, permission denied, a directory in the way) is logged once at debug and the batch is
-dropped: telemetry never raises into the application.
+the batch processor's thread, under a lock, in append mode, flushed once per batch. A bad value
+costs at most that value: text UTF-8 cannot encode (a lone surrogate in an application's span
+attribute) is written as U+FFFD, and a span that cannot be serialised at all is skipped, never the
+batch. An I/O error (disk full, permission denied, a directory in the way) drops the batch and is
+reported by one warning per file on the ``genai_trace`` logger: telemetry never raises into the
+application.
 
 Subclasses the SDK's ``SpanExporter``; only :func:`configure` imports this module.
 """
@@ -19,7 +22,7 @@ from pathlib import Path
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from genai_trace_core._safe import log_once
+from genai_trace_core._safe import log_once, warn_once
 from genai_trace_core.view import SpanView
 
 __all__ = ["DEFAULT_JSONL_PATH", "ENV_JSONL", "JsonlSpanExporter"]
@@ -40,20 +43,23 @@ class JsonlSpanExporter(SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if self._closed:
             return SpanExportResult.FAILURE
+        data = b"".join([_line(s) for s in spans])
         try:
-            lines = "".join(
-                json.dumps(SpanView.from_sdk(s).to_dict(), default=str, ensure_ascii=False) + "\n"
-                for s in spans
-            )
             with self._lock:
                 if not self._dir_ready:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
                     self._dir_ready = True
-                with self.path.open("a", encoding="utf-8") as fh:
-                    fh.write(lines)
+                with self.path.open("ab") as fh:
+                    fh.write(data)
                     fh.flush()
-        except Exception:  # disk full, permissions, ...: drop the batch, never raise
-            log_once(f"jsonl-export:{self.path}", "genai-trace: cannot write %s", self.path)
+        except Exception as exc:  # disk full, permissions, ...: drop the batch, never raise
+            warn_once(
+                f"jsonl-export:{self.path}",
+                "genai-trace: cannot write spans to %s (%s: %s); they are dropped",
+                self.path,
+                type(exc).__name__,
+                exc,
+            )
             return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
 
@@ -62,3 +68,17 @@ class JsonlSpanExporter(SpanExporter):
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return True
+
+
+def _line(span: ReadableSpan) -> bytes:
+    """One span's JSON line, UTF-8; empty if the span cannot be serialised (it alone is lost)."""
+    try:
+        text = json.dumps(SpanView.from_sdk(span).to_dict(), default=str, ensure_ascii=False)
+    except Exception:
+        log_once("jsonl-span", "genai-trace: a span could not be written to JSONL; skipped")
+        return b""
+    try:
+        return (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: U+FFFD each (valid pairs are joined)
+        repaired = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+        return (repaired + "\n").encode("utf-8")
