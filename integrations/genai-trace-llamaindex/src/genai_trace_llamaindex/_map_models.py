@@ -47,10 +47,18 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-@functools.lru_cache(maxsize=512)
+_ON_CLASS: dict[tuple[type, str], bool] = {}
+
+
 def _on_class(cls: type, name: str) -> bool:
     """Whether ``name`` is readable on the class itself (a property, a class attribute)."""
-    return hasattr(cls, name)
+    key = (cls, name)
+    found = _ON_CLASS.get(key)
+    if found is None:
+        found = hasattr(cls, name)
+        if len(_ON_CLASS) < 512:
+            _ON_CLASS[key] = found
+    return found
 
 
 def _attr(instance: Any, name: str) -> Any:

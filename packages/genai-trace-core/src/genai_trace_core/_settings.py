@@ -1,17 +1,21 @@
 """Run-time settings: environment variables first, then ``configure``/``set_settings`` overrides.
 
 Read once per :class:`Settings` instance; the hot path only reads attributes of a frozen object.
+An invalid value is never an error: the setting keeps its default (content capture stays off) and
+one warning on the ``genai_trace`` logger names the variable and what it accepts.
 """
 
 from __future__ import annotations
 
 import enum
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from genai_trace_core import semconv
+from genai_trace_core._safe import warn_once
 
 Redactor = Callable[[str], str]
 
@@ -37,17 +41,46 @@ class CaptureMode(str, enum.Enum):
         return self is not CaptureMode.NO_CONTENT
 
 
-def parse_capture_mode(value: str | None) -> CaptureMode:
-    """Parse the env var value; unknown values, ``false`` and empty mean NO_CONTENT.
-    ``true`` (the older contrib switch) means SPAN_ONLY."""
-    if not value:
+# The older contrib on/off switch: ``true`` meant content on spans.
+_CAPTURE_ALIASES = {
+    "TRUE": CaptureMode.SPAN_ONLY,
+    "1": CaptureMode.SPAN_ONLY,
+    "YES": CaptureMode.SPAN_ONLY,
+    "FALSE": CaptureMode.NO_CONTENT,
+    "0": CaptureMode.NO_CONTENT,
+    "NO": CaptureMode.NO_CONTENT,
+}
+METRICS_NAMINGS = ("latest", "v1.41")
+
+
+def _invalid(name: str, raw: str, accepted: str, fallback: object) -> None:
+    warn_once(
+        f"settings.{name}={raw}",
+        "genai-trace: %s=%r is not valid (expected %s); using %s",
+        name,
+        raw,
+        accepted,
+        fallback,
+    )
+
+
+def parse_capture_mode(
+    value: str | None, name: str = semconv.ENV_CAPTURE_MESSAGE_CONTENT
+) -> CaptureMode:
+    """Parse a capture mode, case-insensitively; empty means NO_CONTENT. ``true``/``1``/``yes``
+    (the older contrib switch) mean SPAN_ONLY, ``false``/``0``/``no`` NO_CONTENT. Any other value
+    fails closed, NO_CONTENT, with one warning naming ``name`` and the accepted values."""
+    if not value or not value.strip():
         return CaptureMode.NO_CONTENT
     v = value.strip().upper()
-    if v in ("TRUE", "1", "YES"):
-        return CaptureMode.SPAN_ONLY
+    alias = _CAPTURE_ALIASES.get(v)
+    if alias is not None:
+        return alias
     try:
         return CaptureMode(v)
     except ValueError:
+        accepted = ", ".join(m.value for m in CaptureMode) + " (or true/false)"
+        _invalid(name, value, accepted, "NO_CONTENT (content capture off)")
         return CaptureMode.NO_CONTENT
 
 
@@ -58,12 +91,56 @@ def _env_bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    try:
-        return int(raw) if raw else default
-    except ValueError:
+def _env_emit_events() -> bool | None:
+    """``OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT`` as opentelemetry-util-genai reads it: ``true`` or
+    ``false`` (any case); unset, empty or anything else (warned once) follows the capture mode."""
+    raw = os.environ.get(semconv.ENV_EMIT_EVENT, "").strip()
+    if not raw:
+        return None
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    _invalid(semconv.ENV_EMIT_EVENT, raw, "true or false", "the capture mode's default")
+    return None
+
+
+def _env_int(name: str, default: int, minimum: int) -> int:
+    """An integer >= ``minimum``; anything else is the default, with one warning."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
         return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        _invalid(name, raw, f"an integer >= {minimum}", default)
+        return default
+    return value
+
+
+def _env_seconds(name: str, default: float) -> float:
+    """A finite number of seconds > 0 (``1.5`` too); anything else is the default, warned once."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        _invalid(name, raw, "a number of seconds > 0", default)
+        return default
+    return value
+
+
+def _env_metrics_naming() -> str:
+    name = "GENAI_TRACE_METRICS_NAMING"
+    raw = os.environ.get(name, "").strip()
+    if raw.lower() in METRICS_NAMINGS:
+        return raw.lower()
+    if raw:
+        _invalid(name, raw, " or ".join(METRICS_NAMINGS), "latest")
+    return "latest"
 
 
 def _env_list(name: str) -> tuple[str, ...]:
@@ -97,8 +174,11 @@ class Settings:
 
     @property
     def emits_events(self) -> bool:
+        """Whether inference-details log events are emitted: ``emit_events`` when set, else
+        the capture mode (EVENT_ONLY, SPAN_AND_EVENT). An event carries content only when the
+        capture mode puts content on events."""
         if self.emit_events is not None:
-            return self.emit_events and self.capture_mode.on_event
+            return self.emit_events
         return self.capture_mode.on_event
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -106,23 +186,19 @@ class Settings:
 
 
 def settings_from_env() -> Settings:
-    emit = os.environ.get(semconv.ENV_EMIT_EVENT)
+    """Settings read from the environment now (each invalid value warned about once)."""
     return Settings(
         capture_mode=parse_capture_mode(os.environ.get(semconv.ENV_CAPTURE_MESSAGE_CONTENT)),
-        emit_events=None
-        if emit is None or emit.strip() == ""
-        else _env_bool(semconv.ENV_EMIT_EVENT, True),
-        max_attribute_length=_env_int("GENAI_TRACE_MAX_ATTRIBUTE_LENGTH", 8192),
-        max_span_content=_env_int("GENAI_TRACE_MAX_SPAN_CONTENT", 65536),
+        emit_events=_env_emit_events(),
+        max_attribute_length=_env_int("GENAI_TRACE_MAX_ATTRIBUTE_LENGTH", 8192, 0),
+        max_span_content=_env_int("GENAI_TRACE_MAX_SPAN_CONTENT", 65536, 0),
         redact_builtin=_env_bool("GENAI_TRACE_REDACT", False),
-        metrics_naming="v1.41"
-        if os.environ.get("GENAI_TRACE_METRICS_NAMING", "").strip() == "v1.41"
-        else "latest",
+        metrics_naming=_env_metrics_naming(),
         hide_internal_spans=_env_bool("GENAI_TRACE_HIDE_INTERNAL_SPANS", False),
         metadata_keys=_env_list("GENAI_TRACE_METADATA_KEYS"),
         metric_attribute_keys=_env_list("GENAI_TRACE_METRIC_ATTRIBUTE_KEYS"),
-        registry_max_size=_env_int("GENAI_TRACE_REGISTRY_MAX_SIZE", 10_000),
-        registry_ttl_seconds=float(_env_int("GENAI_TRACE_REGISTRY_TTL_SECONDS", 3600)),
+        registry_max_size=_env_int("GENAI_TRACE_REGISTRY_MAX_SIZE", 10_000, 1),
+        registry_ttl_seconds=_env_seconds("GENAI_TRACE_REGISTRY_TTL_SECONDS", 3600.0),
         suppress_provider_spans=_env_bool("GENAI_TRACE_SUPPRESS_PROVIDER_SPANS", True),
         estimate_usage=_env_bool(semconv.ENV_ESTIMATE_USAGE, False),
     )

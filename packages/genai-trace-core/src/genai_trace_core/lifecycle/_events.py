@@ -1,7 +1,10 @@
 """GenAI log events: ``gen_ai.client.inference.operation.details`` and the exception event.
 
-Emitted only in the EVENT capture modes; they carry the span's trace and span ids so a backend
-(Loki) links them to the trace.
+Emitted when ``Settings.emits_events`` (the EVENT capture modes, or
+``OTEL_INSTRUMENTATION_GENAI_EMIT_EVENT=true``); they carry the span's trace and span ids so a
+backend (Loki) links them to the trace. Content goes on an event only in the EVENT capture modes:
+an event emitted in another mode carries the span's attributes with every content attribute left
+out, as opentelemetry-util-genai does.
 """
 
 from __future__ import annotations
@@ -26,6 +29,21 @@ _CONTENT_TEXTS = frozenset(
         semconv.GEN_AI_TOOL_DEFINITIONS,
     }
 )
+# Every content attribute a span may carry (prompt variables are matched by their prefix).
+_CONTENT_KEYS = _CONTENT_TEXTS | {
+    semconv.GEN_AI_TOOL_CALL_ARGUMENTS,
+    semconv.GEN_AI_TOOL_CALL_RESULT,
+    semconv.GEN_AI_RETRIEVAL_DOCUMENTS,
+    semconv.GEN_AI_RETRIEVAL_QUERY_TEXT,
+    semconv.QUERY_TEXT,
+}
+
+
+def _without_content(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    prefix = semconv.GEN_AI_PROMPT_VARIABLE_PREFIX
+    return {
+        k: v for k, v in attributes.items() if k not in _CONTENT_KEYS and not k.startswith(prefix)
+    }
 
 
 def emit_inference_details(
@@ -83,12 +101,14 @@ def emit_run_details(
     end_ns: int,
 ) -> None:
     """The inference-details event of a finished run: its span's attributes plus, in the event
-    capture modes, its content in structured form."""
+    capture modes, its content in structured form; in the other modes, no content at all."""
 
     assert run.span is not None
     span_attrs = dict(getattr(run.span, "attributes", None) or {})
     span_attrs.update(end_attrs)
     structured: dict[str, Any] = {}
-    if run.budget is not None:
+    if not settings.capture_mode.on_event:  # SPAN_ONLY's span content stays on the span
+        span_attrs = _without_content(span_attrs)
+    elif run.budget is not None:
         structured.update(_content.build_event_content(op, content_attrs, settings, run.budget))
     emit_inference_details(logger, run.ctx, span_attrs, structured, end_ns)

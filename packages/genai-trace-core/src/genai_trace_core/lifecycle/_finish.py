@@ -119,7 +119,7 @@ def _usage_and_cost(
     if usage is None:
         return None, None
     model = (outcome.response_model if outcome else None) or op.request_model
-    return usage, compute_cost(model, op.provider, usage)
+    return usage, compute_cost(model, op.provider, usage, request_model=op.request_model)
 
 
 def _exception_attributes(exc: _content.ExceptionText) -> dict[str, str]:

@@ -4,7 +4,9 @@ Resolution, once per (provider, model), then cached (bounded) so later calls are
 
 1. a user override (:func:`set_price`, :func:`load_prices`, or the JSON file named by the
    ``GENAI_TRACE_PRICES_FILE`` environment variable, read once, lazily) for (provider, model),
-   then for (any provider, model): ``Cost.source == "override"``;
+   then for (any provider, model), then the same for the request model when the call names one
+   (a price keyed ``gpt-4o-mini`` covers an answer from ``gpt-4o-mini-2024-07-18``):
+   ``Cost.source == "override"`` (with no override set, nothing more is looked up);
 2. the price bundled with the installed ``genai-prices`` package, looked up with the
    genai-prices id of the provider (or by model name alone when the provider is unknown):
    ``Cost.source == "genai-prices"``. The bundled snapshot is used as is: genai-prices' network
@@ -54,7 +56,8 @@ SOURCE_GENAI_PRICES = "genai-prices"
 
 _lock = threading.Lock()
 _overrides: dict[tuple[str | None, str], Price] = {}
-_resolved: dict[tuple[str | None, str], Price | None] = {}
+# (provider, model, request model or None when it cannot matter) -> price
+_resolved: dict[tuple[str | None, str, str | None], Price | None] = {}
 _MAX_RESOLVED = 4096
 _env_loaded = False
 
@@ -80,8 +83,14 @@ def _from_genai_prices(model: str, provider: str | None) -> Price | None:
     return build_price(priced, SOURCE_GENAI_PRICES)
 
 
-def _resolve(model: str, provider: str | None) -> Price | None:
-    override = _overrides.get((provider, model)) or _overrides.get((None, model))
+def _override(model: str, provider: str | None) -> Price | None:
+    return _overrides.get((provider, model)) or _overrides.get((None, model))
+
+
+def _resolve(model: str, provider: str | None, request_model: str | None) -> Price | None:
+    override = _override(model, provider)
+    if override is None and request_model is not None:
+        override = _override(request_model, provider)
     if override is not None:
         return override
     price = _from_genai_prices(model, provider)
@@ -92,15 +101,18 @@ def _resolve(model: str, provider: str | None) -> Price | None:
     return price
 
 
-def _price_for(model: str, provider: str | None) -> Price | None:
-    key = (provider, model)
+def _price_for(model: str, provider: str | None, request_model: str | None = None) -> Price | None:
+    if not _env_loaded:
+        _load_env_file()
+    if not _overrides or request_model == model:  # then only the model's own price can apply
+        request_model = None
+    key = (provider, model, request_model)
     try:
         return _resolved[key]
     except KeyError:
         pass
-    if not _env_loaded:
-        _load_env_file()
-    price = _resolve(model.strip().lower(), provider)
+    requested = request_model.strip().lower() if request_model else None
+    price = _resolve(model.strip().lower(), provider, requested)
     if len(_resolved) >= _MAX_RESOLVED:
         _resolved.clear()
     _resolved[key] = price
@@ -110,17 +122,23 @@ def _price_for(model: str, provider: str | None) -> Price | None:
 # --- arithmetic -----------------------------------------------------------------------------------
 
 
-def compute_cost(model: str | None, provider: str | None, usage: Usage) -> Cost | None:
+def compute_cost(
+    model: str | None, provider: str | None, usage: Usage, *, request_model: str | None = None
+) -> Cost | None:
     """The cost of one operation in USD, or ``None`` (unknown model, no usage, bad counts).
 
-    ``provider`` is a ``gen_ai.provider.name`` value. Never raises.
+    ``model`` is the model that answered (``gen_ai.response.model``, else the requested one) and
+    ``provider`` a ``gen_ai.provider.name`` value. ``request_model``, the model asked for, is
+    looked up among the overrides when ``model`` has none, before genai-prices. Never raises.
     """
     try:
         if not isinstance(model, str) or not model or not isinstance(usage, Usage):
             return None
         if usage.input_tokens is None and usage.output_tokens is None:
             return None
-        price = _price_for(model, provider)
+        if not isinstance(request_model, str) or not request_model.strip():
+            request_model = None
+        price = _price_for(model, provider, request_model)
         if price is None:
             return None
         return apply_price(price, usage)
