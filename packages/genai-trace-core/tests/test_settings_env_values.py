@@ -143,6 +143,40 @@ def test_an_invalid_number_keeps_the_default_with_one_warning(
 
 
 @pytest.mark.parametrize(
+    ("name", "raw", "field", "expected"),
+    [
+        ("GENAI_TRACE_SUPPRESS_PROVIDER_SPANS", "maybe", "suppress_provider_spans", True),
+        ("GENAI_TRACE_HIDE_INTERNAL_SPANS", "sometimes", "hide_internal_spans", False),
+        ("GENAI_TRACE_ESTIMATE_USAGE", "2", "estimate_usage", False),
+        # a switch for redaction that cannot be read fails closed: redaction on
+        ("GENAI_TRACE_REDACT", "enabled", "redact_builtin", True),
+    ],
+)
+def test_an_invalid_switch_keeps_its_safe_value_with_one_warning(
+    otel: OTelHarness,
+    environment: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+    raw: str,
+    field: str,
+    expected: bool,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="genai_trace"):
+        for spelling, value in [("Off", False), ("NO", False), ("on", True), ("Yes", True)]:
+            environment.setenv(name, spelling)
+            set_settings(None)
+            assert getattr(get_settings(), field) is value, spelling
+        assert caplog.records == []
+        environment.setenv(name, raw)
+        start(otel)
+        set_settings(None)
+        start(otel)
+
+    assert getattr(get_settings(), field) is expected
+    assert_warned_once(caplog, name, raw)
+
+
+@pytest.mark.parametrize(
     ("name", "raw"),
     [
         ("GENAI_TRACE_REGISTRY_MAX_SIZE", "0"),

@@ -84,11 +84,20 @@ def parse_capture_mode(
         return CaptureMode.NO_CONTENT
 
 
-def _env_bool(name: str, default: bool) -> bool:
+def _env_bool(name: str, default: bool, invalid: bool | None = None) -> bool:
+    """``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off`` (any case); unset is
+    ``default``; anything else is ``invalid`` (``default`` unless given), warned about once."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
-    return raw.strip().lower() in ("1", "true", "yes", "on")
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    fallback = default if invalid is None else invalid
+    _invalid(name, raw, "true or false", str(fallback).lower())
+    return fallback
 
 
 def _env_emit_events() -> bool | None:
@@ -192,7 +201,8 @@ def settings_from_env() -> Settings:
         emit_events=_env_emit_events(),
         max_attribute_length=_env_int("GENAI_TRACE_MAX_ATTRIBUTE_LENGTH", 8192, 0),
         max_span_content=_env_int("GENAI_TRACE_MAX_SPAN_CONTENT", 65536, 0),
-        redact_builtin=_env_bool("GENAI_TRACE_REDACT", False),
+        # an unreadable switch for redaction fails closed: redaction on
+        redact_builtin=_env_bool("GENAI_TRACE_REDACT", False, invalid=True),
         metrics_naming=_env_metrics_naming(),
         hide_internal_spans=_env_bool("GENAI_TRACE_HIDE_INTERNAL_SPANS", False),
         metadata_keys=_env_list("GENAI_TRACE_METADATA_KEYS"),
