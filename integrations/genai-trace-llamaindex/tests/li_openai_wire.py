@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -87,9 +88,11 @@ def answer(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json=_completion(body))
 
 
-def openai_clients() -> tuple[OpenAI, OpenAIEmbedding]:
-    """An OpenAI LLM and embedding model whose every request ``answer`` serves."""
-    transport = httpx.MockTransport(answer)
+def openai_clients(
+    serve: Callable[[httpx.Request], httpx.Response] = answer,
+) -> tuple[OpenAI, OpenAIEmbedding]:
+    """An OpenAI LLM and embedding model whose every request ``serve`` serves."""
+    transport = httpx.MockTransport(serve)
     llm = OpenAI(
         model="gpt-4o-mini",
         api_key=API_KEY,

@@ -11,7 +11,7 @@ from inline_snapshot import snapshot
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
-from genai_trace_core import Operation, OperationKind
+from genai_trace_core import Operation, OperationKind, RequestParams
 from genai_trace_core.lifecycle import CAN_UNDO_IN_TASK
 from genai_trace_core.testing import OTelHarness
 
@@ -264,3 +264,36 @@ def test_ended_runs_are_freed_by_reference_counting_not_the_garbage_collector(
         gc.enable()
     assert len(otel.spans()) == 6
     assert cyclic == []
+
+
+def test_a_stream_handed_to_another_thread_leaves_its_callers_context_when_its_parent_ends(
+    otel: OTelHarness,
+) -> None:
+    """A stream started (and made current) inside a run, then read and ended in another thread
+    (a chat engine's history thread): the run's end restores its caller's context here, the
+    stream's span with it; a span the user opened inside the stream's activation is kept."""
+    t = otel.telemetry()
+    before = otel_context.get_current()
+    t.start("engine", Operation(WF, name="engine"), activate=True, root=True)
+    stream = RequestParams(stream=True)  # a stream outlives its caller: never abandoned with it
+    t.start("chat", chat_op(request=stream), parent_run_id="engine", activate=True)
+    reader = contextvars.copy_context()  # the thread that reads the stream copies this context
+    t.end("engine")
+    assert otel_context.get_current() is before
+    reader.run(t.end, "chat")
+    assert otel_context.get_current() is before
+    with otel.tracer_provider.get_tracer("user").start_as_current_span("after") as after:
+        assert not after.parent
+
+    t.start("engine2", Operation(WF, name="engine2"), activate=True, root=True)
+    t.start("chat2", chat_op(request=stream), parent_run_id="engine2", activate=True)
+    with otel.tracer_provider.get_tracer("user").start_as_current_span("user") as user:
+        t.end("engine2")  # a live span that is not ours is current: left alone
+        assert trace.get_current_span() is user
+    t.end("chat2")
+    assert otel_context.get_current() is before
+    assert sorted(names(otel.tree(attributes=False)), key=str) == [  # user spans: a real clock
+        ["after", []],
+        ["invoke_workflow engine", [["chat gpt-4o-mini", []]]],
+        ["invoke_workflow engine2", [["chat gpt-4o-mini", [["user", []]]]]],
+    ]

@@ -142,14 +142,14 @@ class Bridge:
             agents.drop_tool_call(id_, err)
         if models.pending:
             models.end_pending(id_, err)
-        models.forget(id_)
+        outcome = models.forget(id_)  # a failed call still carries what came back for it
         entry = self.spans.entries.pop(id_, None)
         if entry is not None:
             if entry[0] is Role.WORKFLOW_RUN:
                 agents.end_workflow(entry[1], err)
             elif entry[0] in LLM_ROLES:
                 models.streams.discard(id_)
-        self.spans.finish(id_, err)
+        self.spans.finish(id_, err, outcome)
 
     def context_of(self, span_id: str) -> Any:
         """The OTel context of a dispatcher span (of its nearest traced ancestor if hidden)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from genai_trace_core import Operation, Telemetry
+from genai_trace_core import Operation, Outcome, Telemetry
 from genai_trace_llamaindex import _map_steps as m
 from genai_trace_llamaindex._classify import Role, split_span_id
 
@@ -71,13 +71,16 @@ class OpenSpans:
         else:
             self.telemetry.link(id_, parent_run_id=parent_id)
 
-    def finish(self, run_id: Any, err: BaseException | None) -> None:
-        """End ``run_id``: failed by ``err`` unless it is none or a cancellation. A cancelled
-        root (a workflow cancelled by asyncio: LlamaIndex drops the run before its running step)
-        ends the steps still open under it with it, cancelled too, not as abandoned."""
+    def finish(
+        self, run_id: Any, err: BaseException | None, outcome: Outcome | None = None
+    ) -> None:
+        """End ``run_id`` with ``outcome`` (what came back before it ended, if anything): failed
+        by ``err`` unless it is none or a cancellation. A cancelled root (a workflow cancelled by
+        asyncio: LlamaIndex drops the run before its running step) ends the steps still open
+        under it with it, cancelled too, not as abandoned."""
         if err is None:
-            self.telemetry.end(run_id)
+            self.telemetry.end(run_id, outcome)
         elif is_cancellation(err):
-            self.telemetry.end(run_id, with_descendants=True)
+            self.telemetry.end(run_id, outcome, with_descendants=True)
         else:
-            self.telemetry.fail(run_id, err)
+            self.telemetry.fail(run_id, err, outcome=outcome)

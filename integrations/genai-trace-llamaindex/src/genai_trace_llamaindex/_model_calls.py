@@ -12,7 +12,9 @@
   and end event), failed by the span drop or an ``ExceptionEvent``; ``GeneratorExit`` and
   cancellation end it without error. It is current from start to end, streams included: their
   request runs when the caller first reads the stream, so provider spans nest under ours (and
-  see its provider suppression); core undoes the activation at the end, close or collection.
+  see its provider suppression); core undoes the activation at the end, close or collection,
+  and, where the stream was started inside another span of ours, when that span ends: a stream
+  read in another thread (``SimpleChatEngine``'s history thread) never stays current here.
 * embeddings/rerank: keyed by ``(span id, tag, n)``, parented by the (hidden) method span.
 """
 
@@ -23,46 +25,16 @@ from collections import deque
 from collections.abc import Hashable
 from typing import Any
 
-from genai_trace_core import Outcome, Usage, merge_usage
+from genai_trace_core import Outcome
 from genai_trace_llamaindex import _map_models as mm
 from genai_trace_llamaindex import _map_steps as ms
 from genai_trace_llamaindex._classify import Role
+from genai_trace_llamaindex._folds import Fold
 from genai_trace_llamaindex._index import MAX_OPEN, OpenSpans
 from genai_trace_llamaindex._streaming import OpenStreams, end_when_collected
 
 LLM_ROLES = (Role.LLM, Role.LLM_STREAM)
 NESTED = object()  # an inner chat/complete call of an outer one: no span of its own
-
-
-class Fold:
-    """What the nested calls of a model call reported: the provider's usage (summed over
-    them), response model, id and finish reasons (the last). The outer call's span takes
-    these over its own response's: the inner one is what went over the wire (a wrapper such
-    as ``StructuredLLM`` answers with a parsed object that has no usage at all)."""
-
-    __slots__ = ("finish_reasons", "response_id", "response_model", "usage")
-
-    def __init__(self) -> None:
-        self.usage: Usage | None = None
-        self.response_model: str | None = None
-        self.response_id: str | None = None
-        self.finish_reasons: Any = None
-
-    def add(self, outcome: Outcome) -> None:
-        usage = outcome.raw_usage
-        if isinstance(usage, Usage):
-            self.usage = merge_usage(self.usage, usage)
-        self.response_model = outcome.response_model or self.response_model
-        self.response_id = outcome.response_id or self.response_id
-        self.finish_reasons = outcome.finish_reasons or self.finish_reasons
-
-    def over(self, own: Outcome) -> Outcome:
-        """``own`` (the outer call's outcome) with what its nested calls reported."""
-        own.raw_usage = self.usage if self.usage is not None else own.raw_usage
-        own.response_model = self.response_model or own.response_model
-        own.response_id = self.response_id or own.response_id
-        own.finish_reasons = self.finish_reasons or own.finish_reasons
-        return own
 
 
 class LLMSpan:
@@ -139,12 +111,14 @@ class ModelCalls:
         if span_id is not None and len(self.structured) < MAX_OPEN:
             self.structured.add(span_id)
 
-    def forget(self, id_: str) -> None:
-        """A model call is over: drop what was kept for it."""
+    def forget(self, id_: str) -> Outcome | None:
+        """A model call is over: drop what was kept for it; return what its nested calls
+        reported (a call that fails after them, e.g. parsing a structured answer, still
+        carries the usage, response model and id that came back), else ``None``."""
         if self.nested:
             self.nested.pop(id_, None)
-        if self.folds:
-            self.folds.pop(id_, None)
+        fold = self.folds.pop(id_, None) if self.folds else None
+        return fold.over(Outcome()) if fold is not None else None
 
     def _fold(self, outer: str, outcome: Outcome) -> None:
         fold = self.folds.get(outer)
@@ -227,8 +201,7 @@ class ModelCalls:
     def _end_stream(self, span_id: str, err: BaseException | None) -> None:
         self.streams.discard(span_id)
         self.stream_finish.pop(span_id, None)
-        self.forget(span_id)
-        self.spans.finish(span_id, err)
+        self.spans.finish(span_id, err, self.forget(span_id))
 
     def note_server(self, id_: str, instance: Any) -> None:
         """An embedding method span: remember the model's base URL for its start event."""

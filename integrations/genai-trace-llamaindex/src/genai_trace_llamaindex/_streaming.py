@@ -87,7 +87,7 @@ def reparent_stream(result: Any, ctx: Context | None) -> None:
         return
 
 
-def end_when_collected(stream: Any, end: Callable[[], None]) -> None:
+def end_when_collected(stream: Any, end: Callable[[], object]) -> None:
     """Call ``end`` when ``stream`` is garbage collected: a stream never iterated (so never
     closed, so no end event) must not keep its span open until the registry TTL."""
     if not isinstance(stream, (Generator, AsyncGenerator)):

@@ -75,18 +75,23 @@ def activate(ctx: Context, prev: Context | None = None) -> Context:
 
 def deactivate(ctx: Context, prev: Context, is_stale: Callable[[Context], Context | None]) -> bool:
     """Undo :func:`activate` if ``ctx`` is current here, possibly under activations of runs that
-    already ended (a child that ended in another task); return whether it was undone.
+    already ended (a child that ended in another task) or that are still open but were made on
+    top of ours (a stream handed to code that reads it in another thread); return whether it was
+    undone. Those are undone with ours: once a run ends, the context it was activated in is as
+    it was before it, never left with a span of ours current.
 
     ``is_stale(c)`` returns the context to fall back to when ``c`` belongs to an ended span
     (its own previous context), or ``None`` when ``c`` is live; it lets us skip ended ancestors.
     """
     current = _get_current()
-    for _ in range(64):  # bounded walk from the current context past ended activations
+    for _ in range(64):  # bounded walk from the current context past activations made on ours
         if current is ctx:
             break
         fallback = is_stale(current)
         if fallback is None:
-            return False  # a live context that is not ours: nothing of ours to undo here
+            fallback = _open_activation_below(current)
+            if fallback is None:
+                return False  # a live context that is not ours: nothing of ours to undo here
         current = fallback
     else:
         return False
@@ -98,6 +103,16 @@ def deactivate(ctx: Context, prev: Context, is_stale: Callable[[Context], Contex
         target = fallback
     _attach(target)
     return True
+
+
+def _open_activation_below(current: Context) -> Context | None:
+    """The context under ``current`` when it is exactly the activation of a run still open (no
+    span a user or provider opened inside it), else ``None``. ``deactivate`` walks through it
+    only on its way to its own activation: a run made current on top of ours, in our scope."""
+    run = current.get(RUN_KEY)
+    if isinstance(run, Run) and run.active_ctx is current:
+        return run.prev_ctx
+    return None
 
 
 def deactivate_in_task(
