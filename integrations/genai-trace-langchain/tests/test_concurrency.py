@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -187,7 +188,9 @@ async def test_awaited_runs_leave_the_callers_context_unchanged(
     chain = _chain(delay_s=0.0)
     for i in range(3):
         await chain.ainvoke({"q": f"q{i}"}, config={"callbacks": [handler]})
-        assert otel_context.get_current() is before
+        # 3.12+ re-attaches the very context; 3.10/3.11 turn ours back into an equal one in place
+        after = otel_context.get_current()
+        assert after is before if sys.version_info >= (3, 12) else after == before
         assert trace.get_current_span() is trace.INVALID_SPAN
     otel.tracer_provider.get_tracer("user").start_span("user-after").end()
     roots = [n["name"] for n in otel.tree(attributes=False)]

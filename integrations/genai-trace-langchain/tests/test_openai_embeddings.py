@@ -20,7 +20,7 @@ from openai_wire import (
 )
 
 from genai_trace_core import Usage, count_tokens, semconv
-from genai_trace_core.testing import OTelHarness, requires_async_root_activation
+from genai_trace_core.testing import OTelHarness
 from genai_trace_core.usage import estimate_tokens
 from genai_trace_langchain import trace_embeddings
 
@@ -81,7 +81,6 @@ def test_openai_embeddings_span_dimension_input_count_usage_and_cost(
     assert a[semconv.COST_USD] == pytest.approx(expected.total_usd)
 
 
-@requires_async_root_activation
 async def test_async_retrieval_over_openai_embeddings_nests_the_query_embedding(
     otel: OTelHarness, instrumented: Any, clients: Any
 ) -> None:

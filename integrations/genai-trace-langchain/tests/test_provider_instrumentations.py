@@ -21,7 +21,6 @@ from genai_trace_core import semconv
 from genai_trace_core.testing import (
     OTelHarness,
     ProviderInstrumentation,
-    requires_async_root_activation,
 )
 from genai_trace_core.testing import tree_shape as shape
 from genai_trace_langchain import OpenTelemetryCallbackHandler, trace_embeddings
@@ -163,7 +162,6 @@ def test_provider_calls_outside_our_runs_are_still_traced_by_the_provider_instru
     assert direct.parent is None
 
 
-@requires_async_root_activation
 async def test_async_chat_inside_our_run_is_one_span(
     otel: OTelHarness, make_handler: Any, provider_instrumentation: ProviderInstrumentation
 ) -> None:

@@ -12,7 +12,7 @@ from langchain_core.tools import tool
 from opentelemetry import trace
 
 from genai_trace_core import semconv
-from genai_trace_core.testing import OTelHarness, requires_async_root_activation
+from genai_trace_core.testing import OTelHarness
 from genai_trace_langchain import OpenTelemetryCallbackHandler
 
 # Before Python 3.11 asyncio cannot run a task in a given context, so LangChain cannot hand the
@@ -136,7 +136,6 @@ _ASYNC_SPANS = snapshot(
 
 
 @needs_async_context
-@requires_async_root_activation
 async def test_user_spans_inside_tool_and_lambda_nest_under_langchain_spans_async(
     otel: OTelHarness, handler: OpenTelemetryCallbackHandler
 ) -> None:
@@ -160,7 +159,6 @@ async def test_user_spans_inside_tool_and_lambda_nest_under_langchain_spans_asyn
     assert otel.snapshot_dicts() == _ASYNC_SPANS
 
 
-@requires_async_root_activation
 async def test_user_spans_inside_tool_and_lambda_nest_async_with_config_passed_explicitly(
     otel: OTelHarness, handler: OpenTelemetryCallbackHandler
 ) -> None:

@@ -27,7 +27,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from genai_trace_core import semconv as s
-from genai_trace_core.testing import OTelHarness, requires_async_root_activation
+from genai_trace_core.testing import OTelHarness
 from genai_trace_llamaindex.testing import DeterministicLLM
 
 PROVIDER_TRACER: list[trace.Tracer] = []
@@ -91,7 +91,6 @@ def test_stream_closed_early_or_never_read_leaves_the_callers_context_as_it_was(
     assert names == ["after", "chat gpt-4o-mini", "chat gpt-4o-mini"]
 
 
-@requires_async_root_activation
 async def test_async_request_made_while_the_stream_is_read_nests_under_the_chat_span(
     otel: OTelHarness, instrument: Instrument
 ) -> None:

@@ -142,7 +142,10 @@ def test_async_end_in_a_shielded_copy_leaves_the_callers_context_as_it_was(
 
         await asyncio.shield(end("chat"))
         await asyncio.shield(end("root"))
-        return otel_context.get_current() is before, trace.get_current_span()
+        after = otel_context.get_current()
+        # 3.12+ re-attaches the very context; 3.10/3.11 turn ours back into an equal one in place
+        same = (after is before) if CAN_UNDO_IN_TASK else (after == before)
+        return same, trace.get_current_span()
 
     restored, current = asyncio.run(main())
     assert restored
@@ -168,66 +171,37 @@ def test_async_activation_nests_user_spans_where_the_task_context_is_reachable(
 
     asyncio.run(main())
     spans = otel.snapshot_dicts()
-    if CAN_UNDO_IN_TASK:  # Python 3.12+
-        assert spans == snapshot(
-            [
-                {
-                    "name": "execute_tool x",
-                    "kind": "INTERNAL",
-                    "parent": None,
-                    "status": "UNSET",
-                    "attributes": {
-                        "gen_ai.operation.name": "execute_tool",
-                        "gen_ai.tool.name": "x",
-                        "gen_ai.tool.type": "function",
-                    },
+    # Python 3.12+ undoes the activation inside the task; 3.10/3.11 turn it, in place, into the
+    # context it replaced: either way the user's span after the end is a root.
+    assert spans == snapshot(
+        [
+            {
+                "name": "execute_tool x",
+                "kind": "INTERNAL",
+                "parent": None,
+                "status": "UNSET",
+                "attributes": {
+                    "gen_ai.operation.name": "execute_tool",
+                    "gen_ai.tool.name": "x",
+                    "gen_ai.tool.type": "function",
                 },
-                {
-                    "name": "inside",
-                    "kind": "INTERNAL",
-                    "parent": 0,
-                    "status": "UNSET",
-                    "attributes": {},
-                },
-                {
-                    "name": "after",
-                    "kind": "INTERNAL",
-                    "parent": None,
-                    "status": "UNSET",
-                    "attributes": {},
-                },
-            ]
-        )
-    else:  # 3.10/3.11: a root started in a task is not activated, so nothing can leak
-        assert spans == snapshot(
-            [
-                {
-                    "name": "execute_tool x",
-                    "kind": "INTERNAL",
-                    "parent": None,
-                    "status": "UNSET",
-                    "attributes": {
-                        "gen_ai.operation.name": "execute_tool",
-                        "gen_ai.tool.name": "x",
-                        "gen_ai.tool.type": "function",
-                    },
-                },
-                {
-                    "name": "inside",
-                    "kind": "INTERNAL",
-                    "parent": None,
-                    "status": "UNSET",
-                    "attributes": {},
-                },
-                {
-                    "name": "after",
-                    "kind": "INTERNAL",
-                    "parent": None,
-                    "status": "UNSET",
-                    "attributes": {},
-                },
-            ]
-        )
+            },
+            {
+                "name": "inside",
+                "kind": "INTERNAL",
+                "parent": 0,
+                "status": "UNSET",
+                "attributes": {},
+            },
+            {
+                "name": "after",
+                "kind": "INTERNAL",
+                "parent": None,
+                "status": "UNSET",
+                "attributes": {},
+            },
+        ]
+    )
 
 
 def test_ended_runs_are_freed_by_reference_counting_not_the_garbage_collector(

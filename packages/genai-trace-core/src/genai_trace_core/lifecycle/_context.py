@@ -13,15 +13,18 @@ end callbacks with ``asyncio.shield``, which runs them in a new task). An activa
 caller's task would then outlive the run there: the caller's next span would nest under an ended
 span, and every run would keep the previous one alive. So an activation remembers the task it
 was made in, and an end that cannot undo it here undoes it inside that task's own context
-(``Task.get_context()``, Python 3.12+). Where that is not possible (Python 3.10/3.11), runs started
-inside a task as roots (the caller's own long-lived task) are not activated: no leak into the
-caller, at the cost of user spans not nesting under a root run in async code on those Pythons.
+(``Task.get_context()``, Python 3.12+). Python 3.10/3.11 have no way into another task's context:
+there the activation's own ``Context`` object (made here, handed to nobody else) is turned in
+place into the context it replaced (:func:`_undo_in_place`), so the task that still has it
+current carries on as if it had been undone: its next span nests where it would have without us,
+provider instrumentations are no longer told to stand down, and no ended run stays reachable.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -87,6 +90,10 @@ def deactivate(ctx: Context, prev: Context, is_stale: Callable[[Context], Contex
     for _ in range(64):  # bounded walk from the current context past activations made on ours
         if current is ctx:
             break
+        undone = getattr(current, _UNDONE, None)
+        if undone is not None:  # an activation undone in place stands for the one before
+            current = undone
+            continue
         fallback = is_stale(current)
         if fallback is None:
             fallback = _open_activation_below(current)
@@ -122,13 +129,64 @@ def deactivate_in_task(
     is_stale: Callable[[Context], Context | None],
 ) -> None:
     """Undo an activation inside ``task``'s own context (the task is suspended, awaiting us)."""
-    if not CAN_UNDO_IN_TASK or task.done():
+    if task.done():
+        return
+    if not CAN_UNDO_IN_TASK:
+        _undo_in_place(ctx, prev, is_stale)
         return
     try:
         task_context: contextvars.Context = getattr(task, "get_context")()  # noqa: B009 - 3.12+
         task_context.run(deactivate, ctx, prev, is_stale)
     except RuntimeError:  # that context is entered right now (it is this one): nothing to do
         return
+
+
+# An activation undone in place carries, as plain attributes (not context values: it compares
+# equal to the context it replaced), the context it now stands for, and an open run's activation
+# the (weakly held) undone ones that stand for it, which follow it when it is undone in turn.
+_UNDONE = "_genai_trace_undone"
+_STAND_INS = "_genai_trace_stand_ins"
+
+
+def _undo_in_place(
+    ctx: Context, prev: Context, is_stale: Callable[[Context], Context | None]
+) -> None:
+    """Python < 3.12 cannot enter another task's context, so an activation that task may still
+    have current is turned, in place, into the context it replaced: the ``Context`` object
+    ``attach`` put there is ours (made by :func:`activation_context`, handed to nobody), and after
+    this it holds the previous context's values (span, suppression keys, run), so the task's next
+    span nests where it would have without us. ``Context`` refuses item assignment, hence
+    ``dict``'s own methods; it then equals the context it replaced."""
+    target = live_context(prev)  # never a chain of undone activations: each stands for a live one
+    for _ in range(64):  # bounded walk past ended ancestors
+        fallback = is_stale(target)
+        if fallback is None:
+            break
+        target = fallback
+    _become(ctx, target, 0)
+
+
+def _become(ctx: Context, target: Context, depth: int) -> None:
+    """``ctx`` takes ``target``'s values (set before others are removed: a reader never sees it
+    empty), and so do the undone activations that stood for ``ctx``."""
+    dict.update(ctx, target)
+    for key in [k for k in ctx if k not in target]:
+        dict.pop(ctx, key, None)
+    setattr(ctx, _UNDONE, target)
+    stand_ins: list[weakref.ref[Context]] | None = getattr(ctx, _STAND_INS, None)
+    setattr(ctx, _STAND_INS, None)
+    run = target.get(RUN_KEY)
+    if isinstance(run, Run) and run.active_ctx is target:  # an open run's: follow it later
+        held = getattr(target, _STAND_INS, None)
+        if held is None:
+            held = []
+            setattr(target, _STAND_INS, held)
+        held.append(weakref.ref(ctx))
+    if stand_ins and depth < 16:
+        for ref in stand_ins:
+            follower = ref()
+            if follower is not None:
+                _become(follower, target, depth + 1)
 
 
 def parent_context(parent: Run | None) -> Context:
@@ -208,6 +266,10 @@ def live_context(ctx: Context) -> Context:
     """``ctx`` without the activations of runs that already ended (ended in another thread or
     task, which cannot reset this one's context): a new root never nests under an ended span."""
     for _ in range(64):  # bounded walk past ended ancestors
+        undone = getattr(ctx, _UNDONE, None)
+        if undone is not None:  # an activation undone in place stands for the one before
+            ctx = undone
+            continue
         run = ctx.get(RUN_KEY)
         if not isinstance(run, Run) or ctx.get(SPAN_KEY) is not run.span:
             return ctx

@@ -37,7 +37,6 @@ class Run:
         "prev_ctx",
         "provider_data",
         "rollup",
-        "root_task",
         "run_id",
         "span",
         "start_ns",
@@ -63,7 +62,6 @@ class Run:
         self.home_task: Any = None  # the asyncio task an activation was made in
         # a framework root's mark of the execution context it was activated in (_context)
         self.home_token: Any = None
-        self.root_task: Any = None  # the asyncio task the root of this run started in
         self.children: set[Run] | None = None
         self.ended = False
         self.start_ns = 0

@@ -156,28 +156,20 @@ class Telemetry:
             return
         if parent is not None:
             parent.add_child(run)
-        if not activate:  # the task its tree's root started in, activated or not (a streamed
-            # root is not: older LangChain on Python 3.10 runs its steps in that very task)
-            run.root_task = parent.root_task if parent is not None else _context.current_task()
         if activate:
             task = _context.current_task()
-            run.root_task = parent.root_task if parent is not None else task
-            # Python < 3.12 cannot undo an activation in another task's context: there, a run
-            # started in the task its root started in (the caller's own, long-lived task) is not
-            # activated; runs in other tasks are (the framework's, gone with the run).
-            if task is None or _context.CAN_UNDO_IN_TASK or task is not run.root_task:
-                extra = None
-                if kind in SUPPRESSIBLE_KINDS and settings.suppress_provider_spans:
-                    extra, run.provider_data = provider_suppression(kind)
-                ctx = _context.activation_context(run.ctx, run, extra)
-                run.active_ctx = ctx
-                run.home_task = task
-                if root and parent is None:  # restored at end: the context before this root
-                    # and its siblings (a run under a known parent is no root, whatever the flag)
-                    run.home_token = _context.mark_home()
-                    run.prev_ctx = _context.activate(ctx, parent_ctx)
-                else:
-                    run.prev_ctx = _context.activate(ctx)
+            extra = None
+            if kind in SUPPRESSIBLE_KINDS and settings.suppress_provider_spans:
+                extra, run.provider_data = provider_suppression(kind)
+            ctx = _context.activation_context(run.ctx, run, extra)
+            run.active_ctx = ctx
+            run.home_task = task
+            if root and parent is None:  # restored at end: the context before this root
+                # and its siblings (a run under a known parent is no root, whatever the flag)
+                run.home_token = _context.mark_home()
+                run.prev_ctx = _context.activate(ctx, parent_ctx)
+            else:
+                run.prev_ctx = _context.activate(ctx)
 
     @safe()
     def link(self, run_id: Hashable, *, parent_run_id: Hashable | None = None) -> None:

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from genai_trace_core.lifecycle import CAN_UNDO_IN_TASK
 from genai_trace_core.testing._harness import InMemoryLogRecordExporter, OTelHarness
 from genai_trace_core.testing._ids import FakeClock, IncrementalIdGenerator
 from genai_trace_core.testing._provider_fixtures import (
@@ -36,23 +35,12 @@ __all__ = [
     "ProviderInstrumentation",
     "provider_instrumentation",
     "provider_instrumented",
-    "requires_async_root_activation",
     "snapshot_dicts",
     "span_tree",
     "spans_as_dicts",
     "tree_shape",
     "walk_tree",
 ]
-
-
-requires_async_root_activation = pytest.mark.skipif(
-    not CAN_UNDO_IN_TASK,
-    reason=(
-        "Python < 3.12: asyncio tasks expose no context, so a run started as a root in the "
-        "caller's task is not made current (its end callback, run in a copy, could not undo it); "
-        "spans opened inside such a root do not nest under it"
-    ),
-)
 
 
 class _ContextErrorCollector(logging.Handler):
