@@ -60,6 +60,27 @@ def test_rag_query_has_one_embeddings_and_one_chat_span_per_call(
         assert emb[semconv.USAGE_SOURCE] == semconv.USAGE_SOURCE_ESTIMATED
 
 
+async def test_an_awaited_query_has_one_span_per_call_on_every_python(
+    otel: OTelHarness, instrument: Instrument, provider_instrumentation: ProviderInstrumentation
+) -> None:
+    """``aquery`` awaited in the caller's own task: its runs start there, and their ends come
+    back in copies of it. Python 3.10/3.11 undo the activation in place (until 2026-12-06 they
+    did not activate it, and the provider's chat span came out beside ours)."""
+    llm, embed = openai_clients()
+    LISettings.llm = llm
+    LISettings.embed_model = embed
+    index = VectorStoreIndex.from_documents([Document(text="Paris is the capital of France.")])
+    index.set_index_id("capitals")
+    otel.clear()
+    instrument()
+    engine = index.as_query_engine(similarity_top_k=1)
+    answers = [str(await engine.aquery("Capital of France?")) for _ in range(2)]
+
+    assert answers == ["".join(WORDS)] * 2
+    assert shape(otel.tree(attributes=False)) == [RAG, RAG]
+    assert _provider_spans(otel, provider_instrumentation) == []
+
+
 def test_without_suppression_provider_spans_nest_under_ours(
     otel: OTelHarness, instrument: Instrument, provider_instrumentation: ProviderInstrumentation
 ) -> None:
