@@ -4,6 +4,7 @@ and raises the same exception; and the wrapped method has the same signature."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
@@ -159,3 +160,61 @@ async def test_real_openai_embeddings_by_keyword_as_vector_stores_call_them(
         (s["name"], s["parent_id"], s["attributes"][semconv.EMBEDDINGS_INPUT_COUNT]) for s in spans
     ] == [(f"embeddings {EMBED}", None, n) for n in (1, 3, 1, 1, 2, 1)]
     assert all(s["attributes"][semconv.USAGE_SOURCE] == "estimated" for s in spans)
+
+
+class _Later:
+    """An awaitable that is no coroutine (a future-like object a client library returns)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self) -> Any:
+        yield from asyncio.sleep(0).__await__()
+        return self.value
+
+
+class PlainDefAsync(Embeddings):
+    """``aembed_*`` written as plain ``def`` returning awaitables: the work runs when awaited."""
+
+    model = "plain-def-async"
+
+    def __init__(self) -> None:
+        self.vectors = [[1.0, 2.0, 3.0]]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.vectors[0]
+
+    def aembed_query(self, text: str) -> Any:  # type: ignore[override]
+        async def run() -> list[float]:
+            await asyncio.sleep(0)
+            if not text:
+                raise ValueError("empty query")
+            return self.vectors[0]
+
+        return run()
+
+    def aembed_documents(self, texts: list[str]) -> Any:  # type: ignore[override]
+        return _Later(self.vectors)
+
+
+async def test_plain_def_async_methods_returning_awaitables_end_their_span_when_awaited(
+    otel: OTelHarness, instrumented: Any
+) -> None:
+    emb = PlainDefAsync()
+    assert not inspect.iscoroutinefunction(PlainDefAsync.aembed_query)
+    assert hasattr(PlainDefAsync.aembed_query, "__wrapped__")  # really instrumented
+    assert await emb.aembed_query("paris") is emb.vectors[0]
+    assert await emb.aembed_documents(["a"]) is emb.vectors
+    with pytest.raises(ValueError, match="empty query"):
+        await emb.aembed_query("")
+    assert [
+        (
+            s["status"],
+            s["attributes"].get(semconv.GEN_AI_EMBEDDINGS_DIMENSION_COUNT),
+            s["attributes"].get(semconv.ERROR_TYPE),
+        )
+        for s in otel.span_dicts()
+    ] == [("UNSET", 3, None), ("UNSET", 3, None), ("ERROR", None, "ValueError")]

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import os
+from abc import ABCMeta
 from importlib.metadata import entry_points
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
-from langchain_core.vectorstores import VectorStoreRetriever
+from langchain_core.vectorstores import InMemoryVectorStore, VectorStoreRetriever
 
 from genai_trace_core.testing import OTelHarness
 from genai_trace_core.testing import tree_shape as shape
@@ -159,3 +161,88 @@ print("ok")
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+class _LazyStore(InMemoryVectorStore):
+    """A store whose client connects lazily: reading its collection name raises."""
+
+    @property
+    def collection_name(self) -> str:
+        raise RuntimeError("lazy client not connected")
+
+
+def test_retriever_of_a_store_whose_property_raises_works_as_without_instrumentation(
+    otel: OTelHarness, instrumented: Any
+) -> None:
+    store = _LazyStore(DeterministicEmbeddings(size=8))
+    store.add_texts(["alpha", "beta"])
+    retriever = store.as_retriever(search_kwargs={"k": 1})
+    instrumented.uninstrument()
+    expected = retriever._get_ls_params()
+    instrumented.instrument(telemetry=otel.telemetry())
+    assert retriever._get_ls_params() == expected  # exactly the original's, nothing of ours
+    assert [d.page_content for d in retriever.invoke("alpha")] == ["alpha"]
+    assert "retrieval" in [s["attributes"]["gen_ai.operation.name"] for s in otel.span_dicts()]
+
+
+class _FrozenMeta(ABCMeta):
+    """A metaclass that refuses to set public attributes on its classes once they are made."""
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        if not name.startswith("_"):
+            raise AttributeError(f"{cls.__name__} is frozen")
+        super().__setattr__(name, value)
+
+
+def test_embeddings_class_that_cannot_be_wrapped_is_still_defined_and_works(
+    otel: OTelHarness, instrumented: Any
+) -> None:
+    class Frozen(DeterministicEmbeddings, metaclass=_FrozenMeta):
+        def embed_query(self, text: str) -> list[float]:
+            return [1.0, 2.0]
+
+    assert Frozen().embed_query("q") == [1.0, 2.0]
+
+
+def test_default_handler_on_a_failing_global_meter_provider_leaves_runs_untraced() -> None:
+    """In a fresh interpreter whose global meter provider raises: ``trace_embeddings`` without a
+    handler, and LangChain runs once ``GENAI_TRACE_LANGCHAIN=true`` (both use a default handler
+    on the global providers, which cannot be made) work, untraced."""
+    import subprocess
+    import sys
+
+    program = """
+import os
+from opentelemetry import metrics
+from opentelemetry.metrics import NoOpMeter, NoOpMeterProvider
+
+class BadMeter(NoOpMeter):
+    def create_histogram(self, *a, **k):
+        raise RuntimeError("meter backend down")
+
+class BadProvider(NoOpMeterProvider):
+    def get_meter(self, *a, **k):
+        return BadMeter("x")
+
+metrics.set_meter_provider(BadProvider())
+from genai_trace_langchain import LangChainInstrumentor, trace_embeddings
+from genai_trace_langchain.testing import DeterministicEmbeddings, FakeChatOpenAI
+
+print(len(trace_embeddings(DeterministicEmbeddings(size=4)).embed_query("q")))
+inst = LangChainInstrumentor()
+inst.instrument(meter_provider=NoOpMeterProvider())
+inst.uninstrument()
+os.environ["GENAI_TRACE_LANGCHAIN"] = "true"  # switched on while running: the default handler
+print(FakeChatOpenAI().invoke("hi").content != "")
+"""
+    env = {k: v for k, v in os.environ.items() if k != "GENAI_TRACE_LANGCHAIN"}
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["4", "True"]

@@ -13,6 +13,8 @@ from llama_index.core import Settings as LISettings
 from llama_index.core import VectorStoreIndex
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.instrumentation import get_dispatcher
+from opentelemetry._logs import NoOpLoggerProvider
+from opentelemetry.metrics import NoOpMeter, NoOpMeterProvider
 
 from genai_trace_core import ContextThreadPoolExecutor, Settings
 from genai_trace_core.testing import OTelHarness
@@ -181,3 +183,36 @@ def test_instrument_uninstrument_instrument_leaves_one_set_of_handlers(
     assert sum(isinstance(h, GenAIEventHandler) for h in root.event_handlers) == 1
     assert shape(otel.tree(attributes=False)) == [QUERY_SHAPE]
     assert LlamaIndexInstrumentor() is instrumentor
+
+
+class _BadMeter(NoOpMeter):
+    def create_histogram(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("meter backend down")
+
+
+class _BadMeterProvider(NoOpMeterProvider):
+    def get_meter(self, *args: Any, **kwargs: Any) -> Any:
+        return _BadMeter("broken")
+
+
+class _BadLoggerProvider(NoOpLoggerProvider):
+    def get_logger(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("log backend down")
+
+
+@pytest.mark.parametrize(
+    "providers",
+    [{"meter_provider": _BadMeterProvider()}, {"logger_provider": _BadLoggerProvider()}],
+    ids=["meter", "logger"],
+)
+def test_instrument_with_a_provider_that_raises_never_breaks_the_app(
+    otel: OTelHarness, index: VectorStoreIndex, providers: dict[str, Any]
+) -> None:
+    engine = index.as_query_engine(similarity_top_k=2)
+    expected = str(engine.query("capital of France?"))
+    instrumentor = LlamaIndexInstrumentor()
+    instrumentor.instrument(tracer_provider=otel.tracer_provider, **providers)
+    try:
+        assert str(engine.query("capital of France?")) == expected
+    finally:
+        instrumentor.uninstrument()

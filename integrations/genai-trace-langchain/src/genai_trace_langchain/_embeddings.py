@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -130,13 +130,28 @@ def _begin(
 ) -> _Call | None:
     if _inside.get():
         return None
-    telemetry = get_telemetry()
-    if telemetry is None:
-        return None
     try:
+        telemetry = get_telemetry()
+        if telemetry is None:
+            return None
         return _Call(telemetry, embeddings, query, _input_of(query, args, kwargs))
     except Exception:
         return None  # never in the caller's way: the call runs untraced
+
+
+async def _end_when_awaited(call: _Call, awaitable: Awaitable[Any]) -> Any:
+    """Await what a plain-``def`` ``aembed_*`` returned; the span ends when it finishes. The
+    awaited result is returned as it is and its exception propagates unchanged."""
+    token = _inside.set(True)
+    try:
+        result = await awaitable
+    except BaseException as exc:
+        call.fail(exc)
+        raise
+    finally:
+        _inside.reset(token)
+    call.end(result)
+    return result
 
 
 def _traced(
@@ -144,8 +159,11 @@ def _traced(
 ) -> Any:
     """Wrap ``fn`` (an unbound embed method) so the outermost call is an embeddings span. The
     wrapper takes and passes on any arguments, returns what ``fn`` returns and raises what it
-    raises; ``functools.wraps`` keeps its name, docstring and ``inspect.signature``."""
+    raises; ``functools.wraps`` keeps its name, docstring and ``inspect.signature``, and the
+    wrapper is a coroutine function exactly when ``fn`` is. A plain ``def aembed_*`` that returns
+    an awaitable gets back an awaitable whose span ends when the awaited call finishes."""
     query = method.endswith("query")
+    is_async = method.startswith("a")
     if inspect.iscoroutinefunction(fn):
 
         @functools.wraps(fn)
@@ -180,6 +198,9 @@ def _traced(
             raise
         finally:
             _inside.reset(token)
+        if is_async and inspect.isawaitable(result):
+            # A plain ``def aembed_*`` returning an awaitable: the call runs when it is awaited.
+            return _end_when_awaited(call, result)
         call.end(result)
         return result
 

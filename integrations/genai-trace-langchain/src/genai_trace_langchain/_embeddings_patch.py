@@ -9,7 +9,7 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from genai_trace_core import Telemetry
+from genai_trace_core import Telemetry, safe
 from genai_trace_langchain._embeddings import _METHODS, _traced, _TracedEmbeddings
 from genai_trace_langchain._wrapping import ORIGINAL
 
@@ -40,11 +40,12 @@ class _Patcher:
 
         def init_subclass(cls: Any, /, **kwargs: Any) -> None:
             super(Embeddings, cls).__init_subclass__(**kwargs)  # type: ignore[misc]
-            patcher.patch_class(cls)
+            patcher.patch_class(cls)  # never raises: the class is then defined untraced
 
         hook: Any = classmethod(init_subclass)
         Embeddings.__init_subclass__ = hook  # type: ignore[method-assign]
 
+    @safe()  # a class we cannot wrap (a metaclass that refuses setattr, ...) stays untraced
     def patch_class(self, cls: type) -> None:
         if cls is _TracedEmbeddings:
             return

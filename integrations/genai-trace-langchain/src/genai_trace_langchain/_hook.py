@@ -18,6 +18,8 @@ import threading
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, cast
 
+from genai_trace_core import safe
+
 if TYPE_CHECKING:
     from genai_trace_core import Telemetry
     from genai_trace_langchain._handler import OpenTelemetryCallbackHandler
@@ -31,6 +33,7 @@ _lock = threading.Lock()
 class _State:
     active: OpenTelemetryCallbackHandler | None = None
     default: OpenTelemetryCallbackHandler | None = None
+    default_failed = False
     registered = False
 
 
@@ -52,13 +55,21 @@ def active() -> OpenTelemetryCallbackHandler | None:
     return _State.active
 
 
-def _default_handler() -> OpenTelemetryCallbackHandler:
+def _default_handler() -> OpenTelemetryCallbackHandler | None:
+    """The default handler on the global providers, made on first use; ``None`` when it cannot
+    be made (a global provider that raises): runs then go untraced, never broken."""
     with _lock:
-        if _State.default is None:
-            from genai_trace_langchain._handler import OpenTelemetryCallbackHandler
-
-            _State.default = OpenTelemetryCallbackHandler()
+        if _State.default is None and not _State.default_failed:
+            _State.default = _make_default()
+            _State.default_failed = _State.default is None  # tried once per process
         return _State.default
+
+
+@safe()
+def _make_default() -> OpenTelemetryCallbackHandler | None:
+    from genai_trace_langchain._handler import OpenTelemetryCallbackHandler
+
+    return OpenTelemetryCallbackHandler()
 
 
 def current() -> OpenTelemetryCallbackHandler | None:
@@ -71,10 +82,10 @@ def current() -> OpenTelemetryCallbackHandler | None:
     return None
 
 
-def telemetry_or_default() -> Telemetry:
+def telemetry_or_default() -> Telemetry | None:
     """For ``trace_embeddings``: the active handler's telemetry, else the default handler's."""
     handler = current() or _default_handler()
-    return handler.telemetry
+    return None if handler is None else handler.telemetry
 
 
 def current_telemetry() -> Telemetry | None:

@@ -42,20 +42,32 @@ def _store_identity(store: Any) -> str | None:
     return name if isinstance(name, str) and name else None
 
 
+@safe(default={})  # any failure of ours (a store property that raises, ...): no additions
+def _retriever_additions(retriever: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """What we add to a retriever's ``_get_ls_params``: its ``k`` and its store's identity."""
+    added: dict[str, Any] = {}
+    k = {**(retriever.search_kwargs or {}), **kwargs}.get(
+        "k", 4 if retriever.search_type != "mmr" else None
+    )
+    if isinstance(k, int):
+        added[SEARCH_K_KEY] = k
+    source = _store_identity(retriever.vectorstore)
+    if source:
+        added[DATA_SOURCE_KEY] = source
+    return added
+
+
 def _patch_retriever_params() -> None:
     from langchain_core.vectorstores import VectorStoreRetriever
 
     def make(original: Any) -> Any:
         def _get_ls_params(self: Any, **kwargs: Any) -> Any:
-            params = original(self, **kwargs)
-            k = {**(self.search_kwargs or {}), **kwargs}.get(
-                "k", 4 if self.search_type != "mmr" else None
-            )
-            if isinstance(k, int):
-                params[SEARCH_K_KEY] = k
-            source = _store_identity(self.vectorstore)
-            if source:
-                params[DATA_SOURCE_KEY] = source
+            params = original(self, **kwargs)  # its own exceptions propagate unchanged
+            # Computed apart, then added at once: if anything of ours fails, the caller gets
+            # exactly what the original returned.
+            added = _retriever_additions(self, kwargs)
+            if added and isinstance(params, dict):
+                params.update(added)
             return params
 
         return _get_ls_params

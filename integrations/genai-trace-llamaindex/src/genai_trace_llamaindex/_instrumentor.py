@@ -10,7 +10,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
     BaseInstrumentor,
 )
 
-from genai_trace_core import Settings, instrumentation_telemetry
+from genai_trace_core import Settings, instrumentation_telemetry, safe
 from genai_trace_llamaindex import _state
 from genai_trace_llamaindex.package import _instruments
 from genai_trace_llamaindex.version import SCOPE_NAME, __version__
@@ -24,7 +24,8 @@ class LlamaIndexInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     ``instrument(tracer_provider=, meter_provider=, logger_provider=, settings=, verbose=)``:
     ``verbose=True`` (or ``GENAI_TRACE_LLAMAINDEX_VERBOSE=1``) shows every dispatcher span
     instead of one span per operation. Idempotent; ``uninstrument()`` removes the handlers and
-    ends any open span.
+    ends any open span. Neither ever raises: a failure (a meter or logger provider that raises)
+    is logged once at debug and LlamaIndex runs untraced.
     """
 
     _handlers: tuple[Any, Any] | None = None
@@ -32,6 +33,7 @@ class LlamaIndexInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def instrumentation_dependencies(self) -> Collection[str]:
         return _instruments
 
+    @safe()  # never raises into the app (a provider that fails): logged once at debug
     def _instrument(self, **kwargs: Any) -> None:
         from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 
@@ -61,6 +63,7 @@ class LlamaIndexInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         self._handlers = (span_handler, event_handler)
         _state.dispatcher_active = True
 
+    @safe()
     def _uninstrument(self, **kwargs: Any) -> None:
         from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 
