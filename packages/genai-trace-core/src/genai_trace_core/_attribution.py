@@ -37,7 +37,7 @@ class Attribution:
             conversation_id=self.conversation_id or parent.conversation_id,
             tenant_id=self.tenant_id or parent.tenant_id,
             feature=self.feature or parent.feature,
-            metadata=self.metadata or parent.metadata,
+            metadata=_merged(parent.metadata, self.metadata),
         )
 
     def span_attributes(self) -> dict[str, Any]:
@@ -64,6 +64,18 @@ class Attribution:
 
 EMPTY = Attribution()
 
+
+def _merged(
+    outer: tuple[tuple[str, str], ...], inner: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
+    """Metadata of nested blocks and runs: every key of both, the inner value winning."""
+    if not outer or not inner:
+        return inner or outer
+    merged = dict(outer)
+    merged.update(inner)
+    return tuple(merged.items())
+
+
 _current: contextvars.ContextVar[Attribution | None] = contextvars.ContextVar(
     "genai_trace_attribution", default=None
 )
@@ -88,7 +100,11 @@ def attribution(
         conversation_id=conversation_id,
         tenant_id=tenant_id,
         feature=feature,
-        metadata=tuple((str(k), str(v)) for k, v in (metadata or {}).items()),
+        metadata=tuple(
+            (str(k), text)
+            for k, text in ((k, metadata_text(v)) for k, v in (metadata or {}).items())
+            if text is not None
+        ),
     ).merged_over(_current.get())
     token = _current.set(new)
     try:

@@ -208,6 +208,12 @@ def parent_context(parent: Run | None) -> Context:
     return parent.ctx
 
 
+def run_in(ctx: Context) -> Run | None:
+    """The run whose activation ``ctx`` is (or was made inside), if any."""
+    run = ctx.get(RUN_KEY)
+    return run if isinstance(run, Run) else None
+
+
 def traced_here(current: Context, run_id: object) -> bool:
     """True when ``current`` is the activation of the open run ``run_id`` (of any Telemetry)."""
     run = current.get(RUN_KEY)

@@ -23,6 +23,7 @@ class Run:
     __slots__ = (
         "active_ctx",
         "attribution",
+        "block",
         "budget",
         "children",
         "ctx",
@@ -33,6 +34,7 @@ class Run:
         "last_chunk_ns",
         "metric_attrs",
         "op",
+        "outer",
         "parent",
         "prev_ctx",
         "provider_data",
@@ -55,6 +57,8 @@ class Run:
         self.parent = parent
         self.op = op
         self.attribution = attribution
+        self.block: Attribution | None = None  # the attribution() block current at its start
+        self.outer: Run | None = None  # a top run's: the run current where it started, if any
         self.span: Span | None = None
         self.ctx: Context
         self.active_ctx: Context | None = None
@@ -117,9 +121,26 @@ class Run:
         return None
 
     def has_invocation_ancestor(self) -> bool:
-        p = self.parent
-        while p is not None:
+        """Whether an agent or workflow encloses this run: up its parents, and from the top one
+        on, up the run whose activation it started in (another integration's, an app's call
+        made without passing the framework's config)."""
+        node: Run = self
+        for _ in range(256):  # bounded: a cycle of outer runs cannot loop
+            p = node.parent if node.parent is not None else node.outer
+            if p is None:
+                return False
             if p.op is not None and p.op.kind.is_invocation:
                 return True
-            p = p.parent
+            node = p
         return False
+
+
+def inherited_attribution(block: Attribution | None, parent: Run | None) -> Attribution | None:
+    """What a new run inherits: its parent run's attribution, with an ``attribution()`` block
+    opened since the parent started (inside a tool, a lambda, a step) merged over it; the
+    current block when it has no parent run."""
+    if parent is None:
+        return block
+    if block is None or block is parent.block:
+        return parent.attribution
+    return block.merged_over(parent.attribution)

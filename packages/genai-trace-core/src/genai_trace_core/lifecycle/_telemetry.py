@@ -31,7 +31,7 @@ from genai_trace_core.lifecycle._attributes import (
 from genai_trace_core.lifecycle._finish import deactivate, finish
 from genai_trace_core.lifecycle._metrics import Instruments
 from genai_trace_core.lifecycle._registry import BoundedRegistry
-from genai_trace_core.lifecycle._run import Run
+from genai_trace_core.lifecycle._run import Run, inherited_attribution
 from genai_trace_core.lifecycle._sanitize import clean_attributes, clean_text, valid_ns
 from genai_trace_core.lifecycle._suppress import SUPPRESSIBLE_KINDS, provider_suppression
 from genai_trace_core.records import Operation, OperationKind, Outcome
@@ -128,14 +128,16 @@ class Telemetry:
         if kind is OperationKind.EXECUTE_TOOL and op.agent_name is None and parent is not None:
             op.agent_name = parent.enclosing_agent_name()  # CR when a tool runs for an agent
         attrs = start_attributes(op)
+        block = current_attribution()  # an attribution() block opened inside the parent wins
         attribution = run_attribution(
-            op,
-            parent.attribution if parent is not None else current_attribution(),
-            settings.metadata_keys,
+            op, inherited_attribution(block, parent), settings.metadata_keys
         )
         if attribution is not None:
             attrs.update(attribution.span_attributes())
         run = Run(run_id, parent, op, attribution)
+        run.block = block
+        if parent is None:  # a run of ours (either integration) it started inside, if any
+            run.outer = _context.run_in(parent_ctx)
         if settings.capture_mode.on_span:
             run.budget = _content.ContentBudget(settings)
             attrs.update(_content.build_content_attributes(op, settings, run.budget))
@@ -190,6 +192,7 @@ class Telemetry:
             self._registry.put_if_absent(run_id, parent)
             return
         run = Run(run_id, None, None, current_attribution())
+        run.block = run.attribution
         run.ctx = parent_ctx
         self._registry.put_if_absent(run_id, run)
 
