@@ -129,6 +129,17 @@ def _is_agent(name: str | None, metadata: Mapping[str, Any]) -> bool:
     return "agent" in name.lower() or metadata.get(agent_graph_key(name)) is True
 
 
+def _is_marked_graph_run(
+    name: str | None, metadata: Mapping[str, Any], tags: Sequence[str] | None
+) -> bool:
+    """The run of a graph ``_graph_patch`` marked as an agent, wherever it is invoked from (a
+    user's chain or tool, a node). Its nodes and their chains inherit the mark, but under their
+    own names; a node named like the graph is told apart by its ``graph:step`` tag."""
+    if not name or metadata.get(agent_graph_key(name)) is not True:
+        return False
+    return not _has_graph_step(tags)
+
+
 def _is_subgraph(metadata: Mapping[str, Any], tags: Sequence[str] | None) -> bool:
     """A LangGraph graph run inside a node: it opens the checkpoint namespace of that node."""
     ns = metadata.get("checkpoint_ns")
@@ -150,8 +161,12 @@ def chain_operation(
     meta = metadata or {}
     # A graph run inside a node cannot be told apart from a chain the node runs (both carry the
     # node's checkpoint namespace), so only agent-named ones become invoke_agent; others are steps.
-    # (Only LangGraph sets the namespace; its ``ls_integration`` metadata is absent in 1.0.)
-    sub_agent = parent_run_id is not None and _is_subgraph(meta, tags) and _is_agent(name, meta)
+    # (Only LangGraph sets the namespace; its ``ls_integration`` metadata is absent in 1.0.) A
+    # graph marked as an agent is one under any parent: a chain, a tool, a node.
+    sub_agent = parent_run_id is not None and (
+        _is_marked_graph_run(name, meta, tags)
+        or (_is_subgraph(meta, tags) and _is_agent(name, meta))
+    )
     top = parent_run_id is None or sub_agent
     attrs: dict[str, Any] = {}
     if name:
