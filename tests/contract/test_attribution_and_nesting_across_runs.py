@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from llama_index.core.workflow import StartEvent, StopEvent, Workflow, step
 
 from genai_trace_core import attribution, semconv
 from genai_trace_core.testing import OTelHarness
@@ -92,25 +93,26 @@ def test_block_metadata_values_are_json_bounded_and_none_is_left_out(
     }
 
 
+class Ask(Workflow):
+    """A workflow whose one step answers with a LangChain chain."""
+
+    @step
+    async def ask(self, ev: StartEvent) -> StopEvent:
+        from langchain_core.prompts import ChatPromptTemplate
+
+        from genai_trace_langchain.testing import FakeChatOpenAI
+
+        chain = (
+            ChatPromptTemplate.from_messages([("user", "{q}")]) | FakeChatOpenAI(responses=["42"])
+        ).with_config(run_name="answer")
+        reply = await chain.ainvoke({"q": str(ev.q)})
+        return StopEvent(result=reply.content)
+
+
 async def test_a_chain_run_from_a_workflow_step_is_a_nested_invocation(
     otel: OTelHarness, langchain: None
 ) -> None:
-    pytest.importorskip("llama_index.core.workflow")
-    from langchain_core.prompts import ChatPromptTemplate
-    from llama_index.core.workflow import StartEvent, StopEvent, Workflow, step
-
-    from genai_trace_langchain.testing import FakeChatOpenAI
     from genai_trace_llamaindex import LlamaIndexInstrumentor
-
-    chain = (
-        ChatPromptTemplate.from_messages([("user", "{q}")]) | FakeChatOpenAI(responses=["42"])
-    ).with_config(run_name="answer")
-
-    class Ask(Workflow):
-        @step
-        async def ask(self, ev: StartEvent) -> StopEvent:
-            reply = await chain.ainvoke({"q": str(ev.q)})
-            return StopEvent(result=reply.content)
 
     instrumentor = LlamaIndexInstrumentor()
     instrumentor.instrument(

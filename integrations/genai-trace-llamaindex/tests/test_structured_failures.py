@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from importlib import metadata
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from li_lifecycle import Lifecycle
 from li_openai_wire import openai_clients
 from li_support import Instrument
 from llama_index.core.llms import ChatMessage
+from packaging.version import Version
 from pydantic import BaseModel, ValidationError
 
 from genai_trace_core import semconv as s
@@ -57,6 +59,12 @@ def _answer(request: httpx.Request) -> httpx.Response:
     )
 
 
+@pytest.mark.skipif(
+    Version(metadata.version("llama-index-core")) < Version("0.13"),
+    reason="llama-index-core 0.12 runs an invalid structured answer through its function-calling "
+    "program's tool-output handling: the call ends in AttributeError inside StructuredLLM, not "
+    "a ValidationError (test pins 0.13+)",
+)
 @pytest.mark.parametrize("method", ["chat", "achat"])
 def test_a_structured_call_whose_answer_fails_validation_keeps_the_calls_usage_and_cost(
     otel: OTelHarness, instrument: Instrument, lifecycle: Lifecycle, method: str

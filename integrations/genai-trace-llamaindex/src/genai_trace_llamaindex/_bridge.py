@@ -7,7 +7,7 @@ span enter/exit/drop to them; the dispatcher's events go straight to the model-c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sized
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -21,6 +21,18 @@ from genai_trace_llamaindex._model_calls import LLM_ROLES, ModelCalls
 from genai_trace_llamaindex._streaming import DeferredParents, reparent_stream
 
 __all__ = ["Bridge", "is_cancellation"]
+
+
+def _several_batches(method: str, args: Mapping[str, Any], instance: Any) -> bool:
+    """Whether an embedding batch call makes more than one model call (one per chunk of
+    ``embed_batch_size`` texts); unknown sizes count as several."""
+    if "batch" not in method:
+        return False
+    texts = args.get("texts")
+    size = getattr(instance, "embed_batch_size", None)
+    if isinstance(texts, Sized) and isinstance(size, int) and size > 0:
+        return len(texts) > size
+    return True
 
 
 class Bridge:
@@ -80,7 +92,7 @@ class Bridge:
             ):
                 self.agents.step(id_, args, parent_id, parent[1], tags)  # type: ignore[arg-type]
             else:
-                spans.structural(id_, parent_id)
+                spans.structural(id_, parent_id, calls=_several_batches(method, args, instance))
                 if "embedding" in method:  # get_text_embedding, aget_query_embedding, ...
                     self.models.note_server(id_, instance)
         elif role in LLM_ROLES:

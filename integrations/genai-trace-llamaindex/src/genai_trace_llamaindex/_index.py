@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from opentelemetry import trace
+
 from genai_trace_core import Operation, Outcome, Telemetry
 from genai_trace_llamaindex import _map_steps as m
 from genai_trace_llamaindex._classify import Role, split_span_id
@@ -62,10 +64,14 @@ class OpenSpans:
         ancestor."""
         self.telemetry.link(id_, parent_run_id=parent_id)
 
-    def structural(self, id_: str, parent_id: str | None, data: Any = None) -> None:
-        """A span that is no operation: hidden, or a step span in verbose mode."""
-        if self.verbose:
-            head, _ = split_span_id(id_)
+    def structural(
+        self, id_: str, parent_id: str | None, data: Any = None, calls: bool = False
+    ) -> None:
+        """A span that is no operation: hidden, or a step span in verbose mode. One that makes
+        several model calls (``calls``: an embedding batch of more than one chunk) where no
+        span is current gets its step span anyway: hidden, each call would start a trace."""
+        head, _ = split_span_id(id_)
+        if self.verbose or (calls and not trace.get_current_span().is_recording()):
             op = m.step_operation(head, "llama_index.span")
             self.start(id_, Role.NOISE, op, parent_id, True, data)
         else:

@@ -70,16 +70,21 @@ def to_message(message: Any) -> Message:
         call_id = extra.get("tool_call_id")
         text = "".join(p.content for p in parts if isinstance(p, TextPart))
         return Message(role=role, parts=[ToolCallResponsePart(response=text, id=call_id)])
-    for call in extra.get("tool_calls") or ():
-        fn = field(call, "function")
-        if fn is not None:
-            parts.append(
-                ToolCallPart(
-                    name=str(field(fn, "name") or ""),
-                    arguments=field(fn, "arguments"),
-                    id=field(call, "id"),
+    # llama-index-llms-openai 0.8 reports each tool call twice, as a ToolCallBlock and in
+    # ``additional_kwargs["tool_calls"]`` (older releases only there): one part per call.
+    if not any(isinstance(p, ToolCallPart) for p in parts):
+        for call in extra.get("tool_calls") or ():
+            fn = field(call, "function")
+            if fn is not None:
+                parts.append(
+                    ToolCallPart(
+                        name=str(field(fn, "name") or ""),
+                        arguments=field(fn, "arguments"),
+                        id=field(call, "id"),
+                    )
                 )
-            )
+    if len(parts) > 1:  # a streamed tool-call answer also carries an empty text block
+        parts = [p for p in parts if not (isinstance(p, TextPart) and not p.content)] or parts
     return Message(role=role, parts=parts)
 
 

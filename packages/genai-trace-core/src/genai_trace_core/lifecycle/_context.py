@@ -67,6 +67,14 @@ def current_task() -> asyncio.Task[Any] | None:
     return asyncio.current_task()
 
 
+def quiet_task(activate: bool) -> asyncio.Task[Any] | None:
+    """For a new root: the task in which the runs of its tree are not activated, or ``None``.
+    Python < 3.12 only, and only for a root that is not activated itself (a stream's, read by
+    a loop in this very task): older LangChain on 3.10 runs the stream's steps in this task too,
+    between the loop's turns, and their activations would hold the loop's own spans."""
+    return None if activate or CAN_UNDO_IN_TASK else current_task()
+
+
 def activate(ctx: Context, prev: Context | None = None) -> Context:
     """Make ``ctx`` current; return the context to restore when it ends: ``prev`` if given,
     else the one current before (never chaining runs through ended ones)."""
@@ -151,12 +159,10 @@ _STAND_INS = "_genai_trace_stand_ins"
 def _undo_in_place(
     ctx: Context, prev: Context, is_stale: Callable[[Context], Context | None]
 ) -> None:
-    """Python < 3.12 cannot enter another task's context, so an activation that task may still
-    have current is turned, in place, into the context it replaced: the ``Context`` object
-    ``attach`` put there is ours (made by :func:`activation_context`, handed to nobody), and after
-    this it holds the previous context's values (span, suppression keys, run), so the task's next
-    span nests where it would have without us. ``Context`` refuses item assignment, hence
-    ``dict``'s own methods; it then equals the context it replaced."""
+    """Python < 3.12 cannot enter another task's context: the ``Context`` object ``attach`` put
+    there (ours, from :func:`activation_context`) is turned in place into the one it replaced,
+    so the task's next span nests where it would have without us (``dict``'s own methods:
+    ``Context`` refuses item assignment)."""
     target = live_context(prev)  # never a chain of undone activations: each stands for a live one
     for _ in range(64):  # bounded walk past ended ancestors
         fallback = is_stale(target)

@@ -38,6 +38,7 @@ class Run:
         "parent",
         "prev_ctx",
         "provider_data",
+        "quiet_task",
         "rollup",
         "run_id",
         "span",
@@ -64,6 +65,7 @@ class Run:
         self.active_ctx: Context | None = None
         self.prev_ctx: Context | None = None
         self.home_task: Any = None  # the asyncio task an activation was made in
+        self.quiet_task: Any = None  # the task its tree's runs are not activated in (_context)
         # a framework root's mark of the execution context it was activated in (_context)
         self.home_token: Any = None
         self.children: set[Run] | None = None

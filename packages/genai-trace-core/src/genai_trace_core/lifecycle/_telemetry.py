@@ -158,8 +158,9 @@ class Telemetry:
             return
         if parent is not None:
             parent.add_child(run)
-        if activate:
-            task = _context.current_task()
+        run.quiet_task = parent.quiet_task if parent is not None else _context.quiet_task(activate)
+        task = _context.current_task() if activate else None
+        if activate and (task is None or task is not run.quiet_task):
             extra = None
             if kind in SUPPRESSIBLE_KINDS and settings.suppress_provider_spans:
                 extra, run.provider_data = provider_suppression(kind)
