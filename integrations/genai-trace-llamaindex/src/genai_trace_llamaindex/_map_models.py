@@ -18,6 +18,7 @@ from genai_trace_core import (
     Outcome,
     RequestParams,
     TextPart,
+    get_field,
     normalize_usage,
     resolve_provider,
     server_from_url,
@@ -47,41 +48,12 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-_ON_CLASS: dict[tuple[type, str], bool] = {}
-
-
-def _on_class(cls: type, name: str) -> bool:
-    """Whether ``name`` is readable on the class itself (a property, a class attribute)."""
-    key = (cls, name)
-    found = _ON_CLASS.get(key)
-    if found is None:
-        found = hasattr(cls, name)
-        if len(_ON_CLASS) < 512:
-            _ON_CLASS[key] = found
-    return found
-
-
-def _attr(instance: Any, name: str) -> Any:
-    """``getattr(instance, name, None)`` without asking a pydantic model for a field it lacks:
-    its ``__getattr__`` raises and catches inside (~3-5 µs per missing name, several per model
-    call). Fields live in the instance ``__dict__``; anything else is read only when the class
-    has it (pydantic v2 keeps no field on the class)."""
-    if instance is None:
-        return None
-    values = getattr(instance, "__dict__", None)
-    if values is not None:
-        value = values.get(name)
-        if value is not None or not _on_class(type(instance), name):
-            return value
-    return getattr(instance, name, None)
-
-
 def _request(
     kwargs: Mapping[str, Any], instance: Any, stream: bool, output_type: str | None
 ) -> RequestParams:
     def pick(name: str) -> Any:
         value = kwargs.get(name)
-        return value if value is not None else _attr(instance, name)
+        return value if value is not None else get_field(instance, name)
 
     stop = kwargs.get("stop")
     return RequestParams(
@@ -98,7 +70,7 @@ def _request(
         else None,
         stream=stream,
         output_type=output_type,
-        reasoning_level=kwargs.get("reasoning_effort") or _attr(instance, "reasoning_effort"),
+        reasoning_level=kwargs.get("reasoning_effort") or get_field(instance, "reasoning_effort"),
     )
 
 
@@ -113,14 +85,14 @@ def _model_operation(
     """An inference or embeddings operation: the model, its provider and its server, from the
     serialised model (``model_dict``) or the model object, plus ``fields``."""
     md = model_dict or {}
-    model = md.get(model_keys[0]) or md.get(model_keys[1]) or _attr(instance, model_keys[1])
+    model = md.get(model_keys[0]) or md.get(model_keys[1]) or get_field(instance, model_keys[1])
     model = str(model) if model else None
     provider = None
     if instance is not None:
         provider = resolve_provider(type(instance).__name__, model)
     if provider is None:
         provider = resolve_provider(md.get("class_name"), model)
-    api_base = _attr(instance, "api_base") if instance is not None else base_url
+    api_base = get_field(instance, "api_base") if instance is not None else base_url
     host, port = _server(api_base) if isinstance(api_base, str) else (None, None)
     fields.update(provider=provider, request_model=model, server_address=host, server_port=port)
     return Operation(kind=kind, framework=FRAMEWORK, **fields)

@@ -23,6 +23,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from genai_trace_core._safe import log_once, warn_once
+from genai_trace_core.content import sanitize_utf8
 from genai_trace_core.view import SpanView
 
 __all__ = ["DEFAULT_JSONL_PATH", "ENV_JSONL", "JsonlSpanExporter"]
@@ -77,8 +78,4 @@ def _line(span: ReadableSpan) -> bytes:
     except Exception:
         log_once("jsonl-span", "genai-trace: a span could not be written to JSONL; skipped")
         return b""
-    try:
-        return (text + "\n").encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates: U+FFFD each (valid pairs are joined)
-        repaired = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-        return (repaired + "\n").encode("utf-8")
+    return (sanitize_utf8(text) + "\n").encode("utf-8")  # lone surrogates: U+FFFD each

@@ -48,7 +48,10 @@ def _attr(obj: Any, key: str) -> Any:
 
 
 def get_field(obj: Any, *keys: str) -> Any:
-    """First non-None value under any of ``keys`` (mapping key or attribute)."""
+    """First non-None value under any of ``keys`` (mapping key or attribute). A pydantic model
+    is read from its instance dict and extras, never asked for a name it lacks (its
+    ``__getattr__`` raises and catches inside, several µs each); integrations read framework
+    objects with it for the same reason."""
     if type(obj) is dict or isinstance(obj, Mapping):
         for key in keys:
             value = obj.get(key)
