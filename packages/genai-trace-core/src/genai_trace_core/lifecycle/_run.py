@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
+from genai_trace_core._attribution import current_attribution
 from genai_trace_core.records import Operation, OperationKind
 
 if TYPE_CHECKING:
@@ -146,3 +147,12 @@ def inherited_attribution(block: Attribution | None, parent: Run | None) -> Attr
     if block is None or block is parent.block:
         return parent.attribution
     return block.merged_over(parent.attribution)
+
+
+def linked_root(run_id: Hashable, ctx: Context) -> Run:
+    """A run with no span and no parent run (``Telemetry.link``): its children start in ``ctx``
+    and inherit the attribution current now."""
+    run = Run(run_id, None, None, current_attribution())
+    run.block = run.attribution
+    run.ctx = ctx
+    return run

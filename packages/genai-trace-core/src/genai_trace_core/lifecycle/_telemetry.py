@@ -28,10 +28,11 @@ from genai_trace_core.lifecycle._attributes import (
     span_name,
     start_attributes,
 )
-from genai_trace_core.lifecycle._finish import deactivate, finish
+from genai_trace_core.lifecycle._finish import finish
+from genai_trace_core.lifecycle._first_chunk import first_chunk
 from genai_trace_core.lifecycle._metrics import Instruments
 from genai_trace_core.lifecycle._registry import BoundedRegistry
-from genai_trace_core.lifecycle._run import Run, inherited_attribution
+from genai_trace_core.lifecycle._run import Run, inherited_attribution, linked_root
 from genai_trace_core.lifecycle._sanitize import clean_attributes, clean_text, valid_ns
 from genai_trace_core.lifecycle._suppress import SUPPRESSIBLE_KINDS, provider_suppression
 from genai_trace_core.records import Operation, OperationKind, Outcome
@@ -88,7 +89,6 @@ class Telemetry:
         run = self._registry.get(run_id)
         return None if run is None else run.ctx
 
-    @safe()
     def start(
         self,
         run_id: Hashable,
@@ -106,6 +106,15 @@ class Telemetry:
         execution context it starts in (a batch's items are siblings, see ``_context``). A run
         that another ``Telemetry`` already traces (its activation is current: two handlers on one
         framework run) gets no second span."""
+        try:  # inline, not ``safe``: no wrapper call on the hot path (the same never-raise rule)
+            self._start(run_id, op, parent_run_id, activate, start_time_ns, root)
+        except Exception:
+            log_once("start", "genai-trace: Telemetry.start failed")
+
+    def _start(
+        self, run_id: Hashable, op: Operation, parent_run_id: Hashable | None, activate: bool,
+        start_time_ns: int | None, root: bool,
+    ) -> None:  # fmt: skip
         registry = self._registry
         if registry.get(run_id) is not None:
             log_once("dup-start", "genai-trace: duplicate start for an open run ignored")
@@ -174,57 +183,45 @@ class Telemetry:
             else:
                 run.prev_ctx = _context.activate(ctx)
 
-    @safe()
     def link(self, run_id: Hashable, *, parent_run_id: Hashable | None = None) -> None:
         """Register a run that gets no span: its children nest under its nearest traced ancestor."""
-        registry = self._registry
-        if registry.get(run_id) is not None:
-            return
-        parent = registry.get(parent_run_id) if parent_run_id is not None else None
-        self._link(run_id, parent, parent.ctx if parent is not None else otel_context.get_current())
+        try:
+            registry = self._registry
+            if registry.get(run_id) is not None:
+                return
+            parent = registry.get(parent_run_id) if parent_run_id is not None else None
+            ctx = parent.ctx if parent is not None else otel_context.get_current()
+            self._link(run_id, parent, ctx)
+        except Exception:
+            log_once("link", "genai-trace: Telemetry.link failed")
 
     def _link(self, run_id: Hashable, parent: Run | None, parent_ctx: Context) -> None:
+        registry = self._registry
         if parent is not None and parent.ended:  # (an alias of) a run that ended: alias the
             parent = parent.open_ancestor()  # nearest open one, which its root's end reaches
         if parent is not None:
             # An alias: ``run_id`` resolves to the parent's run (a link's own parent resolves to
             # its traced ancestor), so a child finds its parent in one lookup; ``end`` pops the
             # alias and ends nothing (its run is keyed by another id).
-            self._registry.put_if_absent(run_id, parent)
+            registry.put_if_absent(run_id, parent)
             return
-        run = Run(run_id, None, None, current_attribution())
-        run.block = run.attribution
-        run.ctx = parent_ctx
-        self._registry.put_if_absent(run_id, run)
+        registry.put_if_absent(run_id, linked_root(run_id, parent_ctx))
 
-    @safe()
     def chunk(self, run_id: Hashable, *, time_ns: int | None = None) -> None:
         """A streamed chunk arrived: time to first chunk, then the gap between chunks."""
-        run = self._registry.get(run_id)
-        if run is None or run.span is None:
-            return
-        t = self._clock() if time_ns is None else (valid_ns(time_ns) or self._clock())
-        last = run.last_chunk_ns
-        if last is not None:  # the common case: one histogram record per gap, nothing else
-            self._record_gap((t - last) / 1e9, run.metric_attrs)
+        try:
+            run = self._registry.get(run_id)
+            if run is None or run.span is None:
+                return
+            t = self._clock() if time_ns is None else (valid_ns(time_ns) or self._clock())
+            last = run.last_chunk_ns
+            if last is None:
+                first_chunk(self, run, t)
+            else:  # the common case: one histogram record per gap, nothing else
+                self._record_gap((t - last) / 1e9, run.metric_attrs)
             run.last_chunk_ns = t
-            return
-        run.streaming = True
-        if run.home_token is not None and _context.in_home_context(run):
-            # A root streaming in the context it was activated in hands each chunk to a consumer
-            # running right here (a ``for`` loop over ``model.stream()``): from now on the
-            # consumer's own spans belong to its caller, not to this run.
-            deactivate(run)
-        ttfc = (t - run.start_ns) / 1e9
-        # The first chunk proves the call streams, even when the request did not say so.
-        run.span.set_attributes(
-            {
-                semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: ttfc,
-                semconv.GEN_AI_REQUEST_STREAM: True,
-            }
-        )
-        self.instruments.first_chunk(run.metric_attrs, ttfc)
-        run.last_chunk_ns = t
+        except Exception:
+            log_once("chunk", "genai-trace: Telemetry.chunk failed")
 
     @safe()
     def add_event(
@@ -241,7 +238,6 @@ class Telemetry:
         if run is not None and run.span is not None and not run.ended:
             run.span.set_attributes(clean_attributes(attributes))
 
-    @safe()
     def end(
         self,
         run_id: Hashable,
@@ -253,11 +249,13 @@ class Telemetry:
         """End ``run_id`` successfully. Unknown or already ended runs are ignored. A root ending
         ``with_descendants`` ends the runs still open under it successfully too (a cancellation
         the framework reports on the root first), not as abandoned."""
-        run = self._registry.pop(run_id)
-        if run is not None and run.run_id == run_id:  # else a link's alias: nothing to end
-            finish(self, run, outcome, None, end_time_ns, with_descendants)
+        try:
+            run = self._registry.pop(run_id)
+            if run is not None and run.run_id == run_id:  # else a link's alias: nothing to end
+                finish(self, run, outcome, None, end_time_ns, with_descendants)
+        except Exception:
+            log_once("end", "genai-trace: Telemetry.end failed")
 
-    @safe()
     def fail(
         self,
         run_id: Hashable,
@@ -267,9 +265,12 @@ class Telemetry:
         end_time_ns: int | None = None,
     ) -> None:
         """End ``run_id`` with status ERROR and ``error.type`` (a string is taken as the type)."""
-        run = self._registry.pop(run_id)
-        if run is not None and run.run_id == run_id:  # else a link's alias: nothing to end
-            finish(self, run, outcome, error, end_time_ns)
+        try:
+            run = self._registry.pop(run_id)
+            if run is not None and run.run_id == run_id:  # else a link's alias: nothing to end
+                finish(self, run, outcome, error, end_time_ns)
+        except Exception:
+            log_once("fail", "genai-trace: Telemetry.fail failed")
 
     @safe(default=0)
     def sweep(self) -> int:
