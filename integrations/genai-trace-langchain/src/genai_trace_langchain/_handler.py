@@ -31,8 +31,12 @@ from genai_trace_core import (
 from genai_trace_langchain import _inference, _mapping
 from genai_trace_langchain._prompts import PendingPrompts, pending_prompt
 from genai_trace_langchain._stream_roots import is_stream_root
+from genai_trace_langchain._task_ends import TaskEnds
 from genai_trace_langchain.version import SCOPE_NAME, __version__
 
+# Roots LangChain does not end when their asyncio task is cancelled (``_task_ends``); an async
+# text completion is not one: its start runs in a child task of ``asyncio.gather``.
+_WATCHED = frozenset({OperationKind.CHAT, OperationKind.RETRIEVAL})
 # Control-flow exceptions of LangGraph (interrupt, Command(goto=..., graph=PARENT)): not errors.
 _CONTROL_FLOW = frozenset({"GraphBubbleUp", "GraphInterrupt", "NodeInterrupt", "ParentCommand"})
 
@@ -75,6 +79,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
             SCOPE_NAME, __version__, tracer_provider, meter_provider, logger_provider, settings
         )
         self._prompts = PendingPrompts()
+        self._task_ends = TaskEnds(self.telemetry)
 
     # --- models ----------------------------------------------------------------------------
 
@@ -124,6 +129,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
 
     @safe()
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        self._task_ends.forget(run_id)
         self.telemetry.end(run_id, _inference.inference_outcome(response))
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
@@ -240,6 +246,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
 
     @safe()
     def on_retriever_end(self, documents: Sequence[Any], *, run_id: UUID, **kwargs: Any) -> None:
+        self._task_ends.forget(run_id)
         self.telemetry.end(run_id, _mapping.retriever_outcome(documents))
 
     def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
@@ -269,6 +276,8 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         self.telemetry.start(
             run_id, op, parent_run_id=parent_run_id, activate=activate, root=parent_run_id is None
         )
+        if parent_run_id is None and op.kind in _WATCHED:
+            self._task_ends.watch(run_id)
 
     def _add_prompt(self, op: Operation, parent_run_id: UUID | None) -> None:
         prompt = self._prompts.take(parent_run_id)
@@ -278,6 +287,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
 
     @safe()
     def _fail(self, run_id: UUID, error: BaseException, outcome: Outcome | None = None) -> None:
+        self._task_ends.forget(run_id)
         reason = _error_of(error)
         if reason is None:
             self.telemetry.end(run_id, outcome or Outcome())
