@@ -92,7 +92,10 @@ class Bridge:
             ):
                 self.agents.step(id_, args, parent_id, parent[1], tags)  # type: ignore[arg-type]
             else:
-                spans.structural(id_, parent_id, calls=_several_batches(method, args, instance))
+                calls = _several_batches(method, args, instance)
+                spans.structural(
+                    id_, parent_id, calls=calls or self.classifier.runs_pipeline(instance, method)
+                )
                 if "embedding" in method:  # get_text_embedding, aget_query_embedding, ...
                     self.models.note_server(id_, instance)
         elif role in LLM_ROLES:

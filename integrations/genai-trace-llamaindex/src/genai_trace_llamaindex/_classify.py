@@ -33,6 +33,7 @@ _SYNTH_METHODS = {"synthesize", "asynthesize"}
 _CHAT_ENGINE_METHODS = {"chat", "achat", "stream_chat", "astream_chat"}
 _RETRIEVE_METHODS = {"retrieve", "aretrieve"}
 _TOOL_METHODS = {"call", "acall", "__call__"}
+_PIPELINE_METHODS = {"run", "arun"}
 
 _FRAMEWORK_MODULES = ("llama_index.", "workflows.", "llama_agents.")
 
@@ -57,6 +58,13 @@ class _Bases:
         self.workflow: type[Any] | None = None
         self.agents: tuple[type[Any], ...] = ()
         self.agent_workflow: type[Any] | None = None
+        self.pipeline: type[Any] | None = None
+        try:
+            from llama_index.core.ingestion import IngestionPipeline
+
+            self.pipeline = IngestionPipeline
+        except ImportError:  # pragma: no cover - core without an ingestion pipeline
+            pass
         try:
             from llama_index.core.workflow import Workflow
 
@@ -116,6 +124,14 @@ class Classifier:
         if b.workflow is not None and isinstance(instance, b.workflow) and method == "run":
             return Role.WORKFLOW_RUN
         return Role.NOISE
+
+    def runs_pipeline(self, instance: Any, method: str) -> bool:
+        """An ``IngestionPipeline.run``/``arun``: each transformation may call a model (an
+        extractor's LLM, the embedding model), and no operation of its own spans them."""
+        if method not in _PIPELINE_METHODS:
+            return False
+        pipeline = self.bases.pipeline
+        return pipeline is not None and isinstance(instance, pipeline)
 
     def is_agent(self, workflow: Any) -> bool:
         return bool(self.bases.agents) and isinstance(workflow, self.bases.agents)
