@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -161,6 +162,17 @@ def test_capture_content_and_setting_overrides_are_applied(tmp_path: Path) -> No
         128,
         ("plan",),
     )
+
+
+def test_an_invalid_capture_argument_is_warned_about_as_the_argument_and_captures_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="genai_trace"):
+        configure(set_global=False, console=False, jsonl_path="", capture_content="bogus-arg")
+    [record] = [r for r in caplog.records if "bogus-arg" in r.getMessage()]
+    assert record.getMessage().startswith("genai-trace: configure(capture_content=)='bogus-arg'")
+    assert S.ENV_CAPTURE_MESSAGE_CONTENT not in record.getMessage()  # not the variable's fault
+    assert get_settings().capture_mode is CaptureMode.NO_CONTENT
 
 
 def test_shutdown_is_idempotent_and_flush_after_shutdown_reports_false() -> None:
