@@ -23,6 +23,7 @@ from genai_trace_core import (
     OperationKind,
     Outcome,
     Settings,
+    TaskEnds,
     Telemetry,
     instrumentation_telemetry,
     safe,
@@ -31,10 +32,9 @@ from genai_trace_core import (
 from genai_trace_langchain import _inference, _mapping
 from genai_trace_langchain._prompts import PendingPrompts, pending_prompt
 from genai_trace_langchain._stream_roots import is_stream_root
-from genai_trace_langchain._task_ends import TaskEnds
 from genai_trace_langchain.version import SCOPE_NAME, __version__
 
-# Roots LangChain does not end when their asyncio task is cancelled (``_task_ends``); an async
+# Roots LangChain does not end when their asyncio task is cancelled (core's ``TaskEnds``); an async
 # text completion is not one: its start runs in a child task of ``asyncio.gather``.
 _WATCHED = frozenset({OperationKind.CHAT, OperationKind.RETRIEVAL})
 # Control-flow exceptions of LangGraph (interrupt, Command(goto=..., graph=PARENT)): not errors.

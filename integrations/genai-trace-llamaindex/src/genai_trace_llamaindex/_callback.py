@@ -4,7 +4,10 @@ For users on ``Settings.callback_manager`` or ``llama_index.core.global_handler`
 (``set_global_handler`` is a hard-coded list of names: a new package cannot add one). The
 same mapping feeds it as the dispatcher path. ``CallbackManager`` does not catch handler
 errors, so every method catches its own. While :class:`LlamaIndexInstrumentor` is active
-this handler stays silent (no duplicate spans).
+this handler stays silent (no duplicate spans). ``aget_text_embedding_batch`` reports its chunks'
+starts, then awaits them with no ``try``: a cancelled or failed batch reports no end for them, so
+a root embedding event started in an asyncio task ends with that task at the latest (core's
+``TaskEnds``: without error when it was cancelled, as ``abandoned`` when it carried on).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from llama_index.core.callbacks.base_handler import BaseCallbackHandler
 from llama_index.core.callbacks.schema import CBEventType, EventPayload
 from opentelemetry import _logs, metrics, trace
 
-from genai_trace_core import Outcome, Settings, instrumentation_telemetry, safe
+from genai_trace_core import Outcome, Settings, TaskEnds, instrumentation_telemetry, safe
 from genai_trace_llamaindex import _map_models as mm
 from genai_trace_llamaindex import _map_steps as m
 from genai_trace_llamaindex import _state
@@ -54,6 +57,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         self._llm: dict[str, tuple[bool, str]] = {}
         self._nested: set[str] = set()
         self._texts: dict[str, list[str]] = {}
+        self._task_ends = TaskEnds(self.telemetry, cancelled_is_error=False)
         # parent id -> (template name, variables) of a TEMPLATING event, for the next LLM event
         # under the same parent (``LLM.predict`` logs the template, then calls the model)
         self._templates: dict[str, tuple[str | None, Any]] = {}
@@ -136,6 +140,8 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
             self._texts[event_id] = texts
             op = mm.embeddings_operation(p.get(EventPayload.SERIALIZED), None, lambda: texts)
             tel.start(event_id, op, parent_run_id=parent_id)
+            if parent_id is None or not tel.is_open(parent_id):  # a root: see the module docs
+                self._task_ends.watch(event_id, self._forget_texts)
         elif event_type is CBEventType.RETRIEVE:
             op = m.retrieval_operation(None, p.get(EventPayload.QUERY_STR))
             tel.start(event_id, op, parent_run_id=parent_id, activate=True)
@@ -159,9 +165,13 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         else:
             tel.link(event_id, parent_run_id=parent_id)
 
+    def _forget_texts(self, event_id: Any) -> None:
+        self._texts.pop(event_id, None)
+
     @safe()
     def _end(self, event_type: CBEventType, p: dict[str, Any], event_id: str) -> None:
         tel = self.telemetry
+        self._task_ends.forget(event_id)
         if event_type is CBEventType.LLM:
             self._llm.pop(event_id, None)
             if event_id in self._nested:

@@ -1,0 +1,82 @@
+"""Root runs whose asyncio task ends before the framework reports their end.
+
+Some framework calls report a start and, when their asyncio task is cancelled or an exception
+passes through them, no end: LangChain's bare ``await model.ainvoke(...)`` (``agenerate`` turns
+only *results* of its ``asyncio.gather`` into ``on_llm_error``) and ``retriever.ainvoke(...)``
+(it catches ``Exception`` only); LlamaIndex's ``aget_text_embedding_batch`` on the legacy
+callback path (it starts every chunk's event, then awaits ``asyncio.gather`` with no
+``try``). Such a run stayed open until the registry's TTL. An integration watches such a root
+from its start: when the task it started in is done first, the run ends as ``cancelled`` (the
+task was cancelled) or ``abandoned`` (it finished with the run still open, e.g. an
+``asyncio.timeout`` block inside it expired, or it caught the call's exception and carried on).
+A run that ends as reported stops being watched (``forget``), so a long-lived task keeps no
+callback per call; a sync call is never watched. At most one ``add_done_callback`` per async
+root watched: nothing on the path of a sync program.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from genai_trace_core import semconv
+from genai_trace_core._safe import safe
+from genai_trace_core.lifecycle._telemetry import Telemetry
+
+_running_loop = asyncio.get_running_loop
+
+
+class TaskEnds:
+    """Run id -> (task, done callback) for the open root runs watched (see the module docs).
+
+    ``cancelled_is_error``: whether a run whose task was cancelled ends as ERROR with
+    ``error.type=cancelled`` (LangChain's convention for a cancellation) or without error, as
+    an integration that reports cancellations as no error ends its own (LlamaIndex). A run
+    whose task finished with it open is ``abandoned`` either way.
+    """
+
+    __slots__ = ("_cancelled_is_error", "_telemetry", "_watched")
+
+    def __init__(self, telemetry: Telemetry, *, cancelled_is_error: bool = True) -> None:
+        self._telemetry = telemetry
+        self._cancelled_is_error = cancelled_is_error
+        self._watched: dict[Hashable, tuple[asyncio.Task[Any], Callable[[Any], None]]] = {}
+
+    def watch(self, run_id: Hashable, then: Callable[[Hashable], None] | None = None) -> None:
+        """Watch a root run that just started, if it started inside an asyncio task; ``then``
+        (the integration's own cleanup for the run) is called after the task ended it."""
+        try:
+            _running_loop()
+        except RuntimeError:  # a sync call: the framework reports every way it ends
+            return
+        task = asyncio.current_task()
+        if task is None or task.done() or not self._telemetry.is_open(run_id):
+            return
+        telemetry, watched = self._telemetry, self._watched
+        cancelled_is_error = self._cancelled_is_error
+
+        @safe()  # a done callback: never an error logged by the event loop
+        def task_done(done: asyncio.Task[Any]) -> None:
+            watched.pop(run_id, None)
+            if telemetry.is_open(run_id):
+                if not done.cancelled():
+                    telemetry.fail(run_id, semconv.ERROR_TYPE_ABANDONED)
+                elif cancelled_is_error:
+                    telemetry.fail(run_id, semconv.ERROR_TYPE_CANCELLED)
+                else:
+                    telemetry.end(run_id, with_descendants=True)
+            if then is not None:
+                then(run_id)
+
+        # An empty context: nothing of the finished task's (or of our activation) runs with it.
+        task.add_done_callback(task_done, context=contextvars.Context())
+        watched[run_id] = (task, task_done)
+
+    def forget(self, run_id: Hashable) -> None:
+        """The run ended as the framework reported it: stop watching its task."""
+        if self._watched:
+            entry = self._watched.pop(run_id, None)
+            if entry is not None:
+                entry[0].remove_done_callback(entry[1])
