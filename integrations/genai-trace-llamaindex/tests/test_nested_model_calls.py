@@ -149,8 +149,8 @@ CALLS: dict[str, tuple[Callable[[OpenAI], Any], bool, bool]] = {
     "as_structured_llm.achat": (_structured_achat, False, True),
     "as_structured_llm.stream_chat": (_structured_stream_chat, True, True),
     "as_structured_llm.astream_chat": (_structured_astream_chat, True, True),
-    "structured_predict": (_structured_predict, False, False),
-    "astructured_predict": (_astructured_predict, False, False),
+    "structured_predict": (_structured_predict, False, True),
+    "astructured_predict": (_astructured_predict, False, True),
 }
 
 
@@ -228,9 +228,6 @@ def test_a_structured_call_is_one_chat_span_with_the_providers_usage_and_one_cos
     assert a[s.COST_USD] == pytest.approx(COST)
     assert not any(k.startswith("genai_trace.usage.estimated") for k in a)
     assert (s.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK in a) is streamed
-    # Plain structured_predict is marked where LlamaIndex reports it: 0.4's function-calling
-    # implementation sends its structured-predict event, the newer one does not.
-    structured = structured or finishes == ["tool_calls"]
     assert a.get(s.GEN_AI_OUTPUT_TYPE) == ("json" if structured else None)
     lifecycle.check()
 

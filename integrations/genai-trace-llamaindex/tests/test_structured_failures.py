@@ -16,6 +16,7 @@ from inline_snapshot import snapshot
 from li_lifecycle import Lifecycle
 from li_openai_wire import openai_clients
 from li_support import Instrument
+from llama_index.core import PromptTemplate
 from llama_index.core.llms import ChatMessage
 from packaging.version import Version
 from pydantic import BaseModel, ValidationError
@@ -65,18 +66,24 @@ def _answer(request: httpx.Request) -> httpx.Response:
     "program's tool-output handling: the call ends in AttributeError inside StructuredLLM, not "
     "a ValidationError (test pins 0.13+)",
 )
-@pytest.mark.parametrize("method", ["chat", "achat"])
+@pytest.mark.parametrize("method", ["chat", "achat", "structured_predict", "astructured_predict"])
 def test_a_structured_call_whose_answer_fails_validation_keeps_the_calls_usage_and_cost(
     otel: OTelHarness, instrument: Instrument, lifecycle: Lifecycle, method: str
 ) -> None:
     instrument()
-    sllm = openai_clients(_answer)[0].as_structured_llm(Person)
+    llm = openai_clients(_answer)[0]
+    prompt = PromptTemplate("Who is {who}?")
 
+    # a structured predict's failure was on no span (before 2026-12-06: its chat span was OK)
     with pytest.raises(ValidationError):
         if method == "chat":
-            sllm.chat(MESSAGES)
+            llm.as_structured_llm(Person).chat(MESSAGES)
+        elif method == "achat":
+            asyncio.run(llm.as_structured_llm(Person).achat(MESSAGES))
+        elif method == "structured_predict":
+            llm.structured_predict(Person, prompt, who="Bob")
         else:
-            asyncio.run(sllm.achat(MESSAGES))
+            asyncio.run(llm.astructured_predict(Person, prompt, who="Bob"))
 
     lifecycle.check()
     (span,) = otel.snapshot_dicts()
@@ -174,3 +181,38 @@ def test_a_structured_call_whose_answer_fails_validation_keeps_the_calls_usage_a
             ],
         }
     )
+
+
+def _valid(request: httpx.Request) -> httpx.Response:
+    response = _answer(request)
+    return httpx.Response(200, json=json.loads(response.content.replace(b"not a number", b"40")))
+
+
+@pytest.mark.skipif(
+    Version(metadata.version("llama-index-core")) < Version("0.13"),
+    reason="llama-index-core 0.12 runs structured_predict's function-calling program with its own "
+    "tool span (see test_structured_handoffs_templates.py)",
+)
+@pytest.mark.parametrize("method", ["structured_predict", "astructured_predict"])
+def test_a_structured_predict_is_one_json_chat_span_with_the_answer_it_validated(
+    otel: OTelHarness, instrument: Instrument, lifecycle: Lifecycle, method: str
+) -> None:
+    instrument(capture_mode="SPAN_ONLY")
+    llm, prompt = openai_clients(_valid)[0], PromptTemplate("Who is {who}?")
+    if method == "structured_predict":
+        person = llm.structured_predict(Person, prompt, who="Bob")
+    else:
+        person = asyncio.run(llm.astructured_predict(Person, prompt, who="Bob"))
+
+    assert person == Person(name="Bob", age=40)
+    lifecycle.check()
+    (span,) = otel.span_dicts()
+    attrs = span["attributes"]
+    assert (span["name"], span["status"], attrs[s.GEN_AI_OUTPUT_TYPE]) == (
+        "chat gpt-4o-mini",
+        "UNSET",
+        "json",
+    )
+    assert attrs[s.GEN_AI_INPUT_MESSAGES][0]["parts"][0]["content"] == "Who is Bob?"
+    (answer,) = attrs[s.GEN_AI_OUTPUT_MESSAGES]
+    assert "40" in json.dumps(answer["parts"])  # the answer (text or function call), as sent

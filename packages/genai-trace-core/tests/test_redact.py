@@ -212,3 +212,31 @@ def test_pathological_100kb_inputs_are_scanned_in_linear_time(text: str) -> None
     elapsed = time.perf_counter() - started
     assert isinstance(out, str)
     assert elapsed < 2.0, f"{elapsed:.2f}s: super-linear backtracking"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("+44 20 7946 0958 4111 1111 1111 1111", "[REDACTED:phone] [REDACTED:card]"),
+        ("tel 415-555-2671 4111 1111 1111 1111", "tel [REDACTED:phone] [REDACTED:card]"),
+        ("020 7946 0958 5555555555554444", "[REDACTED:phone] [REDACTED:card]"),
+        ("paid 2024 4111 1111 1111 1111 ok", "paid 2024 [REDACTED:card] ok"),
+        ("order 12345 4111 1111 1111 1111", "order 12345 [REDACTED:card]"),
+        ("4111 1111 1111 1111 12 units", "[REDACTED:card] 12 units"),
+    ],
+)
+def test_a_value_right_after_another_number_is_still_masked(text: str, expected: str) -> None:
+    # The first candidate spans both numbers and fails its check (too many digits for a phone,
+    # no Luhn for a card): the values inside it are looked for again.
+    assert builtin_redact(text) == expected
+
+
+def test_a_long_table_of_numbers_is_looked_into_a_bounded_number_of_times() -> None:
+    # Every group of "1 2 3 ..." starts a rejected candidate: looking into each would cost ~30 ms
+    # per 8 KB; at most 8 + one per 256 characters are.
+    table = "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 " * 2_000
+    started = time.perf_counter()
+    out = builtin_redact(table + "on 2024 4111 1111 1111 1111")
+    assert time.perf_counter() - started < 1.0
+    assert out.startswith("1 ") and out.count("[REDACTED:card]") <= 8 + len(table) // 256
+    assert builtin_redact("on 2024 4111 1111 1111 1111") == "on 2024 [REDACTED:card]"

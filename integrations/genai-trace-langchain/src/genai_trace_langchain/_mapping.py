@@ -15,6 +15,7 @@ from genai_trace_core import (
     Operation,
     OperationKind,
     Outcome,
+    bounded_description,
     semconv,
 )
 from genai_trace_langchain._names import user_given
@@ -220,7 +221,7 @@ def tool_operation(
     op = Operation(
         OperationKind.EXECUTE_TOOL,
         name=name or as_str(ser.get("name")),
-        description=as_str(ser.get("description")),
+        description=bounded_description(ser.get("description")),
         tool_call_id=tool_call_id,
         tool_type="function",
         framework=FRAMEWORK,

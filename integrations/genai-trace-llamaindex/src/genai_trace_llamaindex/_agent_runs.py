@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from genai_trace_core import Outcome, semconv
+from genai_trace_core import Outcome, bounded_description, semconv
 from genai_trace_llamaindex import _map_steps as m
 from genai_trace_llamaindex._classify import Classifier, Role, split_span_id
 from genai_trace_llamaindex._index import MAX_OPEN, OpenSpans
@@ -58,7 +58,8 @@ class AgentRuns:
         parent = self.spans.entries.get(parent_id) if parent_id is not None else None
         if parent is not None and parent[0] is Role.TOOL and parent_id is not None:
             # FunctionTool.acall under the agent's call_tool step: that span is the tool span
-            description = getattr(getattr(instance, "metadata", None), "description", None)
+            meta = getattr(instance, "metadata", None)
+            description = bounded_description(getattr(meta, "description", None))
             if description:
                 self.telemetry.set_attributes(
                     parent_id, {semconv.GEN_AI_TOOL_DESCRIPTION: description}

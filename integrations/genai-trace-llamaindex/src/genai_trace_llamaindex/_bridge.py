@@ -176,6 +176,7 @@ class Bridge:
         self.models.within.clear()
         self.models.nested.clear()
         self.models.folds.clear()
+        self.models.unstarted.clear()
         self.models.streams.clear()
         self.models.pending.clear()
         self.deferred.clear()

@@ -27,6 +27,10 @@ class Role(enum.IntEnum):
 
 
 _LLM_METHODS = {"chat": Role.LLM, "achat": Role.LLM, "complete": Role.LLM, "acomplete": Role.LLM}
+# A structured predict is one model call whose answer is then validated: a call of its own (the
+# model call inside it is nested), so a validation error fails its span.
+STRUCTURED_PREDICT = frozenset({"structured_predict", "astructured_predict"})
+_LLM_METHODS.update(dict.fromkeys(STRUCTURED_PREDICT, Role.LLM))
 _STREAM_METHODS = {"stream_chat", "astream_chat", "stream_complete", "astream_complete"}
 _QUERY_METHODS = {"query", "aquery"}
 _SYNTH_METHODS = {"synthesize", "asynthesize"}

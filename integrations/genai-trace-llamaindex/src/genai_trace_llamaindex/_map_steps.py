@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from genai_trace_core import Document, Operation, OperationKind, Outcome, Part, TextPart, semconv
+from genai_trace_core import (
+    Document,
+    Operation,
+    OperationKind,
+    Outcome,
+    Part,
+    TextPart,
+    bounded_description,
+    semconv,
+)
 from genai_trace_llamaindex._messages import tool_definitions
 
 FRAMEWORK = "llama_index"
@@ -117,7 +126,7 @@ def tool_operation(
         name,
         tool_call_id=call_id,
         tool_type="function",
-        description=description,
+        description=bounded_description(description),
         tool_arguments=lambda: arguments,
     )
 
@@ -147,7 +156,7 @@ def agent_operation(agent: Any) -> Operation:
         kind=OperationKind.INVOKE_AGENT,
         name=getattr(agent, "name", None),
         agent_name=getattr(agent, "name", None),
-        description=getattr(agent, "description", None),
+        description=bounded_description(getattr(agent, "description", None)),
         request_model=str(model) if model else None,
         framework=FRAMEWORK,
         tool_definitions=(lambda: tool_definitions(tools)) if tools else None,

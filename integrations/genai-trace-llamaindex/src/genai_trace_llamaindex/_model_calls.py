@@ -28,7 +28,7 @@ from typing import Any
 from genai_trace_core import Outcome
 from genai_trace_llamaindex import _map_models as mm
 from genai_trace_llamaindex import _map_steps as ms
-from genai_trace_llamaindex._classify import Role
+from genai_trace_llamaindex._classify import STRUCTURED_PREDICT, Role, split_span_id
 from genai_trace_llamaindex._folds import Fold
 from genai_trace_llamaindex._index import MAX_OPEN, OpenSpans
 from genai_trace_llamaindex._streaming import OpenStreams, end_when_collected
@@ -67,10 +67,12 @@ class ModelCalls:
         self.within: dict[str, str] = {}
         self.nested: dict[str, str] = {}  # nested call span id -> the call it is nested in
         self.folds: dict[str, Fold] = {}  # call span id -> what its nested calls reported
+        self.unstarted: set[str] = set()  # structured predicts: no start event of their own
 
     # --- dispatcher spans of LLM methods ---------------------------------------------------
 
     def enter(self, id_: str, role: Role, instance: Any, parent_id: str | None) -> None:
+        predict = split_span_id(id_)[1] in STRUCTURED_PREDICT
         if type(instance).__name__ == "StructuredLLM":  # llm.as_structured_llm(cls)
             self.mark_structured(id_)
             instance = getattr(instance, "llm", instance)  # the model that answers (its server)
@@ -78,6 +80,14 @@ class ModelCalls:
         outer = within.get(parent_id) if within and parent_id is not None else None
         if outer is None and self.streams:
             outer = self.streams.producer()  # a call made by a step of an open stream
+        if predict:
+            if outer is not None:  # inside a model call (StructuredLLM.chat): a step of it
+                spans.structural(id_, parent_id)
+                return
+            # a call of its own, with no start event: its first nested call's starts it
+            self.mark_structured(id_)
+            if len(self.unstarted) < MAX_OPEN:
+                self.unstarted.add(id_)
         if outer is None:
             spans.add(id_, role, LLMSpan(instance, parent_id))
         else:
@@ -102,7 +112,9 @@ class ModelCalls:
                 self.streams.returned(id_, result)
                 end_when_collected(result, lambda: self._end_stream(id_, None))
         else:
-            self.telemetry.end(id_)  # normally already ended by the end event
+            # normally already ended by the end event; a structured predict has none: it ends
+            # here, with what its nested call reported
+            self.telemetry.end(id_, self.forget(id_))
 
     def mark_structured(self, span_id: str | None) -> None:
         """``span_id`` and the spans it opens produce structured (JSON) output. ``None`` (a
@@ -117,6 +129,8 @@ class ModelCalls:
         carries the usage, response model and id that came back), else ``None``."""
         if self.nested:
             self.nested.pop(id_, None)
+        if self.unstarted:
+            self.unstarted.discard(id_)
         fold = self.folds.pop(id_, None) if self.folds else None
         return fold.over(Outcome()) if fold is not None else None
 
@@ -141,8 +155,12 @@ class ModelCalls:
 
     def _start(self, event: Any, chat: bool) -> None:
         span_id = event.span_id
-        if self.nested and span_id in self.nested:
-            return
+        outer = self.nested.get(span_id) if self.nested else None
+        if outer is not None:
+            if outer not in self.unstarted:
+                return
+            self.unstarted.discard(outer)  # a structured predict: started by its first call's
+            span_id = outer
         entry = self.spans.entries.get(span_id)
         info = entry[1] if entry is not None else None
         if not isinstance(info, LLMSpan):

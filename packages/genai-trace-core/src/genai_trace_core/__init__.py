@@ -20,10 +20,11 @@ from genai_trace_core._budget import Budget, BudgetExceeded, BudgetTracker
 from genai_trace_core._feedback import TraceIds, record_feedback, trace_ids
 from genai_trace_core._safe import safe
 from genai_trace_core._settings import CaptureMode, Settings, get_settings, set_settings
-from genai_trace_core.content import inline_size
+from genai_trace_core.content import bounded_description, inline_size
 from genai_trace_core.export import Providers, configure, fast_tracer
 from genai_trace_core.lifecycle import (
     ContextThreadPoolExecutor,
+    TaskEnds,
     Telemetry,
     instrumentation_telemetry,
     register_tracer_wrapper,
@@ -86,6 +87,7 @@ __all__ = [
     "ReasoningPart",
     "RequestParams",
     "Settings",
+    "TaskEnds",
     "Telemetry",
     "TextPart",
     "ToolCallPart",
@@ -93,6 +95,7 @@ __all__ = [
     "ToolDefinition",
     "UriPart",
     "Usage",
+    "bounded_description",
     "get_settings",
     "inline_size",
     "instrumentation_telemetry",

@@ -23,13 +23,14 @@ from genai_trace_core.content._exceptions import (
     describe_exception,
 )
 from genai_trace_core.content._redact import builtin_redact, redact
-from genai_trace_core.content._secrets import is_secret_key, scrub_secrets
+from genai_trace_core.content._secrets import is_secret_key, scrub_secret_text, scrub_secrets
 from genai_trace_core.content._sizes import inline_size
-from genai_trace_core.content._truncate import sanitize_utf8
+from genai_trace_core.content._truncate import bounded_description, sanitize_utf8
 
 __all__ = [
     "ContentBudget",
     "ExceptionText",
+    "bounded_description",
     "build_content_attributes",
     "build_event_content",
     "build_outcome_content",
@@ -42,6 +43,7 @@ __all__ = [
     "messages_as_dicts",
     "redact",
     "sanitize_utf8",
+    "scrub_secret_text",
     "scrub_secrets",
     "serialize_documents",
     "serialize_messages",

@@ -3,19 +3,21 @@
 The built-in pass (``Settings.redact_builtin`` / ``GENAI_TRACE_REDACT``) is one precompiled regular
 expression with one named alternative per detector, so a text is scanned once. Candidates that
 need a checksum (payment cards: issuer prefix + Luhn; IBANs: ISO 7064 mod 97; IP addresses:
-``ipaddress``) are validated in the replacement callback and left alone when invalid. Every
-alternative that starts with a character run is anchored with a look-behind so a long run of word
-characters is scanned in linear time. Markers look like ``[REDACTED:email]``.
+``ipaddress``, in ``_checksums``) are validated as they are found and left alone when invalid;
+a rejected run of digit groups (a phone number then a card, "2024 4111 1111 1111 1111") is looked
+into again, a bounded number of times per text. Every alternative that starts with a character
+run is anchored with a look-behind so a long run of word characters is scanned in linear time.
+Markers look like ``[REDACTED:email]``.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Final
 
 from genai_trace_core._safe import log_once
 from genai_trace_core._settings import Settings
+from genai_trace_core.content._checksums import iban_ok, ipv4_ok, is_card, is_ipv6
 from genai_trace_core.content._phones import (
     NATIONAL,
     US_PLAIN,
@@ -127,42 +129,14 @@ _ALL_ESCAPED: Final = _compile(_SECRET_RULES, _PII_RULES, escapes=True)
 _SECRETS_ONLY: Final = _compile(_SECRET_RULES, (), escapes=False)
 _SECRETS_ESCAPED: Final = _compile(_SECRET_RULES, (), escapes=True)
 
-_CARD_PREFIXES: Final = (
-    "4", "34", "37", "36", "38", "30", "35", "51", "52", "53", "54", "55",
-    "22", "23", "24", "25", "26", "27", "6011", "62", "64", "65",
-)  # fmt: skip
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def _is_card(candidate: str) -> bool:
-    digits = candidate.replace(" ", "").replace("-", "")
-    return 13 <= len(digits) <= 19 and digits.startswith(_CARD_PREFIXES) and _luhn_ok(digits)
-
-
-def _iban_ok(compact: str) -> bool:
-    if not 15 <= len(compact) <= 34:
-        return False
-    rearranged = compact[4:] + compact[:4]
-    number = "".join(str(int(ch, 36)) for ch in rearranged)
-    return int(number) % 97 == 1
-
 
 def _redact_iban(candidate: str) -> str:
     """Redact the longest prefix (ending at a group boundary) that passes the mod-97 check."""
     if " " not in candidate:
-        return MARKER_PREFIX + "iban]" if _iban_ok(candidate) else candidate
+        return MARKER_PREFIX + "iban]" if iban_ok(candidate) else candidate
     groups = candidate.split(" ")
     for end in range(len(groups), 2, -1):
-        if _iban_ok("".join(groups[:end])):
+        if iban_ok("".join(groups[:end])):
             rest = " ".join(groups[end:])
             return MARKER_PREFIX + "iban]" + (" " + rest if rest else "")
     return candidate
@@ -170,37 +144,14 @@ def _redact_iban(candidate: str) -> str:
 
 def _redact_ipv6(candidate: str) -> str:
     address = candidate.rstrip(".")
-    if _is_ipv6(address):
+    if is_ipv6(address):
         return MARKER_PREFIX + "ip]" + candidate[len(address) :]
     return candidate
-
-
-def _is_ipv6(candidate: str) -> bool:
-    if candidate.count(":") < 2:
-        return False
-    try:
-        ipaddress.IPv6Address(candidate)
-    except ValueError:
-        return False
-    groups = candidate.split(":")
-    # Plain compressed pairs such as "a::b" are more often code (slices) than addresses.
-    return (
-        len(groups) == 8
-        or candidate.startswith("::")
-        or "." in candidate
-        or any(len(g) >= 3 for g in groups)
-    )
 
 
 def _phone_ok(candidate: str) -> bool:
     digits = sum(ch.isdigit() for ch in candidate)
     return 8 <= digits <= 15
-
-
-def _ipv4_ok(candidate: str) -> bool:
-    return all(
-        int(octet) <= 255 and (octet == "0" or octet[0] != "0") for octet in candidate.split(".")
-    )
 
 
 def _classify(text: str, secrets_only: bool) -> str | None:
@@ -212,17 +163,21 @@ def _classify(text: str, secrets_only: bool) -> str | None:
 
 
 def _check(match: re.Match[str], secrets_only: bool) -> str:
+    return _checked(match, _classify(match.group(), secrets_only))
+
+
+def _checked(match: re.Match[str], name: str | None) -> str:
+    """The replacement of ``match``, found by detector ``name``: itself when it is not valid."""
     text = match.group()
-    name = _classify(text, secrets_only)
     if name is None:
         return text
     before = match.string[match.start() - 1] if match.start() else " "
     if name == "card":
-        return MARKER_PREFIX + "card]" if before not in ".-" and _is_card(text) else text
+        return MARKER_PREFIX + "card]" if before not in ".-" and is_card(text) else text
     if name == "iban":
         return _redact_iban(text)
     if name == "ipv4":
-        return MARKER_PREFIX + "ip]" if before != "." and _ipv4_ok(text) else text
+        return MARKER_PREFIX + "ip]" if before != "." and ipv4_ok(text) else text
     if name in ("ipv6", "ipv6_lead"):
         return _redact_ipv6(text) if before != "." else text
     if name == "phone_intl" and not _phone_ok(text):
@@ -260,7 +215,54 @@ def _check_secrets(match: re.Match[str]) -> str:
 
 def builtin_redact(text: str) -> str:
     """Mask emails, phone numbers, payment cards, IBANs, IP addresses and API keys/tokens."""
-    return (_ALL_ESCAPED if "\\" in text else _ALL).sub(_check_all, text)
+    pattern = _ALL_ESCAPED if "\\" in text else _ALL
+    match = pattern.search(text)
+    if match is None:
+        return text
+    out: list[str] = []
+    done = 0
+    retries = 8 + len(text) // _CHARS_PER_RETRY
+    while match is not None:
+        name = _classify(match.group(), False)
+        replaced = _checked(match, name)
+        if replaced == match.group() and name in _DIGIT_RUNS and retries:
+            # A rejected run of digit groups ("2024 4111 1111 1111 1111") may hold a valid one:
+            # shorter, at the same start, else starting at a later group.
+            retries -= 1
+            inner = _shorter(pattern, match)
+            if inner is None:
+                boundary = _GROUP_END.search(text, match.start(), match.end())
+                match = pattern.search(text, boundary.start() if boundary else match.end())
+                continue
+            match, replaced = inner
+        out.append(text[done : match.start()])
+        out.append(replaced)
+        done = match.end()
+        match = pattern.search(text, done)
+    out.append(text[done:])
+    return "".join(out)
+
+
+_DIGIT_RUNS: Final = frozenset(
+    ("card", "phone_intl", "phone_us", "phone_national", "phone_us_plain")
+)
+_GROUP_END: Final = re.compile(r"(?<=\d)[ .\-/](?=[\d(])")
+# Rejected runs looked into: 8 per text plus one per 256 characters, so a table of numbers costs
+# at most ~1 ms more per 8 KB.
+_CHARS_PER_RETRY: Final = 256
+
+
+def _shorter(pattern: re.Pattern[str], match: re.Match[str]) -> tuple[re.Match[str], str] | None:
+    """The longest valid value (8 to 19 digits: phone numbers, cards) that starts where ``match``
+    does and ends at one of its inner group boundaries, with its replacement; else ``None``."""
+    text, start = match.string, match.start()
+    for boundary in reversed(list(_GROUP_END.finditer(text, start, match.end()))):
+        end = boundary.start()
+        if 8 <= sum(ch.isdigit() for ch in text[start:end]) <= 19:
+            inner = pattern.match(text, start, end)
+            if inner is not None and (replaced := _check(inner, False)) != inner.group():
+                return inner, replaced
+    return None
 
 
 def redact_secret_text(text: str) -> str:

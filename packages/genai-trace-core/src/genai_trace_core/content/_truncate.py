@@ -9,6 +9,7 @@ long the input is.
 
 from __future__ import annotations
 
+import functools
 from typing import Final
 
 from genai_trace_core import semconv
@@ -52,13 +53,16 @@ class ContentBudget:
         self.truncated = self.truncated or truncated or dropped > 0
         self.dropped += dropped
 
-    def flag_attributes(self) -> dict[str, bool | int]:
-        """``{CONTENT_TRUNCATED: True, CONTENT_DROPPED: n}`` when anything was cut, else ``{}``."""
-        if not self.truncated:
+    def flag_attributes(self, *others: ContentBudget) -> dict[str, bool | int]:
+        """``{CONTENT_TRUNCATED: True, CONTENT_DROPPED: n}`` when anything was cut (here or in
+        ``others``, the budgets of the same record's other content), else ``{}``."""
+        budgets = (self, *others)
+        if not any(b.truncated for b in budgets):
             return {}
         flags: dict[str, bool | int] = {semconv.CONTENT_TRUNCATED: True}
-        if self.dropped:
-            flags[semconv.CONTENT_DROPPED] = self.dropped
+        dropped = sum(b.dropped for b in budgets)
+        if dropped:
+            flags[semconv.CONTENT_DROPPED] = dropped
         return flags
 
 
@@ -109,3 +113,27 @@ def clip_text(
         return "", True
     cut = _safe_cut(out, keep)
     return out[:cut] + truncation_marker(unseen + len(out) - cut), True
+
+
+MAX_DESCRIPTION_CHARS: Final = 1024
+
+
+def bounded_description(text: object) -> str | None:
+    """A tool's or agent's description as exported in every capture mode (the conventions
+    recommend ``gen_ai.tool.description`` and ``gen_ai.agent.description``; it is the developer's
+    text, a docstring or a prompt, not the user's): at most :data:`MAX_DESCRIPTION_CHARS`
+    characters, credentials masked (a URL with ``user:password@`` or ``?api_key=``, key formats),
+    valid UTF-8. ``None`` for anything but a non-empty string."""
+    if not isinstance(text, str) or not text:
+        return None
+    # a margin past the limit, so a key cut at the limit is still recognised whole
+    return _bounded_description(text[: MAX_DESCRIPTION_CHARS + 256], len(text))
+
+
+@functools.lru_cache(maxsize=512)  # a tool's description is the same at every call
+def _bounded_description(head: str, length: int) -> str:
+    out = scrub_secret_text(sanitize_utf8(head))
+    if length > MAX_DESCRIPTION_CHARS or len(out) > MAX_DESCRIPTION_CHARS:
+        marker = truncation_marker(max(length, len(out)) - MAX_DESCRIPTION_CHARS)
+        out = out[: MAX_DESCRIPTION_CHARS - len(marker)] + marker
+    return out
