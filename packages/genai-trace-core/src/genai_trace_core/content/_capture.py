@@ -272,6 +272,9 @@ def _event_content(
     event_budget = ContentBudget(budget.settings)
     out = {key: built.value for key, built in _start(op, event_budget).items()}
     out.update((key, _structured(key, value)) for key, value in outcome_content.items())
+    # What was cut: this event's start side, and the outcome side (built with the run's budget,
+    # the span's too in SPAN_AND_EVENT, whose start-side cuts it may then also report).
+    out.update(event_budget.flag_attributes(budget))
     return out
 
 

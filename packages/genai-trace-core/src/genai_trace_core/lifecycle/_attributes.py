@@ -12,6 +12,9 @@ from typing import Any
 from opentelemetry.trace import SpanKind
 
 from genai_trace_core import semconv
+from genai_trace_core._attribution import Attribution
+from genai_trace_core.content import scrub_secret_text
+from genai_trace_core.lifecycle._sanitize import clean_text
 from genai_trace_core.records import Cost, Operation, OperationKind, Outcome, Usage
 
 _CLIENT_KINDS = frozenset(
@@ -216,7 +219,28 @@ _METRIC_KEYS = (
 )
 
 
-def metric_base(start_attrs: dict[str, Any]) -> dict[str, Any]:
+# Allow-listed metadata value -> scrubbed text (bounded: runs repeat the same few values).
+_SCRUBBED: dict[str, str] = {}
+
+
+def attribution_attributes(attribution: Attribution) -> dict[str, Any]:
+    """``attribution``'s span attributes, its allow-listed metadata values scrubbed of
+    credentials (the app's metadata may quote a URL with a password or key, or a token)."""
+    out = attribution.span_attributes()
+    if attribution.metadata:
+        prefix = semconv.METADATA_PREFIX
+        for key, value in out.items():
+            if key.startswith(prefix) and isinstance(value, str):
+                scrubbed = _SCRUBBED.get(value)
+                if scrubbed is None:
+                    scrubbed = scrub_secret_text(value)
+                    if len(_SCRUBBED) < 1024:
+                        _SCRUBBED[value] = scrubbed
+                out[key] = scrubbed
+    return out
+
+
+def metric_base(start_attrs: Mapping[str, Any]) -> dict[str, Any]:
     """Low-cardinality attributes for metrics: never ids, never content."""
     return {k: start_attrs[k] for k in _METRIC_KEYS if k in start_attrs}
 
@@ -262,7 +286,7 @@ def end_metric_attributes(
 ) -> dict[str, Any]:
     """The start's metric attributes plus what only end knows (response model, error type)."""
     if outcome is not None and outcome.response_model:
-        base = {**base, semconv.GEN_AI_RESPONSE_MODEL: outcome.response_model}
+        base = {**base, semconv.GEN_AI_RESPONSE_MODEL: clean_text(outcome.response_model)}
     if error_type is not None:
         base = {**base, semconv.ERROR_TYPE: error_type}
     return base

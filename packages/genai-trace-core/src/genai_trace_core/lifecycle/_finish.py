@@ -161,11 +161,13 @@ def end_span(
             run.budget = _content.ContentBudget(settings)
         content_attrs = _content.build_outcome_content(outcome, settings, run.budget)
     span_content: dict[str, Any] | None = content_attrs if on_span else None
+    # What was cut of what the span carries: its content's budget, only when it carries content.
+    span_budget = run.budget if on_span else None
     if capture_any and not on_span and outcome is not None and outcome.documents is not None:
         # EVENT_ONLY: retrieval has no content event; its documents' ids and scores (no text)
-        # stay on the span, scrubbed and redacted like content.
-        assert run.budget is not None
-        refs = _content.serialize_documents(outcome.documents, run.budget, include_content=False)
+        # stay on the span, scrubbed and redacted like content, within a budget of their own.
+        span_budget = _content.ContentBudget(settings)
+        refs = _content.serialize_documents(outcome.documents, span_budget, include_content=False)
         span_content = {semconv.GEN_AI_RETRIEVAL_DOCUMENTS: refs} if refs else None
     # 2. the end attributes, in one place
     estimates = settings.estimate_usage
@@ -178,8 +180,8 @@ def end_span(
     shown = usage if usage is None or estimates or usage.source != _ESTIMATED else None
     if kind.is_inference:
         roll_up(run, shown, outcome.finish_reasons if outcome else None, content_attrs)
-    if run.budget is not None:
-        attrs.update(run.budget.flag_attributes())
+    if span_budget is not None:
+        attrs.update(span_budget.flag_attributes())
     metric_attrs = end_metric_attributes(run.metric_attrs, outcome, error_type)
     # 3. the span
     exc = _content.describe_exception(error, settings) if isinstance(error, BaseException) else None

@@ -6,8 +6,10 @@ from typing import Any
 
 from genai_trace_core import semconv
 from genai_trace_core._settings import Settings
+from genai_trace_core.lifecycle._attributes import attribution_attributes
 from genai_trace_core.lifecycle._metrics import Instruments
 from genai_trace_core.lifecycle._run import Run
+from genai_trace_core.lifecycle._sanitize import clean_attributes, clean_text
 from genai_trace_core.records import Cost, OperationKind, Usage
 
 
@@ -20,14 +22,20 @@ def record_run_metrics(
     usage: Usage | None,
     cost: Cost | None,
 ) -> None:
-    """Record the duration, usage and cost metrics of a run that just ended."""
+    """Record the duration, usage and cost metrics of a run that just ended. Every attribute
+    is encodable (``metric_attrs`` were cleaned at start; what is added here is cleaned here):
+    the metrics encoder drops an attribute it cannot encode, with an error log."""
     op = run.op
     assert op is not None
     kind = op.kind
     attribution = run.attribution
     keys = settings.metric_attribute_keys
     if attribution is not None and keys:
-        metric_attrs = {**metric_attrs, **attribution.metric_attributes(keys)}
+        listed = attribution_attributes(attribution)
+        metric_attrs = {
+            **metric_attrs,
+            **clean_attributes({k: listed[k] for k in keys if k in listed}),
+        }
     if kind.is_inference:
         inst.inference(metric_attrs, duration, usage)
         run.count_in_agent(tool=False)
@@ -51,10 +59,10 @@ def _tool_metric_attrs(run: Run, base: dict[str, Any]) -> dict[str, Any]:
     op = run.op
     assert op is not None
     attrs = dict(base)
-    attrs[semconv.GEN_AI_TOOL_NAME] = op.name or "unknown"
+    attrs[semconv.GEN_AI_TOOL_NAME] = clean_text(op.name or "unknown")
     attrs[semconv.GEN_AI_TOOL_TYPE] = op.tool_type or "function"
     if op.agent_name:
-        attrs[semconv.GEN_AI_AGENT_NAME] = op.agent_name
+        attrs[semconv.GEN_AI_AGENT_NAME] = clean_text(op.agent_name)
     return attrs
 
 
@@ -65,8 +73,8 @@ def _invocation_metric_attrs(run: Run, base: dict[str, Any]) -> dict[str, Any]:
     if op.kind is OperationKind.INVOKE_AGENT:
         name = op.agent_name or op.name
         if name:
-            attrs[semconv.GEN_AI_AGENT_NAME] = name
+            attrs[semconv.GEN_AI_AGENT_NAME] = clean_text(name)
     elif op.name:
-        attrs[semconv.GEN_AI_WORKFLOW_NAME] = op.name
+        attrs[semconv.GEN_AI_WORKFLOW_NAME] = clean_text(op.name)
     attrs[semconv.GEN_AI_INVOCATION_IS_NESTED] = run.has_invocation_ancestor()
     return attrs

@@ -23,6 +23,7 @@ from genai_trace_core._safe import log_once, safe
 from genai_trace_core._settings import Settings, get_settings
 from genai_trace_core.lifecycle import _context, _tracers
 from genai_trace_core.lifecycle._attributes import (
+    attribution_attributes,
     metric_base,
     span_kind,
     span_name,
@@ -142,7 +143,7 @@ class Telemetry:
             op, inherited_attribution(block, parent), settings.metadata_keys
         )
         if attribution is not None:
-            attrs.update(attribution.span_attributes())
+            attrs.update(attribution_attributes(attribution))
         run = Run(run_id, parent, op, attribution)
         run.block = block
         if parent is None:  # a run of ours (either integration) it started inside, if any
@@ -152,15 +153,13 @@ class Telemetry:
             attrs.update(_content.build_content_attributes(op, settings, run.budget))
         t = valid_ns(start_time_ns) or self._clock()
         run.start_ns = t
+        clean = clean_attributes(attrs)  # the span's and the metrics' (both encoders drop bad ones)
         span = self._tracer.start_span(
-            clean_text(span_name(op)),
-            context=parent_ctx,
-            kind=span_kind(kind),
-            attributes=clean_attributes(attrs),
+            clean_text(span_name(op)), context=parent_ctx, kind=span_kind(kind), attributes=clean,
             start_time=t,
-        )
+        )  # fmt: skip
         run.span = span
-        run.metric_attrs = metric_base(attrs)
+        run.metric_attrs = metric_base(clean)
         run.ctx = trace.set_span_in_context(span, parent_ctx)
         if not registry.put_if_absent(run_id, run, t / 1e9):
             span.end(end_time=t)
