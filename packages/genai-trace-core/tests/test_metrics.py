@@ -153,6 +153,21 @@ def test_tool_agent_and_workflow_metrics(otel: OTelHarness) -> None:
     assert m[semconv.METRIC_AGENT_TOOL_CALLS][0]["sum"] == 1
 
 
+def test_an_agent_counts_each_tool_call_id_once(otel: OTelHarness) -> None:
+    """A step run again for the same call (a paused or retried tool step) is two tool spans but
+    one call of the agent; calls without an id are each counted."""
+    t = otel.telemetry()
+    t.start("agent", Operation(OperationKind.INVOKE_AGENT, name="helper"))
+    for run, call_id in (("t1", "call_a"), ("t2", "call_a"), ("t3", "call_b"), ("t4", None)):
+        op = Operation(OperationKind.EXECUTE_TOOL, name="approve", tool_call_id=call_id)
+        t.start(run, op, parent_run_id="agent")
+        t.end(run)
+    t.end("agent")
+    m = otel.metrics()
+    assert [p["count"] for p in m[semconv.METRIC_EXECUTE_TOOL_DURATION]] == [4]
+    assert [p["sum"] for p in m[semconv.METRIC_AGENT_TOOL_CALLS]] == [3]
+
+
 def test_embeddings_and_retrieval_use_their_own_instruments(otel: OTelHarness) -> None:
     t = otel.telemetry()
     t.start("r", Operation(OperationKind.RETRIEVAL, name="kb"))

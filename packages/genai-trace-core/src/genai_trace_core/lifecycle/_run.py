@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 
 _NO_ATTRIBUTES: dict[str, Any] = {}
+_MAX_CALL_IDS = 1024  # tool call ids an agent run remembers (its memory stays bounded)
 
 
 class Run:
@@ -45,6 +46,7 @@ class Run:
         "span",
         "start_ns",
         "streaming",
+        "tool_call_ids",
         "tool_calls",
     )
 
@@ -78,6 +80,7 @@ class Run:
         self.streaming = bool(op is not None and op.request is not None and op.request.stream)
         self.inference_calls = 0
         self.tool_calls = 0
+        self.tool_call_ids: set[str] | None = None  # an agent's counted tool call ids
         # util-genai's data object in this run's activation: a suppressed provider
         # instrumentation publishes the call's usage there (see _suppress)
         self.provider_data: Any = None
@@ -102,16 +105,31 @@ class Run:
         return None
 
     def count_in_agent(self, *, tool: bool) -> None:
-        """Count this inference/tool call on the nearest enclosing agent."""
+        """Count this inference/tool call on the nearest enclosing agent. A tool call is counted
+        once per call id: a step that runs the same call again (LlamaIndex's ``call_tool`` step
+        re-run after ``ctx.wait_for_event`` paused it, a retried step) is not another call."""
         p = self.parent
         while p is not None:
             if p.op is not None and p.op.kind is OperationKind.INVOKE_AGENT:
-                if tool:
-                    p.tool_calls += 1
-                else:
+                if not tool:
                     p.inference_calls += 1
+                elif p.first_tool_call(self.op.tool_call_id if self.op is not None else None):
+                    p.tool_calls += 1
                 return
             p = p.parent
+
+    def first_tool_call(self, call_id: str | None) -> bool:
+        """Whether this agent sees ``call_id`` for the first time (always, without an id)."""
+        if not call_id or not isinstance(call_id, str):
+            return True
+        seen = self.tool_call_ids
+        if seen is None:
+            seen = self.tool_call_ids = set()
+        elif call_id in seen:
+            return False
+        if len(seen) < _MAX_CALL_IDS:
+            seen.add(call_id)
+        return True
 
     def enclosing_agent_name(self) -> str | None:
         """The name of the nearest enclosing ``invoke_agent`` run (this run included)."""
