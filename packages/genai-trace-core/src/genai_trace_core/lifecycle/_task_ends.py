@@ -26,6 +26,8 @@ from genai_trace_core._safe import safe
 from genai_trace_core.lifecycle._telemetry import Telemetry
 
 _running_loop = asyncio.get_running_loop
+# Runs watched at once, at most (each holds a done callback on a task still running).
+MAX_WATCHED = 10_000
 
 
 class TaskEnds:
@@ -53,6 +55,8 @@ class TaskEnds:
             return
         task = asyncio.current_task()
         if task is None or task.done() or not self._telemetry.is_open(run_id):
+            return
+        if len(self._watched) >= MAX_WATCHED:  # bounded: past it, the registry's TTL ends them
             return
         telemetry, watched = self._telemetry, self._watched
         cancelled_is_error = self._cancelled_is_error
