@@ -28,17 +28,20 @@ class CaptureMode(str, enum.Enum):
     EVENT_ONLY = "EVENT_ONLY"
     SPAN_AND_EVENT = "SPAN_AND_EVENT"
 
-    @property
-    def on_span(self) -> bool:
-        return self in (CaptureMode.SPAN_ONLY, CaptureMode.SPAN_AND_EVENT)
+    # Plain attributes of each member (set below), not properties: read per span on the hot path.
+    on_span: bool
+    """Content goes on spans (``SPAN_ONLY``, ``SPAN_AND_EVENT``)."""
+    on_event: bool
+    """Content goes on log events (``EVENT_ONLY``, ``SPAN_AND_EVENT``)."""
+    any: bool
+    """Some content is captured (every mode but ``NO_CONTENT``)."""
 
-    @property
-    def on_event(self) -> bool:
-        return self in (CaptureMode.EVENT_ONLY, CaptureMode.SPAN_AND_EVENT)
 
-    @property
-    def any(self) -> bool:
-        return self is not CaptureMode.NO_CONTENT
+for _mode in CaptureMode:
+    _mode.on_span = _mode in (CaptureMode.SPAN_ONLY, CaptureMode.SPAN_AND_EVENT)
+    _mode.on_event = _mode in (CaptureMode.EVENT_ONLY, CaptureMode.SPAN_AND_EVENT)
+    _mode.any = _mode is not CaptureMode.NO_CONTENT
+del _mode
 
 
 # The older contrib on/off switch: ``true`` meant content on spans.
