@@ -24,7 +24,7 @@ from genai_trace_core.lifecycle._attributes import (
     error_type_of,
 )
 from genai_trace_core.lifecycle._rollup import roll_up, rollup_attributes
-from genai_trace_core.lifecycle._run import Run
+from genai_trace_core.lifecycle._run import Run, task_of
 from genai_trace_core.lifecycle._run_metrics import record_run_metrics
 from genai_trace_core.lifecycle._run_response import outcome_with_published
 from genai_trace_core.lifecycle._run_usage import usage_of_run
@@ -75,7 +75,7 @@ def finish(
 
 def deactivate(run: Run) -> None:
     """Undo ``run``'s activation where it is still current (here, or in the task it was made)."""
-    active, prev, task = run.active_ctx, run.prev_ctx, run.home_task
+    active, prev, task = run.active_ctx, run.prev_ctx, task_of(run.home_ref)
     # The activation context holds the run (``RUN_KEY``) and the root's home token holds the
     # execution context: let go of both, so an ended run is in no reference cycle and is freed
     # by reference counting, not by the garbage collector. ``prev_ctx`` stays: a context still
@@ -84,7 +84,7 @@ def deactivate(run: Run) -> None:
     run.home_token = None
     if active is None or prev is None:
         return
-    run.home_task = None
+    run.home_ref = None
     _context.deactivate(active, prev, _context.stale_fallback)
     if task is not None and task is not _context.current_task():
         # Ended in a copy of the start context (e.g. a shielded async callback): undo the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ class Run:
         "children",
         "ctx",
         "ended",
-        "home_task",
+        "home_ref",
         "home_token",
         "inference_calls",
         "last_chunk_ns",
@@ -40,7 +41,7 @@ class Run:
         "parent",
         "prev_ctx",
         "provider_data",
-        "quiet_task",
+        "quiet_ref",
         "rollup",
         "run_id",
         "span",
@@ -67,8 +68,14 @@ class Run:
         self.ctx: Context
         self.active_ctx: Context | None = None
         self.prev_ctx: Context | None = None
-        self.home_task: Any = None  # the asyncio task an activation was made in
-        self.quiet_task: Any = None  # the task its tree's runs are not activated in (_context)
+        # The asyncio tasks a run remembers, held weakly (``task_ref``/``task_of``): a strong
+        # reference kept the task alive as long as the run was open, and on Python 3.10 a
+        # cancelled task keeps its CancelledError, whose traceback holds the cancelled
+        # coroutine's frames: a stream still referenced there (a LlamaIndex ``aquery`` stream
+        # read in a task that was cancelled) was then never closed nor collected, so the
+        # model-call span it would end stayed open until the registry TTL.
+        self.home_ref: weakref.ref[Any] | None = None  # the task an activation was made in
+        self.quiet_ref: weakref.ref[Any] | None = None  # where its tree is not activated
         # a framework root's mark of the execution context it was activated in (_context)
         self.home_token: Any = None
         self.children: set[Run] | None = None
@@ -174,3 +181,13 @@ def linked_root(run_id: Hashable, ctx: Context) -> Run:
     run.block = run.attribution
     run.ctx = ctx
     return run
+
+
+def task_ref(task: Any) -> weakref.ref[Any] | None:
+    """A weak reference to ``task`` (``None`` for no task)."""
+    return None if task is None else weakref.ref(task)
+
+
+def task_of(ref: weakref.ref[Any] | None) -> Any:
+    """The task ``ref`` refers to, ``None`` when there is none or it is gone."""
+    return None if ref is None else ref()

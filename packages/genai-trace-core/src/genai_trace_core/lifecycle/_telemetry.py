@@ -21,7 +21,7 @@ from genai_trace_core import semconv
 from genai_trace_core._attribution import current_attribution, run_attribution
 from genai_trace_core._safe import log_once, safe
 from genai_trace_core._settings import Settings, get_settings
-from genai_trace_core.lifecycle import _context, _tracers
+from genai_trace_core.lifecycle import _context, _run, _tracers
 from genai_trace_core.lifecycle._attributes import (
     attribution_attributes,
     metric_base,
@@ -166,15 +166,16 @@ class Telemetry:
             return
         if parent is not None:
             parent.add_child(run)
-        run.quiet_task = parent.quiet_task if parent is not None else _context.quiet_task(activate)
+        quiet = None if parent is not None else _context.quiet_task(activate)
+        run.quiet_ref = parent.quiet_ref if parent is not None else _run.task_ref(quiet)
         task = _context.current_task() if activate else None
-        if activate and (task is None or task is not run.quiet_task):
+        if activate and (task is None or task is not _run.task_of(run.quiet_ref)):
             extra = None
             if kind in SUPPRESSIBLE_KINDS and settings.suppress_provider_spans:
                 extra, run.provider_data = provider_suppression(kind)
             ctx = _context.activation_context(run.ctx, run, extra)
             run.active_ctx = ctx
-            run.home_task = task
+            run.home_ref = _run.task_ref(task)
             if root and parent is None:  # restored at end: the context before this root
                 # and its siblings (a run under a known parent is no root, whatever the flag)
                 run.home_token = _context.mark_home()
