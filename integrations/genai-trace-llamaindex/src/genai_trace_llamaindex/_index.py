@@ -70,9 +70,8 @@ class OpenSpans:
         """A span that is no operation: hidden, or a step span in verbose mode. One that makes
         several model calls (``calls``: an embedding batch of more than one chunk) where no
         span is current gets its step span anyway: hidden, each call would start a trace."""
-        head, _ = split_span_id(id_)
         if self.verbose or (calls and not trace.get_current_span().is_recording()):
-            op = m.step_operation(head, "llama_index.span")
+            op = m.step_operation(split_span_id(id_)[0], "llama_index.span")
             self.start(id_, Role.NOISE, op, parent_id, True, data)
         else:
             self.telemetry.link(id_, parent_run_id=parent_id)

@@ -166,8 +166,10 @@ class Telemetry:
             return
         if parent is not None:
             parent.add_child(run)
-        quiet = None if parent is not None else _context.quiet_task(activate)
-        run.quiet_ref = parent.quiet_ref if parent is not None else _run.task_ref(quiet)
+        if parent is not None:  # the tree's: where its runs are not activated (``_context``)
+            run.quiet_ref = parent.quiet_ref
+        else:
+            run.quiet_ref = _run.task_ref(_context.quiet_task(activate))
         task = _context.current_task() if activate else None
         if activate and (task is None or task is not _run.task_of(run.quiet_ref)):
             extra = None
