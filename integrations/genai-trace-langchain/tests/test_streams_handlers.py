@@ -26,7 +26,7 @@ QA = [
     [
         ["ChatPromptTemplate", "INTERNAL", "UNSET", []],
         ["chat gpt-4o-mini", "CLIENT", "UNSET", []],
-        ["StrOutputParser", "INTERNAL", "ERROR", []],  # closed after the break
+        ["StrOutputParser", "INTERNAL", "UNSET", []],  # closed after the break: no error
     ],
 ]
 

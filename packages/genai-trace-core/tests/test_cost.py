@@ -224,7 +224,16 @@ def test_unknown_model_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
     messages = [
         r.getMessage() for r in caplog.records if "no-such-model-for-log-test" in r.getMessage()
     ]
-    assert messages == ["genai-trace: no price for no-such-model-for-log-test (openai)"]
+    assert messages == ["genai-trace: no price for 'no-such-model-for-log-test' (openai)"]
+
+
+def test_a_huge_unknown_model_is_logged_cut(caplog: pytest.LogCaptureFixture) -> None:
+    """A proxy answering a 300 KB model name: the debug line (and the once-key) stay short
+    (model names are looked up lower-cased)."""
+    caplog.set_level(logging.DEBUG, logger="genai_trace")
+    compute_cost("huge-model-\n" + "M" * 300_000, S.PROVIDER_OPENAI, BIG)
+    lines = [r.getMessage() for r in caplog.records if "huge-model" in r.getMessage()]
+    assert lines == [f"genai-trace: no price for {'huge-model-' + chr(10) + 'm' * 88!r} (openai)"]
 
 
 def test_estimated_usage_is_priced_too() -> None:

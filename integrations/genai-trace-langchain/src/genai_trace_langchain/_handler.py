@@ -45,8 +45,6 @@ def _error_of(error: BaseException) -> BaseException | str | None:
     """What to fail a run with, or ``None`` when the exception is control flow."""
     if isinstance(error, asyncio.CancelledError):
         return semconv.ERROR_TYPE_CANCELLED
-    if isinstance(error, GeneratorExit):
-        return semconv.ERROR_TYPE_ABANDONED
     for cls in type(error).__mro__:
         if cls.__name__ in _CONTROL_FLOW:
             return None
@@ -180,7 +178,9 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
     @safe()  # the prompt map is ours: a bad run id must not raise from it
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         self._prompts.drop(run_id)
-        self.telemetry.end(run_id)
+        # A sync stream closed early ends its root first: what is still open under it ended too
+        root = kwargs.get("parent_run_id") is None
+        self.telemetry.end(run_id, with_descendants=root)
 
     @safe()
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
@@ -288,6 +288,9 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
     @safe()
     def _fail(self, run_id: UUID, error: BaseException, outcome: Outcome | None = None) -> None:
         self._task_ends.forget(run_id)
+        if isinstance(error, GeneratorExit):  # the app stopped reading a stream: no error
+            self.telemetry.end(run_id, outcome, with_descendants=True)
+            return
         reason = _error_of(error)
         if reason is None:
             self.telemetry.end(run_id, outcome or Outcome())

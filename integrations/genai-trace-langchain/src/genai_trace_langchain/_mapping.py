@@ -122,8 +122,16 @@ def with_attribution(op: Operation, metadata: Mapping[str, Any] | None, tags: An
 # --- chains, tools, retrievers ------------------------------------------------------------------
 
 
-def _is_agent(name: str | None, metadata: Mapping[str, Any]) -> bool:
-    if metadata.get("lc_agent_name") or metadata.get("agent_name"):
+def _metadata_agent(name: str | None, metadata: Mapping[str, Any], nested: bool) -> str | None:
+    """The agent name metadata gives a run. Every run inherits its parent's metadata (each chain,
+    prompt and parser in a ``create_agent`` node or tool carries its ``lc_agent_name``), so below
+    the root only the run named like it, the agent's own graph, is that agent."""
+    agent = as_str(metadata.get("lc_agent_name")) or as_str(metadata.get("agent_name"))
+    return agent if agent and (not nested or agent == name) else None
+
+
+def _is_agent(name: str | None, metadata: Mapping[str, Any], nested: bool) -> bool:
+    if _metadata_agent(name, metadata, nested):
         return True
     if name is None:
         return False
@@ -166,16 +174,17 @@ def chain_operation(
     # graph marked as an agent is one under any parent: a chain, a tool, a node.
     sub_agent = parent_run_id is not None and (
         _is_marked_graph_run(name, meta, tags)
-        or (_is_subgraph(meta, tags) and _is_agent(name, meta))
+        or (_is_subgraph(meta, tags) and _is_agent(name, meta, nested=True))
     )
     top = parent_run_id is None or sub_agent
     attrs: dict[str, Any] = {}
     if name:
         attrs[semconv.RUN_NAME] = name
     if top or name == "AgentExecutor":
-        agent_name = as_str(meta.get("lc_agent_name")) or as_str(meta.get("agent_name"))
+        nested = parent_run_id is not None
+        agent_name = _metadata_agent(name, meta, nested)
         meaningful = user_given(name)
-        if _is_agent(name, meta) if top else True:
+        if _is_agent(name, meta, nested) if top else True:
             op = Operation(
                 OperationKind.INVOKE_AGENT,
                 name=agent_name or meaningful,

@@ -13,6 +13,7 @@ frontend so the user's thumbs up can come back with them.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import weakref
@@ -162,7 +163,8 @@ def record_feedback(
         model, provider, feature, prompt_version: metric dimensions, for rates per model and
             prompt version (also on the event).
 
-    Returns ``True`` when recorded; ``False`` (logged once at debug) on invalid input.
+    Returns ``True`` when recorded; ``False`` (logged once at debug) on invalid input: no name,
+    neither score nor label, a score that is not a finite number, a trace id without a span id.
     """
     if not name or (score is None and label is None):
         raise ValueError("record_feedback needs a name and a score or a label")
@@ -174,6 +176,8 @@ def record_feedback(
         event_attrs[semconv.GEN_AI_EVALUATION_SCORE_LABEL] = label
     if score is not None:
         score = float(score)
+        if not math.isfinite(score):  # the SDK would drop it from the histogram with a warning
+            raise ValueError("record_feedback needs a finite score")
         event_attrs[semconv.GEN_AI_EVALUATION_SCORE_VALUE] = score
     if explanation:
         event_attrs[semconv.GEN_AI_EVALUATION_EXPLANATION] = explanation[:_MAX_EXPLANATION]

@@ -87,7 +87,7 @@ def parse_capture_mode(
         return CaptureMode.NO_CONTENT
 
 
-def _env_bool(name: str, default: bool, invalid: bool | None = None) -> bool:
+def env_bool(name: str, default: bool, invalid: bool | None = None) -> bool:
     """``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off`` (any case); unset is
     ``default``; anything else is ``invalid`` (``default`` unless given), warned about once."""
     raw = os.environ.get(name)
@@ -177,6 +177,8 @@ class Settings:
     registry_max_size: int = 10_000
     registry_ttl_seconds: float = 3600.0
     suppress_provider_spans: bool = True
+    # Prices for private or fine-tuned models, as ``GENAI_TRACE_PRICES_FILE``'s JSON (a mapping
+    # of model to USD per million tokens); loaded when an instrumentation starts.
     price_overrides: Mapping[str, Any] = field(default_factory=dict)
     # Offline (tiktoken) token counts exported as gen_ai.usage.* and on the token metrics, counted
     # on the app's thread. Off by default (the conventions allow offline counts only on the user's
@@ -194,7 +196,68 @@ class Settings:
         return self.capture_mode.on_event
 
     def with_overrides(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
+        """A copy with ``changes`` (``configure(**overrides)``), each read as its environment
+        variable is: strings accepted (``capture_mode="span_only"``, ``metadata_keys="a,b"``), and
+        a value of the wrong type or range keeps this copy's value with one warning."""
+        return replace(self, **{k: _override(k, v, getattr(self, k)) for k, v in changes.items()})
+
+
+_SWITCHES = ("redact_builtin", "hide_internal_spans", "suppress_provider_spans", "estimate_usage")
+_MINIMUMS = {"max_attribute_length": 0, "max_span_content": 0, "registry_max_size": 1}
+
+
+def _override(name: str, value: Any, current: Any) -> Any:
+    """``value`` for setting ``name`` as its type, or ``current`` with one warning."""
+    arg = f"configure({name}=)"
+    text = value.strip().lower() if isinstance(value, str) else None
+    if name == "capture_mode":
+        if isinstance(value, CaptureMode):
+            return value
+        if text is not None:
+            return parse_capture_mode(value, arg)
+        accepted = "a CaptureMode or one of " + ", ".join(m.value for m in CaptureMode)
+    elif name in _SWITCHES or name == "emit_events":
+        if isinstance(value, bool) or (value is None and name == "emit_events"):
+            return value
+        if text in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            return text in ("1", "true", "yes", "on")
+        accepted = "True or False"
+        current = True if name == "redact_builtin" else current  # fails closed, as the env does
+    elif name in _MINIMUMS:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= _MINIMUMS[name]:
+            return value
+        accepted = f"an integer >= {_MINIMUMS[name]}"
+    elif name == "registry_ttl_seconds":
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if number and math.isfinite(value) and value > 0:
+            return float(value)
+        accepted = "a number of seconds > 0"
+    elif name == "metrics_naming":
+        if text in METRICS_NAMINGS:
+            return text
+        accepted, current = " or ".join(METRICS_NAMINGS), "latest"
+    elif name in ("metadata_keys", "metric_attribute_keys"):
+        items = value.split(",") if isinstance(value, str) else value
+        if isinstance(items, (list, tuple, set, frozenset)) and all(
+            isinstance(k, str) for k in items
+        ):
+            return tuple(k.strip() for k in items if k.strip())
+        accepted = "a list of attribute names or a comma-separated string"
+    elif name == "redactor":
+        if value is None or callable(value):
+            return value
+        accepted = "a function of str to str, or None"
+    else:
+        return value
+    warn_once(
+        f"settings.{arg}{value!r}",
+        "genai-trace: configure(%s=%r) is not valid (expected %s); using %s",
+        name,
+        value,
+        accepted,
+        getattr(current, "value", current),
+    )
+    return current
 
 
 def settings_from_env() -> Settings:
@@ -205,15 +268,15 @@ def settings_from_env() -> Settings:
         max_attribute_length=_env_int("GENAI_TRACE_MAX_ATTRIBUTE_LENGTH", 8192, 0),
         max_span_content=_env_int("GENAI_TRACE_MAX_SPAN_CONTENT", 65536, 0),
         # an unreadable switch for redaction fails closed: redaction on
-        redact_builtin=_env_bool("GENAI_TRACE_REDACT", False, invalid=True),
+        redact_builtin=env_bool("GENAI_TRACE_REDACT", False, invalid=True),
         metrics_naming=_env_metrics_naming(),
-        hide_internal_spans=_env_bool("GENAI_TRACE_HIDE_INTERNAL_SPANS", False),
+        hide_internal_spans=env_bool("GENAI_TRACE_HIDE_INTERNAL_SPANS", False),
         metadata_keys=_env_list("GENAI_TRACE_METADATA_KEYS"),
         metric_attribute_keys=_env_list("GENAI_TRACE_METRIC_ATTRIBUTE_KEYS"),
         registry_max_size=_env_int("GENAI_TRACE_REGISTRY_MAX_SIZE", 10_000, 1),
         registry_ttl_seconds=_env_seconds("GENAI_TRACE_REGISTRY_TTL_SECONDS", 3600.0),
-        suppress_provider_spans=_env_bool("GENAI_TRACE_SUPPRESS_PROVIDER_SPANS", True),
-        estimate_usage=_env_bool(semconv.ENV_ESTIMATE_USAGE, False),
+        suppress_provider_spans=env_bool("GENAI_TRACE_SUPPRESS_PROVIDER_SPANS", True),
+        estimate_usage=env_bool(semconv.ENV_ESTIMATE_USAGE, False),
     )
 
 

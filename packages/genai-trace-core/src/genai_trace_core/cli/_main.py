@@ -114,6 +114,13 @@ def _view(path: str, trace_id: str | None, *, no_color: bool, out: TextIO) -> in
     except OSError as exc:
         print(f"genai-trace view: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    if bad and not traces:  # not a file configure() writes (OTLP JSON, the SDK's console output)
+        print(
+            f"genai-trace view: no span in {path}: {bad} unreadable line{'s' if bad != 1 else ''}"
+            " (expected the JSONL file configure() writes, one span per line)",
+            file=sys.stderr,
+        )
+        return 1
     if trace_id:
         wanted = trace_id.lower()
         traces = {k: v for k, v in traces.items() if k.startswith(wanted)}

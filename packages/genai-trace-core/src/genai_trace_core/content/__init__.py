@@ -25,12 +25,19 @@ from genai_trace_core.content._exceptions import (
 from genai_trace_core.content._redact import builtin_redact, redact
 from genai_trace_core.content._secrets import is_secret_key, scrub_secret_text, scrub_secrets
 from genai_trace_core.content._sizes import inline_size
-from genai_trace_core.content._truncate import bounded_description, sanitize_utf8
+from genai_trace_core.content._truncate import (
+    MAX_LABEL_CHARS,
+    bounded_description,
+    bounded_label,
+    sanitize_utf8,
+)
 
 __all__ = [
+    "MAX_LABEL_CHARS",
     "ContentBudget",
     "ExceptionText",
     "bounded_description",
+    "bounded_label",
     "build_content_attributes",
     "build_event_content",
     "build_outcome_content",

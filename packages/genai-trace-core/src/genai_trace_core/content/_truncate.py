@@ -127,13 +127,24 @@ def bounded_description(text: object) -> str | None:
     if not isinstance(text, str) or not text:
         return None
     # a margin past the limit, so a key cut at the limit is still recognised whole
-    return _bounded_description(text[: MAX_DESCRIPTION_CHARS + 256], len(text))
+    return _bounded(text[: MAX_DESCRIPTION_CHARS + 256], len(text), MAX_DESCRIPTION_CHARS)
 
 
-@functools.lru_cache(maxsize=512)  # a tool's description is the same at every call
-def _bounded_description(head: str, length: int) -> str:
+MAX_LABEL_CHARS: Final = 256
+
+
+def bounded_label(text: str) -> str:
+    """A name, id or tag exported in every capture mode, whoever chose it (the app: a run name,
+    a tag, a user id; the model: the name of a tool it called; the provider: the response
+    model): at most :data:`MAX_LABEL_CHARS` characters, credentials masked, valid UTF-8. Only
+    that plus a margin is read; a repeated label costs a cache look-up."""
+    return _bounded(text[: MAX_LABEL_CHARS + 256], len(text), MAX_LABEL_CHARS)
+
+
+@functools.lru_cache(maxsize=2048)  # the same few descriptions, names, tags, models repeat
+def _bounded(head: str, length: int, limit: int) -> str:
     out = scrub_secret_text(sanitize_utf8(head))
-    if length > MAX_DESCRIPTION_CHARS or len(out) > MAX_DESCRIPTION_CHARS:
-        marker = truncation_marker(max(length, len(out)) - MAX_DESCRIPTION_CHARS)
-        out = out[: MAX_DESCRIPTION_CHARS - len(marker)] + marker
+    if length > limit or len(out) > limit:
+        marker = truncation_marker(max(length, len(out)) - limit)
+        out = out[: limit - len(marker)] + marker
     return out

@@ -87,8 +87,12 @@ def build(
 
     from genai_trace_core.export import _signals
 
-    name = service_name or os.environ.get(ENV_SERVICE_NAME) or DEFAULT_SERVICE_NAME
-    resource = Resource.create({semconv.SERVICE_NAME: name})
+    # The argument, else ``OTEL_SERVICE_NAME``, else ``service.name`` in
+    # ``OTEL_RESOURCE_ATTRIBUTES`` (``Resource.create`` reads both), else genai-app.
+    name = service_name or os.environ.get(ENV_SERVICE_NAME)
+    resource = Resource.create({semconv.SERVICE_NAME: name} if name else {})
+    if str(resource.attributes.get(semconv.SERVICE_NAME, "")).startswith("unknown_service"):
+        resource = resource.merge(Resource({semconv.SERVICE_NAME: DEFAULT_SERVICE_NAME}))
     choice = {s: _signals.exporters_for(s, endpoint) for s in _signals.SIGNALS}
     otlp = _signals.OTLP in choice["traces"]
     any_otlp = any(_signals.OTLP in c for c in choice.values())

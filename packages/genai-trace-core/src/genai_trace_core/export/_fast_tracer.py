@@ -16,7 +16,6 @@ on. A span with links, or from a tracer its configurator disabled, is always an 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -37,6 +36,7 @@ from opentelemetry.sdk.trace.sampling import (
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 from opentelemetry.util import types
 
+from genai_trace_core._settings import env_bool
 from genai_trace_core.export._fast_span import FastSpan, fields_match
 
 FORCE_SDK_ENV = "GENAI_TRACE_SDK_SPANS"
@@ -86,7 +86,8 @@ def _fast_ok(tracer: Tracer) -> bool:
 
 
 def forced_off() -> bool:
-    return os.environ.get(FORCE_SDK_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    """``GENAI_TRACE_SDK_SPANS`` read as every switch is (any other value warns once: false)."""
+    return env_bool(FORCE_SDK_ENV, False)
 
 
 def wrap(tracer: trace_api.Tracer) -> trace_api.Tracer | None:

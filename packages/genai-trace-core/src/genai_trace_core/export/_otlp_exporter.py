@@ -28,7 +28,7 @@ from opentelemetry.exporter.otlp.proto.http import trace_exporter as _sdk_module
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from genai_trace_core._safe import log_once
+from genai_trace_core._safe import log_once, warn_once
 from genai_trace_core.export._otlp_spans import encode_request
 
 __all__ = ["ENV_ENCODER", "FastOTLPSpanExporter", "fast_encoder_works"]
@@ -128,8 +128,16 @@ def fast_encoder_works() -> bool:
     """The fast encoder is on (``GENAI_TRACE_OTLP_ENCODER`` is not ``sdk``), the installed
     exporter calls ``encode_spans``, and a probe batch encodes as the SDK encodes it (checked
     once per process)."""
-    if os.environ.get(ENV_ENCODER, "").strip().lower() == "sdk":
+    choice = os.environ.get(ENV_ENCODER, "").strip().lower()
+    if choice == "sdk":
         return False
+    if choice not in ("", "fast"):
+        warn_once(
+            f"settings.{ENV_ENCODER}",
+            "genai-trace: %s=%r is not valid (expected fast or sdk); using fast",
+            ENV_ENCODER,
+            os.environ.get(ENV_ENCODER),
+        )
     with _Check.lock:
         if _Check.result is None:
             _Check.result = _probe()

@@ -13,8 +13,7 @@ from opentelemetry.trace import SpanKind
 
 from genai_trace_core import semconv
 from genai_trace_core._attribution import Attribution
-from genai_trace_core.content import scrub_secret_text
-from genai_trace_core.lifecycle._sanitize import clean_text
+from genai_trace_core.lifecycle._labels import bound_labels, label
 from genai_trace_core.records import Cost, Operation, OperationKind, Outcome, Usage
 
 _CLIENT_KINDS = frozenset(
@@ -38,7 +37,7 @@ def span_kind(kind: OperationKind) -> SpanKind:
 def span_name(op: Operation) -> str:
     kind = op.kind
     if kind is OperationKind.STEP:
-        return op.name or op.run_type or "step"
+        return label(op.name or op.run_type or "step")
     if kind.is_model_call:
         target = op.request_model
     elif kind in (OperationKind.INVOKE_AGENT, OperationKind.INVOKE_WORKFLOW):
@@ -46,7 +45,7 @@ def span_name(op: Operation) -> str:
     else:
         target = op.name
     name = _OPERATION_NAME[kind]
-    return f"{name} {target}" if target else name
+    return label(f"{name} {target}") if target else name
 
 
 def start_attributes(op: Operation) -> dict[str, Any]:
@@ -107,7 +106,7 @@ def start_attributes(op: Operation) -> dict[str, Any]:
         a[semconv.RUN_TAGS] = tuple([str(t) for t in op.tags])
     if op.attributes:
         a.update(op.attributes)
-    return a
+    return bound_labels(a)  # names, tags and ids: bounded, credentials masked
 
 
 def _request_attributes(a: dict[str, Any], req: Any) -> None:
@@ -158,7 +157,7 @@ def outcome_attributes(kind: OperationKind, outcome: Outcome) -> dict[str, Any]:
         # wing, only when content is captured.
     if outcome.attributes:
         a.update(outcome.attributes)
-    return a
+    return bound_labels(a)
 
 
 def usage_attributes(usage: Usage, *, full: bool, estimates: bool = False) -> dict[str, Any]:
@@ -219,25 +218,11 @@ _METRIC_KEYS = (
 )
 
 
-# Allow-listed metadata value -> scrubbed text (bounded: runs repeat the same few values).
-_SCRUBBED: dict[str, str] = {}
-
-
 def attribution_attributes(attribution: Attribution) -> dict[str, Any]:
-    """``attribution``'s span attributes, its allow-listed metadata values scrubbed of
-    credentials (the app's metadata may quote a URL with a password or key, or a token)."""
-    out = attribution.span_attributes()
-    if attribution.metadata:
-        prefix = semconv.METADATA_PREFIX
-        for key, value in out.items():
-            if key.startswith(prefix) and isinstance(value, str):
-                scrubbed = _SCRUBBED.get(value)
-                if scrubbed is None:
-                    scrubbed = scrub_secret_text(value)
-                    if len(_SCRUBBED) < 1024:
-                        _SCRUBBED[value] = scrubbed
-                out[key] = scrubbed
-    return out
+    """``attribution``'s span attributes as labels: user, session and tenant ids, the feature and
+    allow-listed metadata values bounded and scrubbed of credentials (the app's metadata may
+    quote a URL with a password or key, or a token)."""
+    return bound_labels(attribution.span_attributes())
 
 
 def metric_base(start_attrs: Mapping[str, Any]) -> dict[str, Any]:
@@ -286,7 +271,7 @@ def end_metric_attributes(
 ) -> dict[str, Any]:
     """The start's metric attributes plus what only end knows (response model, error type)."""
     if outcome is not None and outcome.response_model:
-        base = {**base, semconv.GEN_AI_RESPONSE_MODEL: clean_text(outcome.response_model)}
+        base = {**base, semconv.GEN_AI_RESPONSE_MODEL: label(outcome.response_model)}
     if error_type is not None:
         base = {**base, semconv.ERROR_TYPE: error_type}
     return base

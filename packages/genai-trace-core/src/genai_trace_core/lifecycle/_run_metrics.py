@@ -7,9 +7,10 @@ from typing import Any
 from genai_trace_core import semconv
 from genai_trace_core._settings import Settings
 from genai_trace_core.lifecycle._attributes import attribution_attributes
+from genai_trace_core.lifecycle._labels import label
 from genai_trace_core.lifecycle._metrics import Instruments
 from genai_trace_core.lifecycle._run import Run
-from genai_trace_core.lifecycle._sanitize import clean_attributes, clean_text
+from genai_trace_core.lifecycle._sanitize import clean_attributes
 from genai_trace_core.records import Cost, OperationKind, Usage
 
 
@@ -59,10 +60,10 @@ def _tool_metric_attrs(run: Run, base: dict[str, Any]) -> dict[str, Any]:
     op = run.op
     assert op is not None
     attrs = dict(base)
-    attrs[semconv.GEN_AI_TOOL_NAME] = clean_text(op.name or "unknown")
+    attrs[semconv.GEN_AI_TOOL_NAME] = label(op.name or "unknown")
     attrs[semconv.GEN_AI_TOOL_TYPE] = op.tool_type or "function"
     if op.agent_name:
-        attrs[semconv.GEN_AI_AGENT_NAME] = clean_text(op.agent_name)
+        attrs[semconv.GEN_AI_AGENT_NAME] = label(op.agent_name)
     return attrs
 
 
@@ -73,8 +74,8 @@ def _invocation_metric_attrs(run: Run, base: dict[str, Any]) -> dict[str, Any]:
     if op.kind is OperationKind.INVOKE_AGENT:
         name = op.agent_name or op.name
         if name:
-            attrs[semconv.GEN_AI_AGENT_NAME] = clean_text(name)
+            attrs[semconv.GEN_AI_AGENT_NAME] = label(name)
     elif op.name:
-        attrs[semconv.GEN_AI_WORKFLOW_NAME] = clean_text(op.name)
+        attrs[semconv.GEN_AI_WORKFLOW_NAME] = label(op.name)
     attrs[semconv.GEN_AI_INVOCATION_IS_NESTED] = run.has_invocation_ancestor()
     return attrs

@@ -31,10 +31,11 @@ from genai_trace_core.lifecycle._attributes import (
 )
 from genai_trace_core.lifecycle._finish import finish
 from genai_trace_core.lifecycle._first_chunk import first_chunk
+from genai_trace_core.lifecycle._labels import label
 from genai_trace_core.lifecycle._metrics import Instruments
 from genai_trace_core.lifecycle._registry import BoundedRegistry
 from genai_trace_core.lifecycle._run import Run, inherited_attribution, linked_root
-from genai_trace_core.lifecycle._sanitize import clean_attributes, clean_text, valid_ns
+from genai_trace_core.lifecycle._sanitize import clean_attributes, valid_ns
 from genai_trace_core.lifecycle._suppress import SUPPRESSIBLE_KINDS, provider_suppression
 from genai_trace_core.records import Operation, OperationKind, Outcome
 from genai_trace_core.usage import preload_prices_in_background
@@ -65,7 +66,7 @@ class Telemetry:
         self._record_gap = self.instruments.tpoc.record  # per streamed chunk: no extra call
         self.logger = _logs.get_logger(scope_name, scope_version, logger_provider, _SCHEMA_URL)
         self._clock: Callable[[], int] = clock or time.time_ns
-        preload_prices_in_background()  # genai-prices imports in ~1 s: not on the first span
+        preload_prices_in_background(self.settings.price_overrides)  # not on the first span
         self._registry: BoundedRegistry[Run] = BoundedRegistry(
             max_size=self.settings.registry_max_size,
             ttl_s=self.settings.registry_ttl_seconds,
@@ -132,9 +133,11 @@ class Telemetry:
                 parent = parent.open_ancestor()  # nests there, the run under one still open
         settings = self.settings
         kind = op.kind
-        if kind is OperationKind.STEP and settings.hide_internal_spans:
-            self._link(run_id, parent, parent_ctx)
-            return
+        if kind is OperationKind.STEP and settings.hide_internal_spans:  # noqa: SIM102
+            # hidden, unless a root: then it stays a span, and its work one trace under it
+            if parent is not None or trace.get_current_span(parent_ctx).get_span_context().is_valid:
+                self._link(run_id, parent, parent_ctx)
+                return
         if kind is OperationKind.EXECUTE_TOOL and op.agent_name is None and parent is not None:
             op.agent_name = parent.enclosing_agent_name()  # CR when a tool runs for an agent
         attrs = start_attributes(op)
@@ -155,7 +158,7 @@ class Telemetry:
         run.start_ns = t
         clean = clean_attributes(attrs)  # the span's and the metrics' (both encoders drop bad ones)
         span = self._tracer.start_span(
-            clean_text(span_name(op)), context=parent_ctx, kind=span_kind(kind), attributes=clean,
+            span_name(op), context=parent_ctx, kind=span_kind(kind), attributes=clean,
             start_time=t,
         )  # fmt: skip
         run.span = span
@@ -164,9 +167,8 @@ class Telemetry:
         if not registry.put_if_absent(run_id, run, t / 1e9):
             span.end(end_time=t)
             return
-        if parent is not None:
+        if parent is not None:  # the tree's quiet task: where its runs are not activated
             parent.add_child(run)
-        if parent is not None:  # the tree's: where its runs are not activated (``_context``)
             run.quiet_ref = parent.quiet_ref
         else:
             run.quiet_ref = _run.task_ref(_context.quiet_task(activate))
@@ -202,9 +204,8 @@ class Telemetry:
         if parent is not None and parent.ended:  # (an alias of) a run that ended: alias the
             parent = parent.open_ancestor()  # nearest open one, which its root's end reaches
         if parent is not None:
-            # An alias: ``run_id`` resolves to the parent's run (a link's own parent resolves to
-            # its traced ancestor), so a child finds its parent in one lookup; ``end`` pops the
-            # alias and ends nothing (its run is keyed by another id).
+            # An alias: ``run_id`` resolves to its traced ancestor's run (one lookup for a
+            # child); ``end`` pops the alias and ends nothing (the run has another id).
             registry.put_if_absent(run_id, parent)
             return
         registry.put_if_absent(run_id, linked_root(run_id, parent_ctx))
@@ -232,7 +233,7 @@ class Telemetry:
         run = self._registry.get(run_id)
         if run is not None and run.span is not None and not run.ended:
             attrs = clean_attributes(attributes) if attributes else attributes
-            run.span.add_event(clean_text(name), attrs, timestamp=self._clock())
+            run.span.add_event(label(name), attrs, timestamp=self._clock())
 
     @safe()
     def set_attributes(self, run_id: Hashable, attributes: Mapping[str, Any]) -> None:

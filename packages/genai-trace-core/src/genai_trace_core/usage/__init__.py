@@ -13,12 +13,11 @@ from genai_trace_core.usage._cost import (
     clear_prices,
     compute_cost,
     load_prices,
-    preload_prices,
-    preload_prices_in_background,
     set_price,
 )
 from genai_trace_core.usage._fields import as_count, get_field
 from genai_trace_core.usage._normalize import merge_usage, normalize_unsafe, normalize_usage
+from genai_trace_core.usage._preload import preload_prices, preload_prices_in_background
 from genai_trace_core.usage._providers import resolve_provider
 from genai_trace_core.usage._server import client_base_url, openai_default_base_url, server_from_url
 from genai_trace_core.usage._tokens import (

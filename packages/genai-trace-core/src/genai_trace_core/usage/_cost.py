@@ -44,7 +44,6 @@ __all__ = [
     "clear_prices",
     "compute_cost",
     "load_prices",
-    "preload_prices",
     "set_price",
 ]
 
@@ -94,10 +93,9 @@ def _resolve(model: str, provider: str | None, request_model: str | None) -> Pri
     if override is not None:
         return override
     price = _from_genai_prices(model, provider)
-    if price is None:
-        log_once(
-            f"cost.unknown.{provider}.{model}", "genai-trace: no price for %s (%s)", model, provider
-        )
+    if price is None:  # the model name as the provider answered it: shown cut, keyed cut
+        shown, by = model[:100], str(provider)[:100]
+        log_once(f"cost.unknown.{by}.{shown}", "genai-trace: no price for %r (%s)", shown, by)
     return price
 
 
@@ -143,7 +141,7 @@ def compute_cost(
             return None
         return apply_price(price, usage)
     except Exception:  # telemetry never raises
-        log_once("cost.compute", "genai-trace: cost computation failed for %s", model)
+        log_once("cost.compute", "genai-trace: cost computation failed for %r", str(model)[:100])
         return None
 
 
@@ -261,31 +259,6 @@ def _load_env_file() -> None:
     path = os.environ.get(PRICES_FILE_ENV, "").strip()
     if path:
         load_prices(path)
-
-
-def preload_prices() -> None:
-    """Import genai-prices and build its table now (about a second, once per process) instead of
-    at the first :func:`compute_cost`. Meant for ``configure()``/instrumentation start, possibly in
-    a background thread. Never raises."""
-    try:
-        from genai_prices import data_snapshot
-
-        data_snapshot.get_snapshot()
-    except Exception:  # telemetry never raises
-        log_once("cost.preload", "genai-trace: genai-prices could not be loaded")
-
-
-_preload_started = False
-
-
-def preload_prices_in_background() -> None:
-    """Start :func:`preload_prices` once per process in a daemon thread (never blocks)."""
-    global _preload_started
-    with _lock:
-        if _preload_started:
-            return
-        _preload_started = True
-    threading.Thread(target=preload_prices, name="genai-trace-prices", daemon=True).start()
 
 
 def _reset_for_tests() -> None:

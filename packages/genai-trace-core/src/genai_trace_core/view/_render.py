@@ -25,6 +25,15 @@ ESTIMATED = semconv.USAGE_SOURCE_ESTIMATED
 
 _DIM, _RED, _GREEN, _CYAN, _BOLD = "2", "31", "32", "36", "1"
 
+# Names, models, error types and ids come from the model (a tool name it invented), the provider
+# (the response model) or a JSONL file: control characters (C0, DEL, C1: ESC, BEL, CR, newline)
+# and bidirectional overrides are shown escaped (``\x1b``), so no value can clear the screen,
+# retitle the terminal, forge or reorder a line of the tree.
+_UNPRINTABLE: dict[int, str] = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+_UNPRINTABLE.update(
+    {c: f"\\u{c:04x}" for c in (0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+)
+
 
 def use_color(stream: TextIO) -> bool:
     """Colours only on a terminal, and never when ``NO_COLOR`` is set (https://no-color.org)."""
@@ -68,7 +77,7 @@ def _details(span: SpanView, color: bool) -> list[str]:
     parts: list[str] = []
     model = model_of(span)
     if model and model not in span.name:
-        parts.append(_paint(f"[{model}]", _CYAN, color))
+        parts.append(_paint(f"[{_shown(model)}]", _CYAN, color))
     parts.extend(_retrieval(span))
     usage = usage_of(span)
     if usage is not None:
@@ -86,9 +95,9 @@ def _details(span: SpanView, color: bool) -> list[str]:
             parts.append(_paint(format_usd(usage.cost_usd), _GREEN, color))
     error_type = span.attributes.get(semconv.ERROR_TYPE)
     if span.status == "ERROR" or error_type:
-        label = "ERROR" + (f" {error_type}" if error_type else "")
+        label = "ERROR" + (f" {_shown(error_type)}" if error_type else "")
         if not error_type and span.status_message:
-            label += f" {span.status_message}"
+            label += f" {_shown(span.status_message, 2 * _MAX_NAME)}"
         parts.append(_paint(label, _RED, color))
     return parts
 
@@ -110,19 +119,25 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _shown(value: object, width: int = _MAX_NAME) -> str:
+    """``value`` as one terminal-safe line of at most ``width`` characters (only that much of
+    it is read)."""
+    return _clip(str(value)[:width].translate(_UNPRINTABLE), width)
+
+
 def render_trace(spans: Sequence[SpanView], *, color: bool = False, dropped: int = 0) -> str:
     """One trace as a tree (one line per span) followed by its totals per model."""
     if not spans:
         return ""
     rows = walk(spans)
-    labels = [_clip(r.prefix + r.span.name, _MAX_NAME) for r in rows]
+    labels = [_clip(r.prefix + _shown(r.span.name), _MAX_NAME) for r in rows]
     width = max(len(label) for label in labels)
     start = min(s.start_ns for s in spans)
     end = max(s.end_ns for s in spans)
     service = next((s.service_name for s in spans if s.service_name), None)
-    header = [f"trace {spans[0].trace_id}"]
+    header = [f"trace {_shown(spans[0].trace_id)}"]
     if service:
-        header.append(service)
+        header.append(_shown(service))
     header.append(f"{len(spans)} span{'s' if len(spans) != 1 else ''}")
     if dropped:
         header.append(f"{dropped} dropped")
@@ -169,7 +184,7 @@ def render_totals(title: str, table: dict[str, Totals], *, color: bool = False) 
 
 def _totals_cells(key: str, t: Totals) -> tuple[str, ...]:
     return (
-        key,
+        _shown(key),
         str(t.calls),
         f"{t.input_tokens:,}",
         f"{t.cache_read_tokens:,}",
