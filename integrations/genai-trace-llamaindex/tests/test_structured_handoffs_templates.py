@@ -60,10 +60,12 @@ def test_structured_predict_marks_its_inference_span_output_type_json(
     assert city == City(name="Paris")
     keys = (s.GEN_AI_OPERATION_NAME, s.GEN_AI_OUTPUT_TYPE)
     assert otel.tree(attributes=keys) == [
+        # the program's tool (the answer's validation) runs in the same request: one trace
         _node(
-            "chat gpt-4o-mini", {s.GEN_AI_OPERATION_NAME: "chat", s.GEN_AI_OUTPUT_TYPE: "json"}, []
+            "chat gpt-4o-mini",
+            {s.GEN_AI_OPERATION_NAME: "chat", s.GEN_AI_OUTPUT_TYPE: "json"},
+            [_node("execute_tool City", {s.GEN_AI_OPERATION_NAME: "execute_tool"}, [])],
         ),
-        _node("execute_tool City", {s.GEN_AI_OPERATION_NAME: "execute_tool"}, []),
         _node("chat gpt-4o-mini", {s.GEN_AI_OPERATION_NAME: "chat"}, []),
     ]
 

@@ -22,6 +22,9 @@ from genai_trace_llamaindex._streaming import DeferredParents, reparent_stream
 
 __all__ = ["Bridge", "is_cancellation"]
 
+# ``LLM.predict_and_call``: a chat call, then the tools it chose; as a root, one trace for both
+_CALL_THEN_ACT = frozenset({"predict_and_call", "apredict_and_call"})
+
 
 def _several_batches(method: str, args: Mapping[str, Any], instance: Any) -> bool:
     """Whether an embedding batch call makes more than one model call (one per chunk of
@@ -69,6 +72,7 @@ class Bridge:
         if structured and parent_id in structured:
             structured.add(id_)
         within = models.within
+        call = None
         if within and parent_id is not None:  # inside a model call: so are the spans it opens
             call = within.get(parent_id)
             if call is not None and len(within) < MAX_OPEN:
@@ -92,7 +96,9 @@ class Bridge:
             ):
                 self.agents.step(id_, args, parent_id, parent[1], tags)  # type: ignore[arg-type]
             else:
-                calls = _several_batches(method, args, instance)
+                calls = _several_batches(method, args, instance) or (
+                    parent_id is None and method in _CALL_THEN_ACT
+                )
                 spans.structural(
                     id_, parent_id, calls=calls or self.classifier.runs_pipeline(instance, method)
                 )
@@ -101,7 +107,10 @@ class Bridge:
         elif role in LLM_ROLES:
             self.models.enter(id_, role, instance, parent_id)
         elif role is Role.TOOL:
-            self.agents.enter_tool(id_, args, instance, parent_id)
+            # a structured predict's program runs its tool after the model call, under spans
+            # linked before that call's span started (on its start event): nest it there
+            hidden = call is not None and parent_id not in spans.entries
+            self.agents.enter_tool(id_, args, instance, call if hidden else parent_id)
         elif role is Role.WORKFLOW_RUN:
             self.agents.enter_workflow(id_, args, instance, parent_id, tags)
         else:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
+import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -15,12 +17,28 @@ _logged: set[str] = set()
 
 
 def log_once(key: str, msg: str, *args: Any) -> None:
-    """Log ``msg`` at debug level the first time ``key`` is seen (bounded)."""
+    """Log ``msg`` at debug level the first time ``key`` is seen (bounded), with the exception
+    being handled, if any: its type and where it was raised, never its message or source lines
+    (an exception raised over the user's objects may quote their content, or a key in their
+    code, and a log pipeline may export this line)."""
     if key in _logged:
         return
     if len(_logged) < 1024:
         _logged.add(key)
-    logger.debug(msg, *args, exc_info=True)
+    logger.debug(msg + "%s", *args, _raised_where())
+
+
+def _raised_where() -> str:
+    error = sys.exc_info()[1]
+    if error is None:
+        return ""
+    try:
+        frames = traceback.extract_tb(error.__traceback__, limit=-16)
+        where = "".join(f"\n  {f.filename}:{f.lineno} in {f.name}" for f in frames)
+    except Exception:  # the frames are optional
+        where = ""
+    cls = type(error)
+    return f"\n{cls.__module__}.{cls.__qualname__} (message not logged), raised at:{where}"
 
 
 def warn_once(key: str, msg: str, *args: Any) -> None:
