@@ -1,6 +1,6 @@
 """The LangChain RAG chain of ``langchain_rag.py`` with no tracing code at all: zero-code mode.
 
-    pip install opentelemetry-distro          # the SDK's auto-configuration (not in our extras)
+    pip install numpy opentelemetry-distro  # the vector store's numpy; the SDK's auto-config
     OTEL_TRACES_EXPORTER=genai_trace OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none \\
         opentelemetry-instrument python examples/zero_code.py
 
