@@ -4,14 +4,19 @@ core as lazy callables."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
+from types import CodeType, FrameType
 from typing import Any
+
+from langchain_core.language_models import BaseChatModel, BaseLLM
 
 from genai_trace_core import (
     Operation,
     OperationKind,
     Outcome,
     RequestParams,
+    anthropic_default_base_url,
     openai_default_base_url,
     resolve_provider,
     semconv,
@@ -83,17 +88,55 @@ def _request(params: Mapping[str, Any], metadata: Mapping[str, Any]) -> RequestP
     return req
 
 
-_BASE_URL_KEYS = ("openai_api_base", "base_url", "api_base", "azure_endpoint", "endpoint")
+# LangChain's ``stream``/``astream`` of a model: their invocation params carry the model's own
+# ``streaming`` field, not that this call streams, so a stream that fails before its first chunk
+# (which marks the span) would lack ``gen_ai.request.stream``. The start callback runs a few
+# frames below them (in the caller's task: the handler runs inline), unless the model does not
+# stream (``disable_streaming``): ``stream`` then calls ``invoke``, whose ``generate`` starts it.
+_STREAMS: frozenset[CodeType] = frozenset(
+    m.__code__
+    for m in (BaseChatModel.stream, BaseChatModel.astream, BaseLLM.stream, BaseLLM.astream)
+)
+_GENERATES: frozenset[CodeType] = frozenset(
+    m.__code__
+    for m in (BaseChatModel.generate, BaseChatModel.agenerate, BaseLLM.generate, BaseLLM.agenerate)
+)
+_STREAM_DEPTH = 12
 
 
-def _base_url(serialized: Mapping[str, Any] | None, provider: str | None) -> Any:
-    """The model's base URL: as constructed (``serialized`` kwargs), else the OpenAI default."""
+def _started_by_stream() -> bool:
+    frame: FrameType | None = sys._getframe(2)
+    for _ in range(_STREAM_DEPTH):
+        if frame is None or frame.f_code in _GENERATES:
+            return False
+        if frame.f_code in _STREAMS:
+            return True
+        frame = frame.f_back
+    return False
+
+
+_BASE_URL_KEYS = (
+    "openai_api_base",
+    "anthropic_api_url",
+    "base_url",
+    "api_base",
+    "azure_endpoint",
+    "endpoint",
+)
+
+
+def _base_url(serialized: Mapping[str, Any] | None, provider: str | None, hint: str | None) -> Any:
+    """The model's base URL: as constructed (``serialized`` kwargs), else the SDK's default:
+    OpenAI's, or Anthropic's when the model says it is Anthropic's (``ls_provider``), not when
+    only its model name looks like Claude (a gateway's, Bedrock's)."""
     kwargs = (serialized or {}).get("kwargs")
     if isinstance(kwargs, Mapping):
         for key in _BASE_URL_KEYS:
             if isinstance(kwargs.get(key), str) and kwargs[key]:
                 return kwargs[key]
-    return openai_default_base_url() if provider == semconv.PROVIDER_OPENAI else None
+    if provider == semconv.PROVIDER_OPENAI:
+        return openai_default_base_url()
+    return anthropic_default_base_url() if hint == semconv.PROVIDER_ANTHROPIC else None
 
 
 def inference_operation(
@@ -108,14 +151,18 @@ def inference_operation(
     params = params or {}
     meta = metadata or {}
     model = _model_of(params, meta)
-    provider = resolve_provider(as_str(meta.get("ls_provider")), model)
-    address, port = server_from_url(_base_url(serialized, provider))
+    hint = as_str(meta.get("ls_provider"))
+    provider = resolve_provider(hint, model)
+    address, port = server_from_url(_base_url(serialized, provider, hint))
+    request = _request(params, meta)
+    if not request.stream and _started_by_stream():
+        request.stream = True
     op = Operation(
         kind,
         provider=provider,
         request_model=model,
         framework=FRAMEWORK,
-        request=_request(params, meta),
+        request=request,
         server_address=address,
         server_port=port,
     )

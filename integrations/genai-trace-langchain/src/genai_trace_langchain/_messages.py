@@ -46,12 +46,22 @@ def _text_of(content: Any) -> str:
                 out.append(block)
             elif isinstance(block, dict) and isinstance(block.get("text"), str):
                 out.append(block["text"])
+            elif isinstance(block, dict) and isinstance(block.get("refusal"), str):
+                out.append(block["refusal"])
         return "".join(out)
     return ""
 
 
+def _refusal(message: Any) -> str | None:
+    """An OpenAI refusal that chat completions put in ``additional_kwargs`` (content empty)."""
+    extra = getattr(message, "additional_kwargs", None)
+    refusal = extra.get("refusal") if isinstance(extra, dict) else None
+    return refusal if isinstance(refusal, str) and refusal else None
+
+
 def _parts(message: Any) -> list[Part]:
     parts: list[Part] = []
+    refused = False
     content = getattr(message, "content", "")
     if isinstance(content, list):
         for block in content:
@@ -61,6 +71,9 @@ def _parts(message: Any) -> list[Part]:
                 kind = block.get("type")
                 if kind == "text" and isinstance(block.get("text"), str):
                     parts.append(TextPart(block["text"]))
+                elif kind == "refusal":  # OpenAI's Responses API: the refusal is the answer
+                    refused = True
+                    parts.append(TextPart(str(block.get("refusal") or "")))
                 elif kind in ("reasoning", "thinking"):
                     text = block.get("reasoning") or block.get("thinking") or ""
                     parts.append(ReasoningPart(str(text)))
@@ -73,6 +86,9 @@ def _parts(message: Any) -> list[Part]:
             parts.append(ToolCallResponsePart(content, getattr(message, "tool_call_id", None)))
         else:
             parts.append(TextPart(str(content)))
+    refusal = None if refused else _refusal(message)
+    if refusal is not None:  # the conventions name no refusal part: it is the answer's text
+        parts.append(TextPart(refusal))
     for call in getattr(message, "tool_calls", None) or ():
         parts.append(ToolCallPart(call.get("name", ""), call.get("args"), call.get("id")))
     return parts
@@ -115,6 +131,9 @@ def generation_texts(generations: Sequence[Any]) -> list[str]:
         msg = getattr(gen, "message", None)
         if msg is not None:
             texts.append(_text_of(getattr(msg, "content", "")))
+            refusal = _refusal(msg)
+            if refusal is not None:
+                texts.append(refusal)
             for call in getattr(msg, "tool_calls", None) or ():
                 texts.append(str(call.get("name", "")) + str(call.get("args", "")))
         else:

@@ -18,9 +18,11 @@ from genai_trace_core import (
     Outcome,
     RequestParams,
     TextPart,
+    anthropic_default_base_url,
     get_field,
     normalize_usage,
     resolve_provider,
+    semconv,
     server_from_url,
 )
 from genai_trace_llamaindex._map_steps import FRAMEWORK, as_int
@@ -42,6 +44,20 @@ def _server(api_base: str) -> tuple[str | None, int | None]:
     # The port from the scheme when the URL names none: server.port is conditionally required
     # once server.address is set.
     return server_from_url(api_base)
+
+
+def _anthropic_base_url(instance: Any, model_dict: Mapping[str, Any]) -> str | None:
+    """Where LlamaIndex's Anthropic LLM sends requests: its ``base_url``, else its SDK client's
+    (which the SDK took from ``ANTHROPIC_BASE_URL`` or its default; a Vertex or Bedrock client,
+    theirs). Another model only named like Claude (a gateway's) gets no guess."""
+    if instance is None:  # the legacy callback path: the serialised model only
+        if model_dict.get("class_name") != "Anthropic_LLM":
+            return None
+        return str(model_dict.get("base_url") or anthropic_default_base_url())
+    url = get_field(instance, "base_url")
+    if not url:
+        url = getattr(getattr(instance, "_client", None), "base_url", None)
+    return str(url) if url else None
 
 
 def _number(value: Any) -> float | None:
@@ -93,6 +109,8 @@ def _model_operation(
     if provider is None:
         provider = resolve_provider(md.get("class_name"), model)
     api_base = get_field(instance, "api_base") if instance is not None else base_url
+    if api_base is None and provider == semconv.PROVIDER_ANTHROPIC:
+        api_base = _anthropic_base_url(instance, md)
     host, port = _server(api_base) if isinstance(api_base, str) else (None, None)
     fields.update(provider=provider, request_model=model, server_address=host, server_port=port)
     return Operation(kind=kind, framework=FRAMEWORK, **fields)

@@ -51,6 +51,7 @@ from genai_trace_core.records import (
 )
 from genai_trace_core.usage import (
     PRICES_FILE_ENV,
+    anthropic_default_base_url,
     clear_prices,
     client_base_url,
     compute_cost,
@@ -104,6 +105,7 @@ __all__ = [
     "resolve_provider",
     "server_from_url",
     "client_base_url",
+    "anthropic_default_base_url",
     "openai_default_base_url",
     "safe",
     "semconv",

@@ -19,7 +19,12 @@ from genai_trace_core.usage._fields import as_count, get_field
 from genai_trace_core.usage._normalize import merge_usage, normalize_unsafe, normalize_usage
 from genai_trace_core.usage._preload import preload_prices, preload_prices_in_background
 from genai_trace_core.usage._providers import resolve_provider
-from genai_trace_core.usage._server import client_base_url, openai_default_base_url, server_from_url
+from genai_trace_core.usage._server import (
+    anthropic_default_base_url,
+    client_base_url,
+    openai_default_base_url,
+    server_from_url,
+)
 from genai_trace_core.usage._tokens import (
     count_tokens,
     encoding_for_model,
@@ -30,6 +35,7 @@ from genai_trace_core.usage._tokens import (
 __all__ = [
     "get_field",
     "client_base_url",
+    "anthropic_default_base_url",
     "openai_default_base_url",
     "server_from_url",
     "PRICES_FILE_ENV",

@@ -58,3 +58,15 @@ def client_base_url(client: Any) -> Any:
 def openai_default_base_url() -> str:
     """Where the OpenAI SDK sends requests when the client names no base URL."""
     return os.environ.get("OPENAI_BASE_URL") or OPENAI_DEFAULT_BASE_URL
+
+
+ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com"
+
+
+def anthropic_default_base_url() -> str:
+    """Where the Anthropic SDK (and ``ChatAnthropic``) sends requests when the client names no
+    base URL: ``ANTHROPIC_API_URL`` (LangChain's), ``ANTHROPIC_BASE_URL`` (the SDK's), else
+    the default."""
+    env = os.environ
+    url = env.get("ANTHROPIC_API_URL") or env.get("ANTHROPIC_BASE_URL")
+    return url or ANTHROPIC_DEFAULT_BASE_URL
