@@ -18,6 +18,7 @@ from typing import Any, TypedDict
 import pytest
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableConfig
 from test_concurrency import CHAIN_TREE, _chain
 
 from genai_trace_core import semconv
@@ -45,8 +46,9 @@ def _graph() -> Any:
     class State(TypedDict):
         x: str
 
-    def a(state: State) -> dict[str, Any]:
-        return {"x": model.invoke(state["x"]).content}
+    def a(state: State, config: RunnableConfig) -> dict[str, Any]:
+        # the config passed on: Python 3.10 hands it to an async graph's nodes no other way
+        return {"x": model.invoke(state["x"], config).content}
 
     def b(state: State) -> dict[str, Any]:
         return {"x": state["x"] + "!"}
