@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from types import CodeType, FrameType
+from types import FrameType
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel, BaseLLM
@@ -93,12 +93,14 @@ def _request(params: Mapping[str, Any], metadata: Mapping[str, Any]) -> RequestP
 # (which marks the span) would lack ``gen_ai.request.stream``. The start callback runs a few
 # frames below them (in the caller's task: the handler runs inline), unless the model does not
 # stream (``disable_streaming``): ``stream`` then calls ``invoke``, whose ``generate`` starts it.
-_STREAMS: frozenset[CodeType] = frozenset(
-    m.__code__
+# By ``id``: a code object's hash is computed from its whole contents at every look-up (~0.5 µs),
+# an id's is free; these methods' code objects live as long as LangChain's classes.
+_STREAMS: frozenset[int] = frozenset(
+    id(m.__code__)
     for m in (BaseChatModel.stream, BaseChatModel.astream, BaseLLM.stream, BaseLLM.astream)
 )
-_GENERATES: frozenset[CodeType] = frozenset(
-    m.__code__
+_GENERATES: frozenset[int] = frozenset(
+    id(m.__code__)
     for m in (BaseChatModel.generate, BaseChatModel.agenerate, BaseLLM.generate, BaseLLM.agenerate)
 )
 _STREAM_DEPTH = 12
@@ -107,9 +109,12 @@ _STREAM_DEPTH = 12
 def _started_by_stream() -> bool:
     frame: FrameType | None = sys._getframe(2)
     for _ in range(_STREAM_DEPTH):
-        if frame is None or frame.f_code in _GENERATES:
+        if frame is None:
             return False
-        if frame.f_code in _STREAMS:
+        code = id(frame.f_code)
+        if code in _GENERATES:
+            return False
+        if code in _STREAMS:
             return True
         frame = frame.f_back
     return False
