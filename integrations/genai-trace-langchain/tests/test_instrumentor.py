@@ -149,7 +149,7 @@ g = StateGraph(MessagesState)
 g.add_node("tools", ToolNode([ping]))
 g.add_edge(START, "tools")
 marked = g.compile(name="loop").config["metadata"]
-assert marked == {"ls_genai_trace_agent_graph:loop": True}, marked
+assert marked == {"__genai_trace_agent_graph:loop": True}, marked
 assert hasattr(StateGraph.compile, "__genai_trace_original__")
 inst.uninstrument()
 assert not hasattr(StateGraph.compile, "__genai_trace_original__")

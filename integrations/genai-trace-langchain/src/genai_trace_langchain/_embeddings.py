@@ -16,6 +16,7 @@ executor all give one span). Spans nest by context: under the retriever run that
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import functools
 import inspect
@@ -97,6 +98,16 @@ class _Call:
         self.telemetry.end(
             self.run_id, Outcome(embedding_dimension=dim, embedding_input_count=count)
         )
+
+    @safe()  # a Future's done callback: never an error in the user's loop
+    def settle(self, future: Any) -> None:
+        """End with a done Future: its result, its exception, or cancelled."""
+        if future.cancelled():
+            self.fail(asyncio.CancelledError())
+        elif future.exception() is not None:
+            self.fail(future.exception())
+        else:
+            self.end(future.result())
 
     def fail(self, error: BaseException) -> None:
         self.telemetry.fail(self.run_id, error)  # core's entry points never raise
@@ -198,6 +209,11 @@ def _traced(
             raise
         finally:
             _inside.reset(token)
+        if is_async and asyncio.isfuture(result):
+            # A plain ``def aembed_*`` returning a Future (``loop.run_in_executor``) or a Task:
+            # returned as it is (``asyncio.wait`` refuses coroutines); the span ends with it.
+            result.add_done_callback(call.settle)
+            return result
         if is_async and inspect.isawaitable(result):
             # A plain ``def aembed_*`` returning an awaitable: the call runs when it is awaited.
             return _end_when_awaited(call, result)

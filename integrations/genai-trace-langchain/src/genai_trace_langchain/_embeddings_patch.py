@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +19,9 @@ class _Patcher:
     """Wraps the embed methods of every ``Embeddings`` subclass; restores them on ``unpatch``."""
 
     def __init__(self) -> None:
-        self.patched: list[tuple[type, str, Any]] = []
+        # Weakly: a class the app drops (one made per tenant, per test...) must stay collectable;
+        # each wrapper carries its original under ``ORIGINAL`` for ``unpatch``.
+        self.patched: weakref.WeakSet[type] = weakref.WeakSet()
         self.get_telemetry: Callable[[], Telemetry | None] = lambda: None
         self._had_init_subclass = False
         self._orig_init_subclass: Any = None
@@ -49,6 +52,7 @@ class _Patcher:
     def patch_class(self, cls: type) -> None:
         if cls is _TracedEmbeddings:
             return
+        self.patched.add(cls)  # first: a class we wrap is always one ``unpatch`` restores
         for method in _METHODS:
             fn = cls.__dict__.get(method)
             if (
@@ -58,14 +62,16 @@ class _Patcher:
             ):
                 continue
             setattr(cls, method, _traced(method, fn, self._telemetry))
-            self.patched.append((cls, method, fn))
 
     def _telemetry(self) -> Telemetry | None:
         return self.get_telemetry()
 
     def unpatch(self) -> None:
-        for cls, method, fn in reversed(self.patched):
-            setattr(cls, method, fn)
+        for cls in list(self.patched):
+            for method in _METHODS:
+                original = getattr(cls.__dict__.get(method), ORIGINAL, None)
+                if original is not None:
+                    setattr(cls, method, original)
         self.patched.clear()
         if self._had_init_subclass:
             Embeddings.__init_subclass__ = self._orig_init_subclass  # type: ignore[method-assign]

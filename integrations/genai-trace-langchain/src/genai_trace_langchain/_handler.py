@@ -178,9 +178,8 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
     @safe()  # the prompt map is ours: a bad run id must not raise from it
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         self._prompts.drop(run_id)
-        # A sync stream closed early ends its root first: what is still open under it ended too
-        root = kwargs.get("parent_run_id") is None
-        self.telemetry.end(run_id, with_descendants=root)
+        # a sync stream closed early ends its root first: what is open under it ends with it
+        self.telemetry.end(run_id, with_descendants=kwargs.get("parent_run_id") is None)
 
     @safe()
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
@@ -215,7 +214,10 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
 
     @safe()
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        outcome, failed = _mapping.tool_outcome(output)
+        try:
+            outcome, failed = _mapping.tool_outcome(output)
+        except Exception:  # an output whose attributes raise: the span still ends, no result
+            outcome, failed = Outcome(), False
         if failed:
             outcome.tool_result = None  # a result is recorded only for a successful call
             self.telemetry.fail(run_id, semconv.ERROR_TYPE_TOOL_ERROR, outcome=outcome)

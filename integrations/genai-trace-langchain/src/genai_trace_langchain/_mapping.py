@@ -26,7 +26,7 @@ SEARCH_K_KEY = "ls_genai_trace_search_k"
 # ... and their store's identity (collection/index name) where it has one: gen_ai.data_source.id.
 DATA_SOURCE_KEY = "ls_genai_trace_data_source"
 # ... and on LangGraph graphs that run a model's tool calls (``_graph_patch``): one key per name.
-_AGENT_GRAPH_PREFIX = "ls_genai_trace_agent_graph:"
+_AGENT_GRAPH_PREFIX = "__genai_trace_agent_graph:"  # ``__``: LangGraph keeps it out of checkpoints
 
 
 def agent_graph_key(graph_name: str) -> str:
@@ -104,16 +104,19 @@ def _has_graph_step(tags: Sequence[str] | None) -> bool:
     return False
 
 
+def _id_of(value: Any) -> str | None:
+    """A metadata value as an id: ``None`` when falsy or its ``__bool__``/``__str__`` raises."""
+    try:
+        return str(value) if value else None
+    except Exception:
+        return None
+
+
 def with_attribution(op: Operation, metadata: Mapping[str, Any] | None, tags: Any) -> Operation:
     if metadata:
-        for key in _CONVERSATION_KEYS:
-            value = metadata.get(key)
-            if value:
-                op.conversation_id = str(value)
-                break
-        user = metadata.get("user_id")
-        if user:
-            op.user_id = str(user)
+        ids = (_id_of(metadata.get(key)) for key in _CONVERSATION_KEYS)
+        op.conversation_id = next(filter(None, ids), op.conversation_id)
+        op.user_id = _id_of(metadata.get("user_id")) or op.user_id
         op.metadata = metadata
     op.tags = user_tags(tags)
     return op
