@@ -15,7 +15,14 @@ class Fold:
     answer's messages stand in for an outer call that has no response of its own (a structured
     predict)."""
 
-    __slots__ = ("finish_reasons", "output_messages", "response_id", "response_model", "usage")
+    __slots__ = (
+        "estimate_output",
+        "finish_reasons",
+        "output_messages",
+        "response_id",
+        "response_model",
+        "usage",
+    )
 
     def __init__(self) -> None:
         self.usage: Usage | None = None
@@ -23,6 +30,7 @@ class Fold:
         self.response_id: str | None = None
         self.finish_reasons: Any = None
         self.output_messages: Any = None
+        self.estimate_output: Any = None  # the text an estimate counts, when no usage came back
 
     def add(self, outcome: Outcome) -> None:
         usage = outcome.raw_usage
@@ -32,6 +40,7 @@ class Fold:
         self.response_id = outcome.response_id or self.response_id
         self.finish_reasons = outcome.finish_reasons or self.finish_reasons
         self.output_messages = outcome.output_messages or self.output_messages
+        self.estimate_output = outcome.estimate_output or self.estimate_output
 
     def over(self, own: Outcome) -> Outcome:
         """``own`` (the outer call's outcome) with what its nested calls reported."""
@@ -40,4 +49,5 @@ class Fold:
         own.response_id = self.response_id or own.response_id
         own.finish_reasons = self.finish_reasons or own.finish_reasons
         own.output_messages = own.output_messages or self.output_messages
+        own.estimate_output = own.estimate_output or self.estimate_output
         return own

@@ -68,6 +68,7 @@ class ModelCalls:
         self.nested: dict[str, str] = {}  # nested call span id -> the call it is nested in
         self.folds: dict[str, Fold] = {}  # call span id -> what its nested calls reported
         self.unstarted: set[str] = set()  # structured predicts: no start event of their own
+        self.adopted: set[str] = set()  # overrides started by their inner call: its chunks theirs
 
     # --- dispatcher spans of LLM methods ---------------------------------------------------
 
@@ -131,6 +132,8 @@ class ModelCalls:
             self.nested.pop(id_, None)
         if self.unstarted:
             self.unstarted.discard(id_)
+        if self.adopted:
+            self.adopted.discard(id_)
         fold = self.folds.pop(id_, None) if self.folds else None
         return fold.over(Outcome()) if fold is not None else None
 
@@ -156,10 +159,18 @@ class ModelCalls:
     def _start(self, event: Any, chat: bool) -> None:
         span_id = event.span_id
         outer = self.nested.get(span_id) if self.nested else None
+        for _ in range(8):  # the outermost call (a nested call may sit in another nested one)
+            if outer is None or outer not in self.nested:
+                break
+            outer = self.nested[outer]
         if outer is not None:
-            if outer not in self.unstarted:
+            if outer not in self.unstarted and self.telemetry.is_open(outer):
                 return
-            self.unstarted.discard(outer)  # a structured predict: started by its first call's
+            # no start event of its own: a structured predict, or a user's undecorated override
+            if outer in self.unstarted:
+                self.unstarted.discard(outer)
+            elif len(self.adopted) < MAX_OPEN:
+                self.adopted.add(outer)
             span_id = outer
         entry = self.spans.entries.get(span_id)
         info = entry[1] if entry is not None else None
@@ -189,6 +200,8 @@ class ModelCalls:
 
     def chunk(self, event: Any) -> None:
         span_id = event.span_id
+        if self.adopted and self.nested.get(span_id) in self.adopted:
+            span_id = self.nested[span_id]
         self.telemetry.chunk(span_id)
         reasons = mm.chunk_finish_reasons(getattr(event, "response", None))
         if reasons and (span_id in self.stream_finish or len(self.stream_finish) < MAX_OPEN):
