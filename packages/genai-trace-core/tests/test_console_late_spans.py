@@ -78,8 +78,14 @@ def test_a_span_still_open_after_the_grace_period_is_printed_marked_open(
         time.sleep(0.005)
 
     assert (out.getvalue(), processor.pending_traces()) == (EXPECTED_WITH_OPEN_CHAT, 0)
-    chat.end(end_time=T0 + 9 * MS)  # too late: the trace is not printed a second time
-    assert out.getvalue() == EXPECTED_WITH_OPEN_CHAT
+    chat.end(end_time=T0 + 9 * MS)  # too late for the tree: printed alone, as a continuation
+    assert out.getvalue() == EXPECTED_WITH_OPEN_CHAT + (
+        "trace 00000000000000000000000000000001 (continued) · support-bot · 1 span · 8.0ms\n"
+        "chat gpt-4o-mini    8.0ms  in 10 out 5\n"
+        "  model        calls  input  cache  output  cost\n"
+        "  gpt-4o-mini      1     10      0       5     -\n"
+    )
+    assert processor.pending_traces() == 0
 
 
 def test_force_flush_prints_an_ended_root_at_once_with_its_open_spans_marked(

@@ -1,6 +1,7 @@
 """The ``genai_trace`` span exporter (zero-code) prints a trace whose root is in a batch with every
 span of it in that batch, even one that ended after the root (a streamed answer read after the
-query returned); a span reaching it in a later batch is only in the JSONL file."""
+query returned); a span reaching it in a later batch is printed on its own, as the trace's
+continuation."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ def test_a_span_ending_after_its_root_in_the_same_batch_is_in_the_tree(
     assert capsys.readouterr().err == STREAMED_QUERY
 
 
-def test_a_span_ending_after_its_root_in_a_later_batch_is_not_in_the_tree(
+def test_a_span_ending_after_its_root_in_a_later_batch_is_printed_as_a_continuation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _streamed_query(tmp_path, monkeypatch, flush_before_the_answer=True)
@@ -85,4 +86,8 @@ def test_a_span_ending_after_its_root_in_a_later_batch_is_not_in_the_tree(
         "trace 00000000000000000000000000000001 · rag · 2 spans · 3.0ms\n"
         "query             3.0ms\n"
         "└── synthesize    1.0ms\n"
+        "trace 00000000000000000000000000000001 (continued) · rag · 1 span · 5.0ms\n"
+        "chat gpt-4o-mini    5.0ms  in 10 out 5\n"
+        "  model        calls  input  cache  output  cost\n"
+        "  gpt-4o-mini      1     10      0       5     -\n"
     )

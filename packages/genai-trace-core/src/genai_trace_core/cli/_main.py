@@ -7,6 +7,8 @@ the same renderer the live terminal output uses.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import importlib
 import json
 import os
@@ -60,16 +62,35 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; the exit status. Output cut short by a closed pipe (``genai-trace view
-    FILE | head``) ends it quietly with status 1, as Python's docs recommend for SIGPIPE."""
+    FILE | head``) ends it quietly with status 1, as Python's docs recommend for SIGPIPE; output
+    that cannot be written at all (stdout closed, a full disk) is one line on stderr and status
+    1, never a traceback."""
     try:
-        status = _run(_parser().parse_args(argv))
-        sys.stdout.flush()
+        args = _parser().parse_args(argv)
+        if sys.stdout is None and args.command != "demo":  # ``>&-``: nowhere to write
+            raise OSError(errno.EBADF, "stdout is closed")
+        status = _run(args)
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except BrokenPipeError:
-        # Nothing more can be written: point stdout at devnull so the flush at exit cannot fail.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _discard_stdout()
+        return 1
+    except OSError as exc:
+        _discard_stdout()
+        if sys.stderr is not None:
+            with contextlib.suppress(OSError):
+                print(
+                    f"genai-trace: cannot write the output: {exc.strerror or exc}", file=sys.stderr
+                )
         return 1
     return status
+
+
+def _discard_stdout() -> None:
+    """Nothing more can be written: point stdout at devnull so the flush at exit cannot fail."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def _run(args: argparse.Namespace) -> int:

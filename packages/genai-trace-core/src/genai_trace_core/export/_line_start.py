@@ -7,7 +7,8 @@ all when the tree goes to stdout; no read, no ``isatty``):
 
 1. stdout writes where the tree goes (the same object, the same file, pipe or device, or two
    terminals): stdout is flushed, so what the app buffered comes first, and the tree is preceded
-   by a line break;
+   by a line break; in a regular file (``> app.log 2>&1``), only as in 3 (one more ``fstat``,
+   after the flush);
 2. otherwise the tree goes to a terminal (stderr on a terminal, stdout elsewhere): a line break,
    as the cursor's column cannot be seen;
 3. otherwise to a regular file (``2> app.log``): a line break unless the file is empty or still
@@ -87,13 +88,19 @@ class LineStart:
             return ""
         if out is not None and (there := _stat(out)) is not None and _same_place(there, here):
             _flush(out)
+            if stat.S_ISREG(here.st_mode) and (flushed := _stat(stream)) is not None:
+                return self._in_file(flushed)  # what stdout had buffered counts in the size
             return "\n"
         if stat.S_ISCHR(here.st_mode):
             return "\n"
         if stat.S_ISREG(here.st_mode):
-            self._file = (here.st_dev, here.st_ino, here.st_size)
-            return "" if here.st_size == 0 or self._file == self._end else "\n"
+            return self._in_file(here)
         return ""
+
+    def _in_file(self, here: os.stat_result) -> str:
+        """Rule 3: a break unless the file is empty or ends where the previous tree ended."""
+        self._file = (here.st_dev, here.st_ino, here.st_size)
+        return "" if here.st_size == 0 or self._file == self._end else "\n"
 
     def wrote(self, stream: TextIO, text: str) -> None:
         """``text`` (the prefix included) was written to ``stream`` and flushed."""

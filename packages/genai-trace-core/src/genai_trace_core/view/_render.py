@@ -125,8 +125,11 @@ def _shown(value: object, width: int = _MAX_NAME) -> str:
     return _clip(str(value)[:width].translate(_UNPRINTABLE), width)
 
 
-def render_trace(spans: Sequence[SpanView], *, color: bool = False, dropped: int = 0) -> str:
-    """One trace as a tree (one line per span) followed by its totals per model."""
+def render_trace(
+    spans: Sequence[SpanView], *, color: bool = False, dropped: int = 0, continued: bool = False
+) -> str:
+    """One trace as a tree (one line per span) followed by its totals per model; ``continued``:
+    spans that ended after the trace was printed (the header says so)."""
     if not spans:
         return ""
     rows = walk(spans)
@@ -135,7 +138,7 @@ def render_trace(spans: Sequence[SpanView], *, color: bool = False, dropped: int
     start = min(s.start_ns for s in spans)
     end = max(s.end_ns for s in spans)
     service = next((s.service_name for s in spans if s.service_name), None)
-    header = [f"trace {_shown(spans[0].trace_id)}"]
+    header = [f"trace {_shown(spans[0].trace_id)}" + (" (continued)" if continued else "")]
     if service:
         header.append(_shown(service))
     header.append(f"{len(spans)} span{'s' if len(spans) != 1 else ''}")
