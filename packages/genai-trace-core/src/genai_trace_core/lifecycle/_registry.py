@@ -1,10 +1,14 @@
-"""A bounded map of open runs: size cap and TTL, insertion-ordered so expiry checks are O(1)."""
+"""A bounded map of open runs: size cap and TTL, insertion-ordered so expiry checks are O(1); what
+is still open when the interpreter exits is evicted then (so it is ended and exported before the
+providers shut down, which registered their own exit hooks earlier and so run later)."""
 
 from __future__ import annotations
 
+import atexit
 import threading
+import weakref
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
 
@@ -17,7 +21,7 @@ class BoundedRegistry(Generic[V]):
     handed to ``on_evict`` outside the lock.
     """
 
-    __slots__ = ("_clock", "_items", "_lock", "_on_evict", "max_size", "ttl_s")
+    __slots__ = ("__weakref__", "_clock", "_items", "_lock", "_on_evict", "max_size", "ttl_s")
 
     def __init__(
         self,
@@ -33,6 +37,7 @@ class BoundedRegistry(Generic[V]):
         self._on_evict = on_evict
         self._items: dict[Hashable, tuple[float, V]] = {}
         self._lock = threading.Lock()
+        atexit.register(_evict_all, weakref.ref(self))
 
     def __len__(self) -> int:
         return len(self._items)
@@ -95,3 +100,15 @@ class BoundedRegistry(Generic[V]):
                 break
             del items[key]
             out.append(value)
+
+
+def _evict_all(ref: weakref.ref[BoundedRegistry[Any]]) -> None:
+    """At interpreter exit: hand every entry still held to ``on_evict`` (never raising)."""
+    registry = ref()
+    if registry is None:
+        return
+    for value in registry.drain():
+        try:
+            registry._on_evict(value)
+        except Exception:  # exit: nothing is left to report to
+            continue
