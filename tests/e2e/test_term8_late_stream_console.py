@@ -11,11 +11,13 @@ import io
 import re
 import time
 from collections.abc import Iterator
+from importlib import metadata
 
 import pytest
 from inline_snapshot import snapshot
 from llama_index.core import Document, VectorStoreIndex
 from llama_index.core.base.response.schema import StreamingResponse
+from packaging.version import Version
 
 from genai_trace_core.export._console import ConsoleSpanProcessor
 from genai_trace_core.testing import OTelHarness
@@ -23,6 +25,13 @@ from genai_trace_llamaindex import LlamaIndexInstrumentor
 from genai_trace_llamaindex.testing import DeterministicEmbedding, DeterministicLLM
 
 GRACE = 0.2
+
+pytestmark = pytest.mark.skipif(
+    Version(metadata.version("llama-index-core")) < Version("0.13"),
+    reason=(
+        "written against llama-index-core 0.13+ (its streaming query tree); not verified on 0.12"
+    ),
+)
 
 
 @pytest.fixture(autouse=True)

@@ -29,6 +29,8 @@ def _trees_printed(text: str) -> Counter[str]:
     """Each printed tree with its trace id and durations (and their padding) taken out."""
     text = re.sub(r"^trace [0-9a-f]{32}", "trace ID", text, flags=re.MULTILINE)
     text = re.sub(r" +\d+(\.\d+)?(ms|s)\b", " T", text)
+    # the SDK default service name: ``unknown_service`` in older SDKs, with the executable since
+    text = re.sub(r"unknown_service(:\w+)?", "unknown_service:python", text)
     return Counter("trace" + tree for tree in text.split("trace")[1:])
 
 

@@ -9,6 +9,7 @@ import asyncio
 import gc
 from collections import Counter
 from collections.abc import Callable, Iterator
+from importlib import metadata
 from typing import Any
 
 import httpx
@@ -27,12 +28,21 @@ from llama_index.core.instrumentation.events.llm import (
 from llama_index.core.llms import ChatMessage
 from llama_index.core.tools import FunctionTool
 from llama_index.llms.openai import OpenAI
+from packaging.version import Version
 from test_ttft8_langchain import _measured
 
 from genai_trace_core import Settings
 from genai_trace_core.testing import OTelHarness
 from genai_trace_llamaindex import LlamaIndexInstrumentor
 from genai_trace_llamaindex.testing import DeterministicEmbedding, DeterministicLLM
+
+pytestmark = pytest.mark.skipif(
+    Version(metadata.version("llama-index-core")) < Version("0.13"),
+    reason=(
+        "written against llama-index-core 0.13+; 0.12 reports the chunks of chat-engine and "
+        "streaming-query streams differently (other gap counts): not verified there"
+    ),
+)
 
 DOCS = [Document(text="Paris is the capital of France."), Document(text="Rome is in Italy.")]
 MESSAGES = [ChatMessage(role="user", content="what is the capital")]
