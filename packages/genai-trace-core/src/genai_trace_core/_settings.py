@@ -54,6 +54,7 @@ _CAPTURE_ALIASES = {
     "NO": CaptureMode.NO_CONTENT,
 }
 METRICS_NAMINGS = ("latest", "v1.41")
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")  # switches
 
 
 def _invalid(name: str, raw: str, accepted: str, fallback: object) -> None:
@@ -94,9 +95,9 @@ def env_bool(name: str, default: bool, invalid: bool | None = None) -> bool:
     if raw is None or raw.strip() == "":
         return default
     value = raw.strip().lower()
-    if value in ("1", "true", "yes", "on"):
+    if value in _TRUE:
         return True
-    if value in ("0", "false", "no", "off"):
+    if value in _FALSE:
         return False
     fallback = default if invalid is None else invalid
     _invalid(name, raw, "true or false", str(fallback).lower())
@@ -219,8 +220,8 @@ def _override(name: str, value: Any, current: Any) -> Any:
     elif name in _SWITCHES or name == "emit_events":
         if isinstance(value, bool) or (value is None and name == "emit_events"):
             return value
-        if text in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-            return text in ("1", "true", "yes", "on")
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
         accepted = "True or False"
         current = True if name == "redact_builtin" else current  # fails closed, as the env does
     elif name in _MINIMUMS:

@@ -15,12 +15,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from genai_trace_core import semconv
-from genai_trace_core._safe import safe
+from genai_trace_core._safe import log_once, safe
 from genai_trace_core._settings import Settings, get_settings
-from genai_trace_core.content._debug_log import log_without_message
 from genai_trace_core.content._finish_reasons import with_finish_reasons
 from genai_trace_core.content._prompt_variables import build_prompt_variables
-from genai_trace_core.content._secrets import scrub_secret_text
 from genai_trace_core.content._serialize import (
     Built,
     build_documents,
@@ -61,10 +59,9 @@ def resolve_lazy(value: Any) -> Any:
     if callable(value) and not isinstance(value, (type, Sequence, Mapping)):
         try:
             return value()
-        except Exception as exc:  # a failing lazy means no content, never an error
-            log_without_message(
-                "lazy", "genai-trace: a content lazy raised", exc, scrub_secret_text
-            )
+        except Exception:  # a failing lazy means no content, never an error (logged: type and
+            # place only, never the message, which may quote the content)
+            log_once("lazy-content-raised", "genai-trace: a content lazy raised; content dropped")
             return None
     return value
 

@@ -18,7 +18,6 @@ from typing import Final
 from genai_trace_core._safe import log_once
 from genai_trace_core._settings import Settings
 from genai_trace_core.content._checksums import iban_ok, ipv4_ok, is_card, is_ipv6
-from genai_trace_core.content._debug_log import log_without_message
 from genai_trace_core.content._phones import (
     NATIONAL,
     US_PLAIN,
@@ -285,10 +284,9 @@ def redact(text: str, settings: Settings) -> str:
         return text
     try:
         out: object = hook(text)
-    except Exception as exc:  # a user hook never breaks telemetry; its message may quote text
-        log_without_message(
-            "redactor", "genai-trace: the redactor hook raised", exc, redact_secret_text
-        )
+    except Exception:  # a user hook never breaks telemetry (logged without its message: it may
+        # quote the text)
+        log_once("redactor-raised", "genai-trace: the redactor hook raised; content dropped")
         return REDACTION_FAILED
     if not isinstance(out, str):
         log_once("redactor-type", "genai-trace: the redactor hook returned a non-string")
