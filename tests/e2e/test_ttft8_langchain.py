@@ -137,6 +137,13 @@ def _measured(otel: OTelHarness, chunks: Any) -> dict[str, Any]:
     assert _points(m, semconv.METRIC_INFERENCE_TTFC, "sum") == pytest.approx(sum(ttfc))
     gaps = sum(n - 1 for n in chunks.per_run.values())
     assert _points(m, semconv.METRIC_INFERENCE_TPOC, "count") == gaps
+    # The stream's times are attributed as its duration is: response model (and error type)
+    # included, which only the call's end knows (they had the start's attributes until 12-07).
+    series = [p["attributes"] for p in m.get(semconv.METRIC_INFERENCE_DURATION, [])]
+    for name in (semconv.METRIC_INFERENCE_TTFC, semconv.METRIC_INFERENCE_TPOC):
+        for point in m.get(name, []):
+            assert point["attributes"] in series
+            assert semconv.GEN_AI_RESPONSE_MODEL in point["attributes"]
     durations = [(s.end_time - s.start_time) / 1e9 for s in spans]  # type: ignore[operator]
     assert _points(m, semconv.METRIC_INFERENCE_DURATION, "count") == len(spans)
     assert _points(m, semconv.METRIC_INFERENCE_DURATION, "sum") == pytest.approx(sum(durations))
