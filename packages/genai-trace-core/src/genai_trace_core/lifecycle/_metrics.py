@@ -207,10 +207,8 @@ class Instruments:
     def first_chunk(self, attrs: Attrs, seconds: float) -> None:
         self.ttfc.record(seconds, attrs)
 
-    def chunk_gaps(self, attrs: Attrs, gaps: list[float]) -> None:
-        record = self.tpoc.record
-        for seconds in gaps:
-            record(seconds, attrs)
+    def chunk_gap(self, attrs: Attrs, seconds: float) -> None:
+        self.tpoc.record(seconds, attrs)
 
     def add_cost(self, attrs: Attrs, usd: float) -> None:
         self.cost.add(usd, attrs)

@@ -29,7 +29,6 @@ class Run:
         "block",
         "budget",
         "children",
-        "chunk_gaps",
         "ctx",
         "ended",
         "home_ref",
@@ -84,10 +83,9 @@ class Run:
         self.ended = False
         self.start_ns = 0
         self.last_chunk_ns: int | None = None
-        # A stream's time to first chunk and gaps between chunks (s), recorded on the metrics at
-        # its end, with the response model and error type only the end knows (_run_metrics).
+        # A stream's time to first chunk (s), recorded on its metric at the run's end, with the
+        # response model and error type only the end knows (_run_metrics).
         self.ttfc: float | None = None
-        self.chunk_gaps: list[float] | None = None
         self.metric_attrs: dict[str, Any] = _NO_ATTRIBUTES  # set at start; never mutated
         self.budget: Any = None
         self.streaming = bool(op is not None and op.request is not None and op.request.stream)

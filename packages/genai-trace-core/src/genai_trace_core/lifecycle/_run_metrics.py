@@ -40,11 +40,8 @@ def record_run_metrics(
     if kind.is_inference:
         inst.inference(metric_attrs, duration, usage)
         run.count_in_agent(tool=False)
-        if run.ttfc is not None:  # a stream: its chunk times (_first_chunk), attributed as here
+        if run.ttfc is not None:  # a stream: its time to first chunk, attributed as here
             inst.first_chunk(metric_attrs, run.ttfc)
-        if run.chunk_gaps:
-            inst.chunk_gaps(metric_attrs, run.chunk_gaps)
-            run.chunk_gaps = None
     elif kind is OperationKind.EMBEDDINGS:
         inst.embeddings(metric_attrs, duration, usage)
     elif kind is OperationKind.RETRIEVAL:

@@ -30,7 +30,7 @@ from genai_trace_core.lifecycle._attributes import (
     start_attributes,
 )
 from genai_trace_core.lifecycle._finish import finish
-from genai_trace_core.lifecycle._first_chunk import first_chunk, later_chunk
+from genai_trace_core.lifecycle._first_chunk import first_chunk
 from genai_trace_core.lifecycle._labels import label
 from genai_trace_core.lifecycle._metrics import Instruments
 from genai_trace_core.lifecycle._registry import BoundedRegistry
@@ -63,6 +63,7 @@ class Telemetry:
         self._tracer = _tracers.get_tracer(scope_name, scope_version, tracer_provider, _SCHEMA_URL)
         meter = metrics.get_meter(scope_name, scope_version, meter_provider, _SCHEMA_URL)
         self.instruments = Instruments(meter, self.settings.metrics_naming)
+        self._record_gap = self.instruments.tpoc.record  # per streamed chunk: no extra call
         self.logger = _logs.get_logger(scope_name, scope_version, logger_provider, _SCHEMA_URL)
         self._clock: Callable[[], int] = clock or time.time_ns
         preload_prices_in_background(self.settings.price_overrides)  # not on the first span
@@ -219,8 +220,8 @@ class Telemetry:
             last = run.last_chunk_ns
             if last is None:
                 first_chunk(run, t)
-            else:  # the common case: one float kept per gap, recorded at the run's end
-                later_chunk(self.instruments, run, (t - last) / 1e9)
+            else:  # the common case: one histogram record per gap, nothing else
+                self._record_gap((t - last) / 1e9, run.metric_attrs)
             run.last_chunk_ns = t
         except Exception:
             log_once("chunk", "genai-trace: Telemetry.chunk failed")
