@@ -102,7 +102,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
             serialized,
         )
         self._add_prompt(op, parent_run_id)
-        self._start(run_id, op, parent_run_id)
+        self._start(run_id, op, parent_run_id, tags)
 
     @safe()
     def on_llm_start(
@@ -120,7 +120,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         kind = OperationKind.TEXT_COMPLETION
         op = _inference.inference_operation(kind, prompts, params, metadata, tags, serialized)
         self._add_prompt(op, parent_run_id)
-        self._start(run_id, op, parent_run_id)
+        self._start(run_id, op, parent_run_id, tags)
 
     def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
         self.telemetry.chunk(run_id)  # core's entry points never raise
@@ -162,18 +162,12 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
             )
             if prompt is not None:  # for the model run that follows under the same parent
                 self._prompts.put(parent_run_id, prompt)
-        if tags and parent_run_id is not None:
-            attempt = _mapping.retry_attempt(tags)
-            if attempt is not None:  # RunnableRetry re-runs its child: an event on the retry run
-                self.telemetry.add_event(
-                    parent_run_id, semconv.EVENT_RETRY, {semconv.EVENT_RETRY_ATTEMPT: attempt}
-                )
         # A streamed root (LangChain's stream/astream start it with a placeholder input; a
         # LangGraph graph always runs as a stream, ``invoke`` included) runs its steps in copied
         # contexts and hands chunks to the caller's loop in the caller's own context: made
         # current there, it would adopt the caller's spans. Not activated.
         stream_root = parent_run_id is None and is_stream_root(inputs, metadata)
-        self._start(run_id, op, parent_run_id, activate=not stream_root)
+        self._start(run_id, op, parent_run_id, tags, activate=not stream_root)
 
     @safe()  # the prompt map is ours: a bad run id must not raise from it
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
@@ -210,7 +204,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
             metadata=metadata,
             tags=tags,
         )
-        self._start(run_id, op, parent_run_id)
+        self._start(run_id, op, parent_run_id, tags)
 
     @safe()
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
@@ -244,7 +238,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         op = _mapping.retriever_operation(query, kwargs.get("name"), metadata, tags)
-        self._start(run_id, op, parent_run_id)
+        self._start(run_id, op, parent_run_id, tags)
 
     @safe()
     def on_retriever_end(self, documents: Sequence[Any], *, run_id: UUID, **kwargs: Any) -> None:
@@ -271,14 +265,20 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
     # --- internals -------------------------------------------------------------------------
 
     def _start(
-        self, run_id: UUID, op: Operation, parent_run_id: UUID | None, activate: bool = True
+        self, run_id: UUID, op: Operation, parent: UUID | None, tags: Any, activate: bool = True
     ) -> None:
         # ``root``: LangChain starts every item's root of a batch (``batch``, ``generate``) in the
         # caller's context before running any; core keeps such roots siblings.
         self.telemetry.start(
-            run_id, op, parent_run_id=parent_run_id, activate=activate, root=parent_run_id is None
+            run_id, op, parent_run_id=parent, activate=activate, root=parent is None
         )
-        if parent_run_id is None and op.kind in _WATCHED:
+        # ``with_retry`` tags the child it re-runs (chain, model, tool, retriever) with the attempt
+        attempt = _mapping.retry_attempt(tags) if parent is not None else None
+        if attempt is not None:  # an event on the retry run
+            self.telemetry.add_event(
+                parent, semconv.EVENT_RETRY, {semconv.EVENT_RETRY_ATTEMPT: attempt}
+            )
+        if parent is None and op.kind in _WATCHED:
             self._task_ends.watch(run_id)
 
     def _add_prompt(self, op: Operation, parent_run_id: UUID | None) -> None:

@@ -62,7 +62,7 @@ def as_float(value: Any) -> float | None:
 def retry_attempt(tags: Sequence[str] | None) -> int | None:
     """The attempt number LangChain's ``with_retry`` tags a retried child run with."""
     for tag in tags or ():
-        if tag.startswith("retry:attempt:"):
+        if isinstance(tag, str) and tag.startswith("retry:attempt:"):
             return _int_str(tag[14:])
     return None
 

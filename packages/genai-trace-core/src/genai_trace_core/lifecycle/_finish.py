@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry.trace import Span, Status, StatusCode
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, Span, Status, StatusCode
 
 from genai_trace_core import _budget, semconv
 from genai_trace_core import content as _content
@@ -102,6 +103,10 @@ def _end_descendants(tel: Telemetry, root: Run, with_root: bool) -> None:
             stack.extend(child.children)
         if child.op is not None and child.op.kind.is_inference and child.streaming:
             continue  # a stream consumed after its caller returned ends on its own
+        if child.span is not None:  # a step that still starts under it (an async branch the
+            # framework did not cancel when its sibling failed) nests there, in the same trace
+            ctx = trace.set_span_in_context(NonRecordingSpan(child.span.get_span_context()))
+            tel._registry.retire(child.run_id, ctx)
         if with_root:
             tel.end(child.run_id)
         else:

@@ -11,6 +11,8 @@ from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
+MAX_RETIRED = 1024
+"""Runs ended under a root that ended first, remembered so their late children nest under them."""
 
 
 class BoundedRegistry(Generic[V]):
@@ -21,7 +23,9 @@ class BoundedRegistry(Generic[V]):
     handed to ``on_evict`` outside the lock.
     """
 
-    __slots__ = ("__weakref__", "_clock", "_items", "_lock", "_on_evict", "max_size", "ttl_s")
+    __slots__ = (
+        "__weakref__", "_clock", "_items", "_lock", "_on_evict", "_retired", "max_size", "ttl_s",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -36,6 +40,9 @@ class BoundedRegistry(Generic[V]):
         self._clock = clock
         self._on_evict = on_evict
         self._items: dict[Hashable, tuple[float, V]] = {}
+        # Runs ended by their root while still open: key -> the context to start a late child
+        # in (an async branch the framework did not cancel), at most MAX_RETIRED, oldest out.
+        self._retired: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
         atexit.register(_evict_all, weakref.ref(self))
 
@@ -69,6 +76,19 @@ class BoundedRegistry(Generic[V]):
             for v in evicted:
                 self._on_evict(v)
         return True
+
+    def retire(self, key: Hashable, context: Any) -> None:
+        """Remember ``context`` for children of ``key`` that start after it was ended."""
+        with self._lock:
+            retired = self._retired
+            retired[key] = context
+            if len(retired) > MAX_RETIRED:
+                del retired[next(iter(retired))]
+
+    def retired(self, key: Hashable) -> Any:
+        """The context ``retire`` kept for ``key``, else None (always for a ``None`` key: a root's
+        parent, whatever a run with that odd id left)."""
+        return None if key is None else self._retired.get(key)
 
     def pop(self, key: Hashable) -> V | None:
         with self._lock:

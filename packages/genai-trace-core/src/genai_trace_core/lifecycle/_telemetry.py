@@ -126,7 +126,7 @@ class Telemetry:
             current = _context.current()
             if _context.traced_here(current, run_id):
                 return  # traced by another handler's Telemetry, which was called first
-            parent_ctx = _context.root_context(current, root)
+            parent_ctx = registry.retired(parent_run_id) or _context.root_context(current, root)
         else:
             parent_ctx = _context.parent_context(parent)
             if parent.ended:  # a hidden run's alias, its traced parent ended first: the span
