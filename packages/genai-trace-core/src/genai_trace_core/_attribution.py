@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from genai_trace_core import semconv
+from genai_trace_core._safe import warn_once
 
 if TYPE_CHECKING:
     from genai_trace_core.records import Operation
@@ -71,8 +72,11 @@ def _merged(
     """Metadata of nested blocks and runs: every key of both, the inner value winning."""
     if not outer or not inner:
         return inner or outer
-    merged = dict(outer)
-    merged.update(inner)
+    merged = dict(inner)  # each side is bounded; together they keep MAX_METADATA_KEYS
+    for key, value in outer:
+        if len(merged) >= MAX_METADATA_KEYS:
+            break
+        merged.setdefault(key, value)
     return tuple(merged.items())
 
 
@@ -100,11 +104,7 @@ def attribution(
         conversation_id=conversation_id,
         tenant_id=tenant_id,
         feature=feature,
-        metadata=tuple(
-            (str(k), text)
-            for k, text in ((k, metadata_text(v)) for k, v in (metadata or {}).items())
-            if text is not None
-        ),
+        metadata=_block_metadata(metadata),
     ).merged_over(_current.get())
     token = _current.set(new)
     try:
@@ -117,6 +117,29 @@ def attribution(
 
 
 MAX_METADATA_CHARS = 256
+# A block's metadata keys: each span carries them beside its own ~25 attributes, within the SDK's
+# limit of 128 per span (past it, the SDK evicts the span's first attributes and logs a warning
+# for each); a key is cut like a value.
+MAX_METADATA_KEYS = 32
+
+
+def _block_metadata(metadata: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
+    """``attribution(metadata=...)`` as attribute pairs: at most :data:`MAX_METADATA_KEYS` keys
+    (the first ones; one warning when more are given), keys and values at most
+    :data:`MAX_METADATA_CHARS` characters, ``None`` values left out."""
+    out: dict[str, str] = {}
+    for key, value in (metadata or {}).items():
+        if len(out) >= MAX_METADATA_KEYS:
+            warn_once(
+                "attribution.metadata_keys",
+                "genai-trace: attribution() metadata has more than %d keys; the rest are ignored",
+                MAX_METADATA_KEYS,
+            )
+            break
+        text = metadata_text(value)
+        if text is not None:
+            out[str(key)[:MAX_METADATA_CHARS]] = text
+    return tuple(out.items())
 
 
 def metadata_text(value: Any) -> str | None:

@@ -15,6 +15,7 @@ from genai_trace_core.export._sdk_providers import Providers
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace.export import SpanExporter
 
     from genai_trace_core.export._guarded import GuardedBatchSpanProcessor
@@ -93,6 +94,7 @@ def build(
     resource = Resource.create({semconv.SERVICE_NAME: name} if name else {})
     if str(resource.attributes.get(semconv.SERVICE_NAME, "")).startswith("unknown_service"):
         resource = resource.merge(Resource({semconv.SERVICE_NAME: DEFAULT_SERVICE_NAME}))
+    resource = _encodable(resource)
     choice = {s: _signals.exporters_for(s, endpoint) for s in _signals.SIGNALS}
     otlp = _signals.OTLP in choice["traces"]
     any_otlp = any(_signals.OTLP in c for c in choice.values())
@@ -144,6 +146,27 @@ def build(
         jsonl,
         span_processor=guarded,
     )
+
+
+def _encodable(resource: Resource) -> Resource:
+    """``resource`` with text the OTLP encoders cannot write repaired (U+FFFD): a lone surrogate,
+    as a non-UTF-8 byte in ``OTEL_SERVICE_NAME`` becomes (PEP 383), would otherwise drop the
+    attribute from every request of every signal, with an error logged."""
+    from opentelemetry.sdk.resources import Resource
+
+    from genai_trace_core.content import sanitize_utf8
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, str):
+            return sanitize_utf8(value)
+        if isinstance(value, (list, tuple)):
+            return tuple(fix(v) for v in value)
+        return value
+
+    attributes = {sanitize_utf8(str(k)): fix(v) for k, v in resource.attributes.items()}
+    if attributes == dict(resource.attributes):
+        return resource
+    return Resource(attributes, resource.schema_url)
 
 
 def guarded_span_processor(

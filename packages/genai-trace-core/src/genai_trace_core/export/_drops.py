@@ -87,8 +87,18 @@ class CountingSpanExporter(SpanExporter):
         self._in_flight_since: float | None = None
         self._stopped = False
         self._stop_lock = threading.Lock()
+        # The export under way: its number and size, and whether shutdown already counted it.
+        self._batch_lock = threading.Lock()
+        self._batch = 0
+        self._batch_spans = 0
+        self._batch_counted = False
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        with self._batch_lock:
+            self._batch += 1
+            batch = self._batch
+            self._batch_spans = len(spans)
+            self._batch_counted = False
         self._in_flight_since = time.monotonic()
         try:
             result = self.inner.export(spans)
@@ -98,9 +108,23 @@ class CountingSpanExporter(SpanExporter):
         finally:
             self._in_flight_since = None
         self._last_failed = result is not SpanExportResult.SUCCESS
-        if self._last_failed:
+        with self._batch_lock:
+            counted = self._batch == batch and self._batch_counted
+            if self._batch == batch:
+                self._batch_spans = 0
+        if self._last_failed and not counted:
             self.dropped.add(len(spans), semconv.EXPORT_DROP_FAILED)
         return result
+
+    def abandon_in_flight(self) -> int:
+        """The spans of the export still waiting on the backend, which the caller counts as lost
+        (shutdown gave up on them: the process may end before the request does); that export's
+        failure, if it comes, is then not counted again. 0 when no export is under way."""
+        with self._batch_lock:
+            if self._batch_counted or not self._batch_spans:
+                return 0
+            self._batch_counted = True
+            return self._batch_spans
 
     def unhealthy(self, stuck_after_s: float = 1.0) -> bool:
         """The last export failed, or one has been waiting on the backend for ``stuck_after_s``."""

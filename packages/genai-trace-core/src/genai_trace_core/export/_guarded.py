@@ -84,6 +84,10 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
             self._stop_exporter()
         if not run_bounded(super().shutdown, self.shutdown_timeout_s, "span-shutdown"):
             self._drop_queued()
+            # the batch whose request still waits on the backend (a request in flight is not
+            # ended by stopping the exporter) is lost too, and the process may exit before it
+            # fails: count it now
+            self.dropped.add(self._counting.abandon_in_flight(), semconv.EXPORT_DROP_SHUTDOWN)
             self._stop_exporter()  # the SDK's shutdown goes on in the background, briefly
 
     def _drop_queued(self) -> None:
