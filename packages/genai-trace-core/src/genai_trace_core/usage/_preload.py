@@ -8,12 +8,18 @@ in our thread raised ``AttributeError: partially initialized module 'httpx2'`` i
 program (LlamaIndex's ``OpenAI`` in the first second after ``instrument()``). Such modules are
 imported on the caller's thread first (once, about 0.2 s, only when installed and not loaded yet);
 the rest of genai-prices loads in the background.
+
+A fork while that thread imports genai-prices gave the child the module's import lock, held by a
+thread the child does not have: the child's first cost (on the app's thread) waited for it
+forever (gunicorn ``--preload``, ``multiprocessing`` with fork, right after ``instrument()``).
+A fork now waits for the preload to finish first (about a second, at most ``FORK_WAIT_S``).
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 import threading
 from collections.abc import Mapping
@@ -29,6 +35,9 @@ SDK_PEEKED_MODULES = ("httpx2",)
 
 _lock = threading.Lock()
 _started = False
+_thread: threading.Thread | None = None
+FORK_WAIT_S = 10.0
+"""How long a fork waits for the background preload to finish."""
 
 
 def preload_prices() -> None:
@@ -58,7 +67,7 @@ def preload_prices_in_background(overrides: Mapping[str, Any] | None = None) -> 
     thread the modules an SDK reads half-imported (see the module docstring). ``overrides``
     (``Settings.price_overrides``, the shape of ``GENAI_TRACE_PRICES_FILE``) are loaded first,
     at every call. Never raises."""
-    global _started
+    global _started, _thread
     if overrides:
         load_prices(overrides)
     with _lock:
@@ -66,4 +75,18 @@ def preload_prices_in_background(overrides: Mapping[str, Any] | None = None) -> 
             return
         _started = True
     _import_peeked_modules()
-    threading.Thread(target=preload_prices, name="genai-trace-prices", daemon=True).start()
+    thread = threading.Thread(target=preload_prices, name="genai-trace-prices", daemon=True)
+    _thread = thread
+    thread.start()
+
+
+def _before_fork() -> None:
+    """Let a preload still importing finish before the process forks (see the module docstring).
+    Python runs this before it takes its own import lock for the fork."""
+    thread = _thread
+    if thread is not None and thread.is_alive():
+        thread.join(FORK_WAIT_S)
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork
+    os.register_at_fork(before=_before_fork)
