@@ -18,6 +18,7 @@ from typing import Final
 from genai_trace_core._safe import log_once
 from genai_trace_core._settings import Settings
 from genai_trace_core.content._checksums import iban_ok, ipv4_ok, is_card, is_ipv6
+from genai_trace_core.content._percent import mask_encoded
 from genai_trace_core.content._phones import (
     NATIONAL,
     US_PLAIN,
@@ -202,11 +203,7 @@ def _national(text: str, name: str, before: str) -> str:
     first = 1
     while first < len(text) and text[first].isdigit():
         first += 1
-    return text[:first] + builtin_redact(text[first:]) if first < len(text) else text
-
-
-def _check_all(match: re.Match[str]) -> str:
-    return _check(match, False)
+    return text[:first] + _builtin_plain(text[first:]) if first < len(text) else text
 
 
 def _check_secrets(match: re.Match[str]) -> str:
@@ -214,7 +211,12 @@ def _check_secrets(match: re.Match[str]) -> str:
 
 
 def builtin_redact(text: str) -> str:
-    """Mask emails, phone numbers, payment cards, IBANs, IP addresses and API keys/tokens."""
+    """Mask emails, phone numbers, payment cards, IBANs, IP addresses and API keys/tokens, also
+    where they are percent-encoded (a URL's query string: :mod:`._percent`)."""
+    return mask_encoded(_builtin_plain(text), _builtin_plain)
+
+
+def _builtin_plain(text: str) -> str:
     pattern = _ALL_ESCAPED if "\\" in text else _ALL
     match = pattern.search(text)
     if match is None:
@@ -266,9 +268,13 @@ def _shorter(pattern: re.Pattern[str], match: re.Match[str]) -> tuple[re.Match[s
 
 
 def redact_secret_text(text: str) -> str:
-    """Mask only credentials (API keys, tokens, JWTs, private keys, URL passwords).
+    """Mask only credentials (API keys, tokens, JWTs, private keys, URL passwords), also where
+    they are percent-encoded. Applied in every capture mode (model kwargs, content, errors)."""
+    return mask_encoded(mask_secret_formats(text), mask_secret_formats)
 
-    Applied in every capture mode to strings that may carry configuration (model kwargs)."""
+
+def mask_secret_formats(text: str) -> str:
+    """:func:`redact_secret_text` of the text as written (no percent-decoding)."""
     return (_SECRETS_ESCAPED if "\\" in text else _SECRETS_ONLY).sub(_check_secrets, text)
 
 

@@ -22,7 +22,8 @@ import re
 import string
 from typing import Final
 
-from genai_trace_core.content._redact import redact_secret_text
+from genai_trace_core.content._percent import mask_encoded
+from genai_trace_core.content._redact import mask_secret_formats, redact_secret_text
 from genai_trace_core.content._secrets import mask_secret_params
 
 MIN_RUN: Final = 15  # the shortest format: ``xoxb-`` and 10 characters (Slack)
@@ -54,7 +55,7 @@ def _runs_masked(data: bytes) -> bytes | None:
         # (the backslash of an escape such as "\\nsk-…"); a non-ASCII one allows it either way.
         first = start - 1 if start and data[start - 1] < 0x80 else start
         window = data[first:end].decode("ascii")
-        masked = redact_secret_text(window)
+        masked = mask_secret_formats(window)
         if masked != window:
             pieces += (data[kept:first], masked.encode("ascii"))
             kept = end
@@ -82,4 +83,6 @@ def scrub_content_secrets(text: str, keys_masked: bool = False) -> str:
             masked = _runs_masked(data)
             if masked is not None:
                 text = masked.decode("utf-8", "surrogatepass")
+            # what a percent-encoded run (a URL built from the user's text) hides
+            text = mask_encoded(text, mask_secret_formats)
     return mask_secret_params(text)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from genai_trace_core.content._percent import mask_encoded
 from genai_trace_core.content._redact import redact_secret_text
 
 SECRET_MARKER: Final = "[REDACTED]"
@@ -125,7 +126,7 @@ def scrub_uri(uri: str) -> str:
     """Mask credentials in a URI: its user-info, secret query (and fragment) parameters such as
     a pre-signed URL's ``X-Amz-Credential``/``X-Amz-Signature`` or ``?key=``, and key or token
     formats anywhere in it."""
-    uri = redact_secret_text(uri)
+    uri = scrub_secret_text(uri)
     if "?" not in uri and "@" not in uri and "#" not in uri:
         return uri
     try:
@@ -145,8 +146,9 @@ def scrub_uri(uri: str) -> str:
 
 # ``name=value`` after ``?``, ``&``, ``;`` or ``#`` in free text (URLs inside exception messages).
 # The separator is part of the match (not a look-behind), so the engine skips to it by its
-# first character instead of trying every position.
-_QUERY_PARAM = re.compile(r"([?&;#])([A-Za-z][\w.\-]{0,63})=([^&#;\s\"'<>]+)")
+# first character instead of trying every position. A value ends at a ``?`` too: a URL given
+# as a parameter (``?next=https://host/?api_key=...``) has its own parameters looked at.
+_QUERY_PARAM = re.compile(r"([?&;#])([A-Za-z][\w.\-]{0,63})=([^&#;?\s\"'<>]+)")
 
 
 def _mask_param(match: re.Match[str]) -> str:
@@ -162,7 +164,12 @@ def scrub_secret_text(text: str) -> str:
 
 def mask_secret_params(text: str) -> str:
     """Mask the values of secret query parameters in free text (``?key=…``, ``&token=…``,
-    ``;sig=…``, ``#access_token=…``); other parameters stay as written."""
+    ``;sig=…``, ``#access_token=…``), also in a percent-encoded URL inside a URL
+    (``%26api_key%3D…``); other parameters stay as written."""
+    return mask_encoded(_params_plain(text), _params_plain)
+
+
+def _params_plain(text: str) -> str:
     if "=" not in text or not ("?" in text or "&" in text or ";" in text or "#" in text):
         return text
     return _QUERY_PARAM.sub(_mask_param, text)
