@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sized
 from typing import Any
 
 from opentelemetry import context as otel_context
+from opentelemetry import trace
 
 from genai_trace_core import Operation, Outcome, Telemetry, semconv
 from genai_trace_llamaindex import _map_steps as m
@@ -173,6 +174,15 @@ class Bridge:
                 agents.end_workflow(entry[1], err)
             elif entry[0] in LLM_ROLES:
                 models.streams.discard(id_)
+        elif is_cancellation(err):
+            # a hidden span cancelled while the work it started goes on (a sync tool's thread
+            # outlives its cancelled run): what that work starts later names it as its parent,
+            # and nests where it ran (it began a trace of its own). Kept until evicted (no
+            # object marks the work's end), so only the span's ids: not the ended span nor its run
+            ctx = self.telemetry.context_of(id_)
+            if ctx is not None:
+                ids = trace.NonRecordingSpan(trace.get_current_span(ctx).get_span_context())
+                self.deferred.add(id_, trace.set_span_in_context(ids), None)
         self.spans.finish(id_, err, outcome)
 
     def context_of(self, span_id: str) -> Any:
