@@ -29,6 +29,15 @@ def make_handler(otel: OTelHarness) -> Iterator[Any]:
     yield make
 
 
+@pytest.fixture(params=["handler", "instrumentor"])
+def enabled(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The run config of each way to enable: a handler per call, or the instrumentor (``{}``)."""
+    if request.param == "handler":
+        return {"callbacks": [request.getfixturevalue("handler")]}
+    request.getfixturevalue("instrumented")
+    return {}
+
+
 @pytest.fixture
 def instrumented(otel: OTelHarness) -> Iterator[Any]:
     """``LangChainInstrumentor`` active on the harness; always uninstrumented afterwards."""

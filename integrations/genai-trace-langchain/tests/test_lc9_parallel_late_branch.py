@@ -25,16 +25,8 @@ from genai_trace_core.testing import OTelHarness
 pytest.importorskip("langchain_openai")
 
 
-@pytest.fixture(params=["handler", "instrumentor"])
-def config(request: pytest.FixtureRequest) -> dict[str, Any]:
-    if request.param == "handler":
-        return {"callbacks": [request.getfixturevalue("handler")]}
-    request.getfixturevalue("instrumented")
-    return {}
-
-
 async def test_branch_still_running_when_the_parallel_failed_stays_in_the_trace(
-    otel: OTelHarness, lifecycle: Lifecycle, clients: Any, config: dict[str, Any]
+    otel: OTelHarness, lifecycle: Lifecycle, clients: Any, enabled: dict[str, Any]
 ) -> None:
     prompt = ChatPromptTemplate.from_messages([("user", "{q}")])
     down = httpx.Response(500, json={"error": {"message": "down", "code": "x"}})
@@ -54,7 +46,7 @@ async def test_branch_still_running_when_the_parallel_failed_stays_in_the_trace(
     a = prompt | chat_model(OpenAIWire(down), clients) | StrOutputParser()
     b = RunnableLambda(later) | prompt | chat_model(OpenAIWire(up), clients) | StrOutputParser()
     with pytest.raises(Exception):  # noqa: B017 - langchain-openai's error class varies
-        await RunnableParallel(a=a, b=b | done).ainvoke({"q": "where?"}, config)
+        await RunnableParallel(a=a, b=b | done).ainvoke({"q": "where?"}, enabled)
     await asyncio.wait_for(finished.wait(), 5)  # branch b carries on after the failure
     await asyncio.sleep(0.01)
     spans = otel.spans()

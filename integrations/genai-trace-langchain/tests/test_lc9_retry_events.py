@@ -30,15 +30,6 @@ pytest.importorskip("langchain_openai")
 RETRY = {"stop_after_attempt": 3, "wait_exponential_jitter": False}
 
 
-@pytest.fixture(params=["handler", "instrumentor"])
-def config(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """The run config of each way to enable: a handler per call, or the instrumentor."""
-    if request.param == "handler":
-        return {"callbacks": [request.getfixturevalue("handler")]}
-    request.getfixturevalue("instrumented")
-    return {}
-
-
 def _flaky_model(clients: Any) -> Any:
     answer = chat_completion(
         response_id="chatcmpl-3", model=RESPONSE_MODEL, content="Leeds.", token_usage=usage(9, 6)
@@ -74,11 +65,13 @@ CALLS = [
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
 async def test_retried_model_calls_are_retry_events_on_the_retry_span(
-    otel: OTelHarness, lifecycle: Lifecycle, clients: Any, config: dict[str, Any], mode: str
+    otel: OTelHarness, lifecycle: Lifecycle, clients: Any, enabled: dict[str, Any], mode: str
 ) -> None:
     model = _flaky_model(clients).with_retry(**RETRY)
     answer = (
-        model.invoke("where?", config) if mode == "sync" else await model.ainvoke("where?", config)
+        model.invoke("where?", enabled)
+        if mode == "sync"
+        else await model.ainvoke("where?", enabled)
     )
     assert answer.content == "Leeds."
     assert shape(otel.tree()) == [["invoke_workflow", "INTERNAL", "UNSET", CALLS]]
@@ -87,11 +80,11 @@ async def test_retried_model_calls_are_retry_events_on_the_retry_span(
 
 
 def test_retried_model_in_a_chain_is_one_step_with_its_attempts(
-    otel: OTelHarness, lifecycle: Lifecycle, clients: Any, config: dict[str, Any]
+    otel: OTelHarness, lifecycle: Lifecycle, clients: Any, enabled: dict[str, Any]
 ) -> None:
     prompt = ChatPromptTemplate.from_messages([("user", "{q}")])
     chain = prompt | _flaky_model(clients).with_retry(**RETRY) | StrOutputParser()
-    assert chain.invoke({"q": "where?"}, config) == "Leeds."
+    assert chain.invoke({"q": "where?"}, enabled) == "Leeds."
     assert shape(otel.tree()) == [
         [
             "invoke_workflow",
@@ -109,7 +102,7 @@ def test_retried_model_in_a_chain_is_one_step_with_its_attempts(
 
 
 def test_retried_tool_and_retriever_calls_are_retry_events(
-    otel: OTelHarness, lifecycle: Lifecycle, config: dict[str, Any]
+    otel: OTelHarness, lifecycle: Lifecycle, enabled: dict[str, Any]
 ) -> None:
     calls = {"tool": 0, "retriever": 0}
 
@@ -130,9 +123,9 @@ def test_retried_tool_and_retriever_calls_are_retry_events(
                 raise ValueError("index down")
             return [Document(page_content="parcel policy")]
 
-    assert lookup.with_retry(**RETRY).invoke({"city": "Leeds"}, config) == "Leeds depot"
+    assert lookup.with_retry(**RETRY).invoke({"city": "Leeds"}, enabled) == "Leeds depot"
     search = Flaky().with_retry(**RETRY).with_config(run_name="search")
-    assert len(search.invoke("parcel", config)) == 1
+    assert len(search.invoke("parcel", enabled)) == 1
     assert shape(otel.tree()) == [
         [
             "invoke_workflow lookup",  # the retry run is named after what it retries

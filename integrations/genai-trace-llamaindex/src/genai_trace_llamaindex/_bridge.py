@@ -11,9 +11,8 @@ from collections.abc import Mapping, Sized
 from typing import Any
 
 from opentelemetry import context as otel_context
-from opentelemetry import trace
 
-from genai_trace_core import Operation, Outcome, Telemetry, semconv
+from genai_trace_core import Operation, Outcome, Telemetry, detached_context, semconv
 from genai_trace_llamaindex import _map_steps as m
 from genai_trace_llamaindex._agent_runs import AgentRuns
 from genai_trace_llamaindex._classify import Classifier, Role, split_span_id
@@ -181,8 +180,7 @@ class Bridge:
             # object marks the work's end), so only the span's ids: not the ended span nor its run
             ctx = self.telemetry.context_of(id_)
             if ctx is not None:
-                ids = trace.NonRecordingSpan(trace.get_current_span(ctx).get_span_context())
-                self.deferred.add(id_, trace.set_span_in_context(ids), None)
+                self.deferred.add(id_, detached_context(ctx), None)
         self.spans.finish(id_, err, outcome)
 
     def context_of(self, span_id: str) -> Any:

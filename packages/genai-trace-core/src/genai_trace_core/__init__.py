@@ -26,6 +26,7 @@ from genai_trace_core.lifecycle import (
     ContextThreadPoolExecutor,
     TaskEnds,
     Telemetry,
+    detached_context,
     instrumentation_telemetry,
     register_tracer_wrapper,
     with_current_context,
@@ -134,4 +135,5 @@ __all__ = [
     "set_settings",
     "trace_ids",
     "with_current_context",
+    "detached_context",
 ]

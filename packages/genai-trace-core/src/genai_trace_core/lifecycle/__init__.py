@@ -5,6 +5,7 @@ log events. OpenTelemetry API only (never the SDK); usage and content are comput
 from __future__ import annotations
 
 from genai_trace_core.lifecycle._context import CAN_UNDO_IN_TASK
+from genai_trace_core.lifecycle._detached import detached_context
 from genai_trace_core.lifecycle._executor import ContextThreadPoolExecutor, with_current_context
 from genai_trace_core.lifecycle._instrumentation import instrumentation_telemetry
 from genai_trace_core.lifecycle._task_ends import TaskEnds
@@ -16,6 +17,7 @@ __all__ = [
     "ContextThreadPoolExecutor",
     "TaskEnds",
     "Telemetry",
+    "detached_context",
     "instrumentation_telemetry",
     "register_tracer_wrapper",
     "with_current_context",

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry import trace
-from opentelemetry.trace import NonRecordingSpan, Span, Status, StatusCode
+from opentelemetry.trace import Span, Status, StatusCode
 
 from genai_trace_core import _budget, semconv
 from genai_trace_core import content as _content
@@ -24,6 +23,7 @@ from genai_trace_core.lifecycle._attributes import (
     end_metric_attributes,
     error_type_of,
 )
+from genai_trace_core.lifecycle._detached import detached_context
 from genai_trace_core.lifecycle._rollup import roll_up, rollup_attributes
 from genai_trace_core.lifecycle._run import Run, task_of
 from genai_trace_core.lifecycle._run_metrics import record_run_metrics
@@ -105,8 +105,7 @@ def _end_descendants(tel: Telemetry, root: Run, with_root: bool) -> None:
             continue  # a stream consumed after its caller returned ends on its own
         if child.span is not None:  # a step that still starts under it (an async branch the
             # framework did not cancel when its sibling failed) nests there, in the same trace
-            ctx = trace.set_span_in_context(NonRecordingSpan(child.span.get_span_context()))
-            tel._registry.retire(child.run_id, ctx)
+            tel._registry.retire(child.run_id, detached_context(child.ctx))
         if with_root:
             tel.end(child.run_id)
         else:
