@@ -1,8 +1,9 @@
 """``OpenTelemetryCallbackHandler``: LangChain callbacks -> genai-trace core calls.
 
 The handler keeps almost no state of its own: core's :class:`~genai_trace_core.Telemetry` keys
-every run by LangChain's ``run_id`` and nests it under ``parent_run_id``; the one exception is a
-small bounded map of named prompt templates waiting for the model call they feed (``_prompts``).
+every run by LangChain's ``run_id`` and nests it under ``parent_run_id``; the exceptions are a
+small bounded map of named prompt templates waiting for the model call they feed (``_prompts``)
+and a bounded set of the open streamed roots, whose cancellation is no error (``_cancelled``).
 ``run_inline = True`` makes LangChain's async callback manager call these (sync) methods in the
 running task, so activating a span here makes it current for the code the run executes next, with
 no thread hop.
@@ -10,7 +11,6 @@ no thread hop.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -30,6 +30,7 @@ from genai_trace_core import (
     semconv,
 )
 from genai_trace_langchain import _inference, _mapping
+from genai_trace_langchain._cancelled import StreamRoots, error_of, user_streamed
 from genai_trace_langchain._prompts import PendingPrompts, pending_prompt
 from genai_trace_langchain._stream_roots import is_stream_root
 from genai_trace_langchain.version import SCOPE_NAME, __version__
@@ -37,18 +38,6 @@ from genai_trace_langchain.version import SCOPE_NAME, __version__
 # Roots LangChain does not end when their asyncio task is cancelled (core's ``TaskEnds``); an async
 # text completion is not one: its start runs in a child task of ``asyncio.gather``.
 _WATCHED = frozenset({OperationKind.CHAT, OperationKind.RETRIEVAL})
-# Control-flow exceptions of LangGraph (interrupt, Command(goto=..., graph=PARENT)): not errors.
-_CONTROL_FLOW = frozenset({"GraphBubbleUp", "GraphInterrupt", "NodeInterrupt", "ParentCommand"})
-
-
-def _error_of(error: BaseException) -> BaseException | str | None:
-    """What to fail a run with, or ``None`` when the exception is control flow."""
-    if isinstance(error, asyncio.CancelledError):
-        return semconv.ERROR_TYPE_CANCELLED
-    for cls in type(error).__mro__:
-        if cls.__name__ in _CONTROL_FLOW:
-            return None
-    return error
 
 
 class OpenTelemetryCallbackHandler(BaseCallbackHandler):
@@ -78,6 +67,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         )
         self._prompts = PendingPrompts()
         self._task_ends = TaskEnds(self.telemetry)
+        self._streams = StreamRoots()  # open streamed roots: their CancelledError is no error
 
     # --- models ----------------------------------------------------------------------------
 
@@ -168,12 +158,17 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         # current there, it would adopt the caller's spans. Not activated.
         stream_root = parent_run_id is None and is_stream_root(inputs, metadata)
         self._start(run_id, op, parent_run_id, tags, activate=not stream_root)
+        if stream_root and user_streamed(inputs):
+            self._streams.add(run_id)
 
     @safe()  # the prompt map is ours: a bad run id must not raise from it
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         self._prompts.drop(run_id)
+        root = kwargs.get("parent_run_id") is None
+        if root:
+            self._streams.discard(run_id)
         # a sync stream closed early ends its root first: what is open under it ends with it
-        self.telemetry.end(run_id, with_descendants=kwargs.get("parent_run_id") is None)
+        self.telemetry.end(run_id, with_descendants=root)
 
     @safe()
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
@@ -290,10 +285,11 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
     @safe()
     def _fail(self, run_id: UUID, error: BaseException, outcome: Outcome | None = None) -> None:
         self._task_ends.forget(run_id)
-        if isinstance(error, GeneratorExit):  # the app stopped reading a stream: no error
+        # the app stopped reading a stream, or a streamed request's client went away: no error
+        if self._streams.stopped(self.telemetry, run_id, error) or isinstance(error, GeneratorExit):
             self.telemetry.end(run_id, outcome, with_descendants=True)
             return
-        reason = _error_of(error)
+        reason = error_of(error)
         if reason is None:
             self.telemetry.end(run_id, outcome or Outcome())
         else:

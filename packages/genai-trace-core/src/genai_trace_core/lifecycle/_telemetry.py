@@ -13,7 +13,6 @@ from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from opentelemetry import _logs, metrics, trace
-from opentelemetry import context as otel_context
 from opentelemetry.context import Context
 
 from genai_trace_core import content as _content
@@ -21,7 +20,7 @@ from genai_trace_core import semconv
 from genai_trace_core._attribution import current_attribution, run_attribution
 from genai_trace_core._safe import log_once, safe
 from genai_trace_core._settings import Settings, get_settings
-from genai_trace_core.lifecycle import _context, _run, _tracers
+from genai_trace_core.lifecycle import _context, _links, _run, _tracers
 from genai_trace_core.lifecycle._attributes import (
     attribution_attributes,
     metric_base,
@@ -34,7 +33,7 @@ from genai_trace_core.lifecycle._first_chunk import first_chunk
 from genai_trace_core.lifecycle._labels import label
 from genai_trace_core.lifecycle._metrics import Instruments
 from genai_trace_core.lifecycle._registry import BoundedRegistry
-from genai_trace_core.lifecycle._run import Run, inherited_attribution, linked_root
+from genai_trace_core.lifecycle._run import Run, inherited_attribution
 from genai_trace_core.lifecycle._sanitize import clean_attributes, valid_ns
 from genai_trace_core.lifecycle._suppress import SUPPRESSIBLE_KINDS, provider_suppression
 from genai_trace_core.records import Operation, OperationKind, Outcome
@@ -136,7 +135,7 @@ class Telemetry:
         if kind is OperationKind.STEP and settings.hide_internal_spans:  # noqa: SIM102
             # hidden, unless a root: then it stays a span, and its work one trace under it
             if parent is not None or trace.get_current_span(parent_ctx).get_span_context().is_valid:
-                self._link(run_id, parent, parent_ctx)
+                _links.link_run(registry, run_id, parent, parent_ctx)
                 return
         if kind is OperationKind.EXECUTE_TOOL and op.agent_name is None and parent is not None:
             op.agent_name = parent.enclosing_agent_name()  # CR when a tool runs for an agent
@@ -190,25 +189,22 @@ class Telemetry:
     def link(self, run_id: Hashable, *, parent_run_id: Hashable | None = None) -> None:
         """Register a run that gets no span: its children nest under its nearest traced ancestor."""
         try:
-            registry = self._registry
-            if registry.get(run_id) is not None:
-                return
-            parent = registry.get(parent_run_id) if parent_run_id is not None else None
-            ctx = parent.ctx if parent is not None else otel_context.get_current()
-            self._link(run_id, parent, ctx)
+            _links.link(self._registry, run_id, parent_run_id)
         except Exception:
             log_once("link", "genai-trace: Telemetry.link failed")
 
-    def _link(self, run_id: Hashable, parent: Run | None, parent_ctx: Context) -> None:
-        registry = self._registry
-        if parent is not None and parent.ended:  # (an alias of) a run that ended: alias the
-            parent = parent.open_ancestor()  # nearest open one, which its root's end reaches
-        if parent is not None:
-            # An alias: ``run_id`` resolves to its traced ancestor's run (one lookup for a
-            # child); ``end`` pops the alias and ends nothing (the run has another id).
-            registry.put_if_absent(run_id, parent)
-            return
-        registry.put_if_absent(run_id, linked_root(run_id, parent_ctx))
+    def root_of(self, run_id: Hashable) -> Hashable | None:
+        """The run id of the top run above the open run ``run_id`` (its own id for a root),
+        following each run's parent; ``None`` for an unknown run (or a parent chain too deep)."""
+        try:
+            run = self._registry.get(run_id)
+            for _ in range(256):  # bounded walk: a cycle of parents cannot loop
+                if run is None or run.parent is None:
+                    return None if run is None else run.run_id
+                run = run.parent
+        except Exception:
+            log_once("root-of", "genai-trace: Telemetry.root_of failed")
+        return None
 
     def chunk(self, run_id: Hashable, *, time_ns: int | None = None) -> None:
         """A streamed chunk arrived: time to first chunk, then the gap between chunks."""
