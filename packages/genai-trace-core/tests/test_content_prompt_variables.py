@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from genai_trace_core import CaptureMode, Settings, semconv
@@ -10,11 +11,13 @@ from genai_trace_core.content import (
     ContentBudget,
     build_content_attributes,
     build_event_content,
+    build_outcome_content,
 )
 from genai_trace_core.records import (
     Message,
     Operation,
     OperationKind,
+    Outcome,
     TextPart,
 )
 
@@ -64,7 +67,7 @@ def test_prompt_variables_are_never_read_with_capture_off() -> None:
     assert (build_content_attributes(op, s, ContentBudget(s)), calls) == ({}, [])
 
 
-def test_prompt_variables_are_cut_to_the_limits_and_share_the_span_budget() -> None:
+def test_prompt_variables_are_cut_to_the_limits_and_take_at_most_half_the_span_budget() -> None:
     b = budget(max_attribute_length=100, max_span_content=250)
     op = Operation(
         OperationKind.CHAT,
@@ -76,10 +79,37 @@ def test_prompt_variables_are_cut_to_the_limits_and_share_the_span_budget() -> N
     assert attrs == {
         semconv.GEN_AI_INPUT_MESSAGES: messages,  # built first: the variables get what is left
         VAR + "a": "x" * 77 + "…[truncated 4923 chars]",  # the 100-character attribute limit
-        VAR + "b": "y" * 69 + "…[truncated 4931 chars]",  # the 92 characters the span has left
+        VAR + "b": "yy…[truncated 4998 chars]",  # the rest of half the span's 250 characters
     }
-    assert sum(len(v) for v in attrs.values()) == 250
+    assert sum(len(v) for k, v in attrs.items() if k.startswith(VAR)) == 125
+    assert b.remaining == 250 - 58 - 125  # the rest stays for the answer
     assert b.flag_attributes() == {semconv.CONTENT_TRUNCATED: True, semconv.CONTENT_DROPPED: 1}
+
+
+def test_long_prompt_variables_leave_room_for_the_answer() -> None:
+    """A retrieved context as a variable (and rendered into the prompt) no longer takes the
+    whole span budget: the answer, added at the end, is still exported."""
+    b = budget(max_span_content=1200)
+    context = "Refunds are processed within fourteen days of the request. " * 40
+    op = Operation(
+        OperationKind.CHAT,
+        input_messages=[Message("user", [TextPart(f"Context: {context} Question: refunds?")])],
+        prompt_variables={"context": context, "question": "refunds?"},
+    )
+    start = build_content_attributes(op, b.settings, b)
+    answer = [Message("assistant", [TextPart("Within fourteen days.")])]
+    end = build_outcome_content(Outcome(output_messages=answer), b.settings, b)
+    assert json.loads(end[semconv.GEN_AI_OUTPUT_MESSAGES]) == [
+        {"role": "assistant", "parts": [{"type": "text", "content": "Within fourteen days."}]}
+    ]
+    assert start[semconv.GEN_AI_INPUT_MESSAGES].endswith('chars]"}]}]')  # cut, marked
+    assert sum(len(v) for v in (*start.values(), *end.values())) <= 1200
+    # Without input messages the variables alone take at most half of the span's content.
+    b = budget(max_span_content=1200)
+    alone = build_content_attributes(
+        Operation(OperationKind.CHAT, prompt_variables={"context": context}), b.settings, b
+    )
+    assert alone == {VAR + "context": context[:577] + "…[truncated 1783 chars]"}  # 600 chars
 
 
 def test_prompt_variable_count_and_name_length_are_capped() -> None:

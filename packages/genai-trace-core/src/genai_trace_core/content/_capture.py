@@ -132,36 +132,39 @@ def _collect(pairs: list[tuple[str, _Builder]]) -> dict[str, Built]:
     return out
 
 
-def _start(op: Operation, budget: ContentBudget) -> dict[str, Built]:
+# The start side spends at most three quarters of a span's budget: the last quarter is kept for
+# what the end adds (the answer, a tool's result, the documents), however long the prompt.
+_END_SHARE: Final = 4
+
+
+def _start(op: Operation, budget: ContentBudget, keep_end_share: bool = True) -> dict[str, Built]:
     query_key = (
         semconv.GEN_AI_RETRIEVAL_QUERY_TEXT
         if op.kind is OperationKind.RETRIEVAL
         else semconv.QUERY_TEXT
     )
+    lazy = resolve_lazy
     # Order is priority: what is built first gets the budget first.
-    built = _collect(
-        [
-            (
-                semconv.GEN_AI_SYSTEM_INSTRUCTIONS,
-                lambda: build_parts(resolve_lazy(op.system_instructions), budget),
-            ),
-            (
-                semconv.GEN_AI_INPUT_MESSAGES,
-                lambda: build_messages(resolve_lazy(op.input_messages), budget, keep_latest=True),
-            ),
-            (
-                semconv.GEN_AI_TOOL_CALL_ARGUMENTS,
-                lambda: build_value(resolve_lazy(op.tool_arguments), budget),
-            ),
-            (query_key, lambda: build_text(resolve_lazy(op.query), budget)),
-            (
-                semconv.GEN_AI_TOOL_DEFINITIONS,
-                lambda: build_tool_definitions(resolve_lazy(op.tool_definitions), budget),
-            ),
-        ]
-    )
-    if op.prompt_variables is not None:  # last: the rendered prompt already holds the values
-        built.update(build_prompt_variables(resolve_lazy(op.prompt_variables), budget))
+    pairs: list[tuple[str, _Builder]] = [
+        (
+            semconv.GEN_AI_SYSTEM_INSTRUCTIONS,
+            lambda: build_parts(lazy(op.system_instructions), budget),
+        ),
+        (
+            semconv.GEN_AI_INPUT_MESSAGES,
+            lambda: build_messages(lazy(op.input_messages), budget, keep_latest=True),
+        ),
+        (semconv.GEN_AI_TOOL_CALL_ARGUMENTS, lambda: build_value(lazy(op.tool_arguments), budget)),
+        (query_key, lambda: build_text(lazy(op.query), budget)),
+        (
+            semconv.GEN_AI_TOOL_DEFINITIONS,
+            lambda: build_tool_definitions(lazy(op.tool_definitions), budget),
+        ),
+    ]
+    with budget.keeping(budget.settings.max_span_content // _END_SHARE if keep_end_share else 0):
+        built = _collect(pairs)
+        if op.prompt_variables is not None:  # last: the rendered prompt already holds the values
+            built.update(build_prompt_variables(lazy(op.prompt_variables), budget))
     return built
 
 
@@ -271,7 +274,7 @@ def _event_content(
     # The event gets its own budget: span content already spent the span's, and the event is
     # a separate record with its own size limits.
     event_budget = ContentBudget(budget.settings)
-    out = {key: built.value for key, built in _start(op, event_budget).items()}
+    out = {key: built.value for key, built in _start(op, event_budget, False).items()}
     out.update((key, _structured(key, value)) for key, value in outcome_content.items())
     # What was cut: this event's start side, and the outcome side (built with the run's budget,
     # the span's too in SPAN_AND_EVENT, whose start-side cuts it may then also report).

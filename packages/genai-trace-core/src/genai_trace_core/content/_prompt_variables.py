@@ -2,8 +2,11 @@
 
 One string attribute per variable (semconv type ``string``): a string value is cut then redacted
 like any other content text; any other value becomes bounded, redacted JSON text. Every value
-spends the span's :class:`ContentBudget`, so the variables never push the span past its content
-limit. Variable names are identifiers, not content: they are not redacted, but they are cut to
+spends the span's :class:`ContentBudget`, and all of them together at most half of the span's
+content limit (``Settings.max_span_content``): the rendered prompt already holds them, and the
+rest stays for the input and output messages. A value past that is cut with the budget's
+``…[truncated N chars]`` marker, one that no longer fits is dropped (both flagged). Variable
+names are identifiers, not content: they are not redacted, but they are cut to
 :data:`MAX_NAME_LENGTH` characters and at most :data:`MAX_VARIABLES` of them are recorded (the
 rest are counted as dropped). The caller checks the capture mode.
 """
@@ -36,16 +39,21 @@ def build_prompt_variables(variables: Any, budget: ContentBudget) -> dict[str, B
     longer fit the budget, are left out (the ones that do not fit are counted as dropped)."""
     if not isinstance(variables, Mapping) or not variables:
         return {}
+    with budget.keeping(budget.remaining - budget.settings.max_span_content // 2):
+        out = _built(variables, budget)
+    extra = len(variables) - MAX_VARIABLES
+    if extra > 0:
+        budget.note(dropped=extra)
+    return out
+
+
+def _built(variables: Mapping[Any, Any], budget: ContentBudget) -> dict[str, Built]:
     out: dict[str, Built] = {}
-    items = iter(variables.items())
-    for key, value in itertools.islice(items, MAX_VARIABLES):
+    for key, value in itertools.islice(variables.items(), MAX_VARIABLES):
         name = _name(key)
         if not name:
             continue
         built = build_text(value, budget) if isinstance(value, str) else build_value(value, budget)
         if built is not None:  # a string in events too (semconv type), not the parsed value
             out[semconv.GEN_AI_PROMPT_VARIABLE_PREFIX + name] = Built(built.text, built.text)
-    extra = len(variables) - MAX_VARIABLES
-    if extra > 0:
-        budget.note(dropped=extra)
     return out

@@ -1,7 +1,8 @@
 """Redaction of captured text: the built-in detectors and the user hook.
 
 The built-in pass (``Settings.redact_builtin`` / ``GENAI_TRACE_REDACT``) is one precompiled regular
-expression with one named alternative per detector, so a text is scanned once. Candidates that
+expression with one named alternative per detector (the table is in :mod:`._detectors`), so a
+text is scanned once. Candidates that
 need a checksum (payment cards: issuer prefix + Luhn; IBANs: ISO 7064 mod 97; IP addresses:
 ``ipaddress``, in ``_checksums``) are validated as they are found and left alone when invalid;
 a rejected run of digit groups (a phone number then a card, "2024 4111 1111 1111 1111") is looked
@@ -18,117 +19,20 @@ from typing import Final
 from genai_trace_core._safe import log_once
 from genai_trace_core._settings import Settings
 from genai_trace_core.content._checksums import iban_ok, ipv4_ok, is_card, is_ipv6
-from genai_trace_core.content._percent import mask_encoded
-from genai_trace_core.content._phones import (
-    NATIONAL,
-    US_PLAIN,
-    is_national_phone,
-    is_us_plain_phone,
+from genai_trace_core.content._detectors import (
+    ALL,
+    ALL_ESCAPED,
+    LABELS,
+    NAMED,
+    SECRET_NAMES,
+    SECRETS_ESCAPED,
+    SECRETS_ONLY,
 )
+from genai_trace_core.content._percent import mask_encoded
+from genai_trace_core.content._phones import is_national_phone, is_us_plain_phone
 
 REDACTION_FAILED: Final = "[REDACTION FAILED]"
 MARKER_PREFIX: Final = "[REDACTED:"
-
-_B64URL = r"[A-Za-z0-9_\-]"
-
-# (name, label in the marker, pattern). Each pattern starts with a literal or a character class so
-# the regex engine can skip an alternative on its first character; the shared ``(?<!\w)`` in front
-# of the alternation rejects positions inside a word with one test. Secrets come first: a key
-# must win over the PII detectors at the same position.
-_SECRET_RULES: Final[tuple[tuple[str, str, str], ...]] = (
-    (
-        "private_key",
-        "private_key",
-        r"-----BEGIN[A-Z ]{0,40}PRIVATE KEY-----"
-        r"(?:[\s\S]*?-----END[A-Z ]{0,40}PRIVATE KEY-----|[\s\S]*)",
-    ),
-    ("anthropic", "anthropic_key", rf"sk-ant-{_B64URL}{{20,}}"),
-    ("openai", "openai_key", rf"sk-(?:proj-|svcacct-|admin-)?{_B64URL}{{20,}}"),
-    ("stripe", "stripe_key", r"[rs]k_(?:live|test)_[A-Za-z0-9]{16,}"),
-    ("google", "google_key", rf"AIza{_B64URL}{{30,}}"),
-    ("google_oauth", "google_token", rf"ya29\.{_B64URL}{{20,}}"),
-    ("aws", "aws_key", r"A(?:KIA|SIA|BIA|CCA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
-    ("github", "github_token", r"gh[pousr]_[A-Za-z0-9]{30,}"),
-    ("github_pat", "github_token", r"github_pat_[A-Za-z0-9_]{22,}"),
-    ("gitlab", "gitlab_token", rf"glpat-{_B64URL}{{20,}}"),
-    ("slack", "slack_token", r"xox[abposre]-[A-Za-z0-9-]{10,}"),
-    ("huggingface", "hf_token", r"hf_[A-Za-z0-9]{30,}"),
-    ("groq", "groq_key", r"gsk_[A-Za-z0-9]{20,}"),
-    ("xai", "xai_key", r"xai-[A-Za-z0-9]{20,}"),
-    ("perplexity", "perplexity_key", r"pplx-[A-Za-z0-9]{20,}"),
-    ("replicate", "replicate_token", r"r8_[A-Za-z0-9]{20,}"),
-    ("langsmith", "langsmith_key", r"lsv2_(?:pt|sk)_[A-Za-z0-9_]{20,}"),
-    ("npm", "npm_token", r"npm_[A-Za-z0-9]{30,}"),
-    # A JWT cut after its payload started is still a JWT: the signature part is optional.
-    ("jwt", "jwt", rf"eyJ{_B64URL}{{8,}}\.eyJ{_B64URL}*(?:\.{_B64URL}*)?"),
-    ("bearer", "bearer_token", r"[Bb]earer[ \t]+[A-Za-z0-9._~+/=\-]{8,}"),
-    # scheme://user:password@host (the scheme's "://" is before the match).
-    ("url_password", "password", r"//[^\s:/?#@\[\]]{1,128}:[^\s/?#@]{1,256}@"),
-)
-
-_PII_RULES: Final[tuple[tuple[str, str, str], ...]] = (
-    (
-        "email",
-        "email",
-        r"[\w.%+-][\w.%+'-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}(?![\w-])",
-    ),
-    (
-        "iban",
-        "iban",
-        r"[A-Z][A-Z]\d\d(?:(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?|[A-Z0-9]{11,30})"
-        r"(?![A-Za-z0-9])",
-    ),
-    ("card", "card", r"\d(?:[ -]?\d){12,18}(?![\w-])"),
-    ("ipv4", "ip", r"\d\d{0,2}(?:\.\d{1,3}){3}(?!\w|\.\d)"),
-    # Candidates need two colons (validated by ``ipaddress``), so "x[1:2]" is not even tried.
-    ("ipv6", "ip", r"[0-9A-Fa-f][0-9A-Fa-f]{0,3}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]{0,40}"),
-    ("ipv6_lead", "ip", r"::[0-9A-Fa-f][0-9A-Fa-f:.]{0,40}"),
-    ("phone_intl", "phone", r"\+\d{1,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,5}){2,6}(?!\w)"),
-    ("phone_us", "phone", r"\d(?:[ .-]\d{3}[ .-]\d{3}|\d\d[ .-]\d{3})[ .-]\d{4}(?!\w)"),
-    ("phone_us_paren", "phone", r"\(\d{3}\) ?\d{3}[ .-]\d{4}(?!\w)"),
-    ("phone_national", "phone", NATIONAL),
-    ("phone_us_plain", "phone", US_PLAIN),
-)
-
-_RULES: Final = _SECRET_RULES + _PII_RULES
-_LABELS: Final = {name: label for name, label, _ in _RULES}
-_SECRET_NAMES: Final = frozenset(name for name, _, _ in _SECRET_RULES)
-# Names the detector of a match (fullmatch picks the first rule, like the scan did).
-_NAMED: Final = re.compile("|".join(f"(?P<{name}>{pattern})" for name, _, pattern in _RULES))
-
-
-# Where a match may start. Inside an ASCII word nothing starts ("task-" and 20 letters is prose):
-# one look-behind rejects those positions at once. A key or token may follow a digit, an
-# underscore or non-ASCII text ("TOKEN_sk-…", "key1sk-…", "鍵はsk-…"); the other detectors need a
-# non-word character before them, as they always did. Text with a backslash may hold escape
-# sequences, after which anything may start: a JSON document or a list's repr formatted into a
-# prompt writes "\\n", "\\x00" or "\\u00e9" right before a pasted key or email. Those look-behinds
-# cost a test at every position, so only text that contains a backslash gets them.
-_ESCAPE_BEFORE: Final = (
-    r"(?<=\\[nrtfbv])|(?<=\\x[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\U[0-9A-Fa-f]{8})"
-)
-
-
-def _compile(
-    secret_rules: tuple[tuple[str, str, str], ...],
-    pii_rules: tuple[tuple[str, str, str], ...],
-    escapes: bool,
-) -> re.Pattern[str]:
-    secrets = "|".join(f"(?:{pattern})" for _, _, pattern in secret_rules)
-    start = f"(?:(?<![A-Za-z])|{_ESCAPE_BEFORE})" if escapes else "(?<![A-Za-z])"
-    body = secrets
-    if pii_rules:
-        pii = "|".join(f"(?:{pattern})" for _, _, pattern in pii_rules)
-        pii_start = f"(?:(?<!\\w)|{_ESCAPE_BEFORE})" if escapes else "(?<!\\w)"
-        body = f"{secrets}|{pii_start}(?:{pii})"
-    # Every alternative starts with one of these characters: whitespace is rejected at once.
-    return re.compile(f"{start}(?=[\\w.%+\\-(:/])(?:{body})")
-
-
-_ALL: Final = _compile(_SECRET_RULES, _PII_RULES, escapes=False)
-_ALL_ESCAPED: Final = _compile(_SECRET_RULES, _PII_RULES, escapes=True)
-_SECRETS_ONLY: Final = _compile(_SECRET_RULES, (), escapes=False)
-_SECRETS_ESCAPED: Final = _compile(_SECRET_RULES, (), escapes=True)
 
 
 def _redact_iban(candidate: str) -> str:
@@ -156,9 +60,9 @@ def _phone_ok(candidate: str) -> bool:
 
 
 def _classify(text: str, secrets_only: bool) -> str | None:
-    found = _NAMED.fullmatch(text)
+    found = NAMED.fullmatch(text)
     name = found.lastgroup if found else None
-    if name is None or (secrets_only and name not in _SECRET_NAMES):
+    if name is None or (secrets_only and name not in SECRET_NAMES):
         return None
     return name
 
@@ -189,9 +93,9 @@ def _checked(match: re.Match[str], name: str | None) -> str:
         return _national(text, name, before)
     if name == "bearer":
         return text.split(None, 1)[0] + " " + MARKER_PREFIX + "bearer_token]"
-    if name == "url_password":
-        return "//" + MARKER_PREFIX + "password]@"
-    return f"{MARKER_PREFIX}{_LABELS[name]}]"
+    if name == "url_password":  # its slashes kept as written (plain or JSON-escaped)
+        return text[: text.index("/", 1) + 1] + MARKER_PREFIX + "password]@"
+    return f"{MARKER_PREFIX}{LABELS[name]}]"
 
 
 def _national(text: str, name: str, before: str) -> str:
@@ -217,7 +121,7 @@ def builtin_redact(text: str) -> str:
 
 
 def _builtin_plain(text: str) -> str:
-    pattern = _ALL_ESCAPED if "\\" in text else _ALL
+    pattern = ALL_ESCAPED if "\\" in text else ALL
     match = pattern.search(text)
     if match is None:
         return text
@@ -275,7 +179,7 @@ def redact_secret_text(text: str) -> str:
 
 def mask_secret_formats(text: str) -> str:
     """:func:`redact_secret_text` of the text as written (no percent-decoding)."""
-    return (_SECRETS_ESCAPED if "\\" in text else _SECRETS_ONLY).sub(_check_secrets, text)
+    return (SECRETS_ESCAPED if "\\" in text else SECRETS_ONLY).sub(_check_secrets, text)
 
 
 def redact(text: str, settings: Settings) -> str:

@@ -5,11 +5,12 @@ expression of :mod:`._redact` tries each of its alternatives at every word start
 KB, over 0.5 ms per content-on RAG request. But every key and token format it knows is a run of at
 least :data:`MIN_RUN` characters of ``[A-Za-z0-9_.-]`` (``sk-…``, ``AKIA…``, ``eyJ….eyJ…``,
 ``xoxb-…``), except three that are found by their literals: bearer tokens (``Bearer``),
-private-key blocks (``-----BEGIN``) and passwords in URLs (``//user:pass@``, its own expression,
-which starts with a literal the engine searches for directly). So the text is mapped byte by byte
-to run / not run (``bytes.translate``), the long runs are found with ``bytes.find`` (both C loops)
-and only those runs go through the expression; one of the three literals sends the whole text
-through it. Prose with no long run costs about 1.5 µs per KB.
+private-key blocks (``-----BEGIN``) and passwords in URLs (``//user:pass@``, also JSON-escaped
+``\\/\\/user:pass@``: its own expression, which starts with a literal the engine searches for
+directly). So the text is mapped byte by byte to run / not run (``bytes.translate``), the long
+runs are found with ``bytes.find`` (both C loops) and only those runs go through the expression;
+one of the three literals sends the whole text through it. Prose with no long run costs about
+1.5 µs per KB.
 
 Written here because the libraries that scan many patterns at once (hyperscan, pyahocorasick)
 are native builds this package does not want as a run-time dependency, and would still need the
@@ -22,6 +23,7 @@ import re
 import string
 from typing import Final
 
+from genai_trace_core.content._detectors import URL_PASSWORD
 from genai_trace_core.content._percent import mask_encoded
 from genai_trace_core.content._redact import mask_secret_formats, redact_secret_text
 from genai_trace_core.content._secrets import mask_secret_params
@@ -30,7 +32,7 @@ MIN_RUN: Final = 15  # the shortest format: ``xoxb-`` and 10 characters (Slack)
 _RUN_CHARS: Final = frozenset((string.ascii_letters + string.digits + "_.-").encode())
 _RUN_TABLE: Final = bytes(0x61 if b in _RUN_CHARS else 0x20 for b in range(256))
 _RUN: Final = b"a" * MIN_RUN
-_URL_PASSWORD: Final = re.compile(r"//[^\s:/?#@\[\]]{1,128}:[^\s/?#@]{1,256}@")
+_URL_PASSWORD: Final = re.compile(URL_PASSWORD)
 
 
 def _whole_text(text: str, data: bytes) -> bool:

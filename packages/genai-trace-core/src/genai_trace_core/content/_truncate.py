@@ -9,7 +9,9 @@ long the input is.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from typing import Final
 
 from genai_trace_core import semconv
@@ -48,6 +50,17 @@ class ContentBudget:
 
     def charge(self, chars: int) -> None:
         self.remaining = max(0, self.remaining - chars)
+
+    @contextlib.contextmanager
+    def keeping(self, chars: int) -> Iterator[None]:
+        """Within the block, up to ``chars`` of what remains cannot be spent: it is kept for the
+        content built after the block."""
+        held = min(self.remaining, max(0, chars))
+        self.remaining -= held
+        try:
+            yield
+        finally:
+            self.remaining += held
 
     def note(self, truncated: bool = False, dropped: int = 0) -> None:
         self.truncated = self.truncated or truncated or dropped > 0

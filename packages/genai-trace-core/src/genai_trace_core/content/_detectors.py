@@ -1,0 +1,118 @@
+r"""The built-in detectors of :mod:`._redact`: one pattern per kind of secret or personal data,
+and the expressions that scan a text for all of them at once.
+
+A URL password is found after the scheme's ``//`` as written in plain text, JSON-escaped
+(``postgres:\/\/admin:pw@db``, as PHP and some JSON encoders write it) or escaped twice (JSON in
+a JSON string: ``:\\/\\/``); percent-encoded (``%2F%2F``) it is found by :mod:`._percent`.
+:data:`URL_PASSWORD` is also the quick pre-check of :mod:`._secret_scan`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from genai_trace_core.content._phones import NATIONAL, US_PLAIN
+
+_B64URL = r"[A-Za-z0-9_\-]"
+# scheme://user:password@host (the scheme's ":" is before the match), its slashes also written
+# JSON-escaped ("\/\/") or escaped twice ("\\/\\/"). The match keeps the slashes as written.
+URL_PASSWORD: Final = r"/\\{0,2}/[^\s:/?#@\[\]]{1,128}:[^\s/?#@]{1,256}@"
+
+# (name, label in the marker, pattern). Each pattern starts with a literal or a character class so
+# the regex engine can skip an alternative on its first character; the shared ``(?<!\w)`` in front
+# of the alternation rejects positions inside a word with one test. Secrets come first: a key
+# must win over the PII detectors at the same position.
+SECRET_RULES: Final[tuple[tuple[str, str, str], ...]] = (
+    (
+        "private_key",
+        "private_key",
+        r"-----BEGIN[A-Z ]{0,40}PRIVATE KEY-----"
+        r"(?:[\s\S]*?-----END[A-Z ]{0,40}PRIVATE KEY-----|[\s\S]*)",
+    ),
+    ("anthropic", "anthropic_key", rf"sk-ant-{_B64URL}{{20,}}"),
+    ("openai", "openai_key", rf"sk-(?:proj-|svcacct-|admin-)?{_B64URL}{{20,}}"),
+    ("stripe", "stripe_key", r"[rs]k_(?:live|test)_[A-Za-z0-9]{16,}"),
+    ("google", "google_key", rf"AIza{_B64URL}{{30,}}"),
+    ("google_oauth", "google_token", rf"ya29\.{_B64URL}{{20,}}"),
+    ("aws", "aws_key", r"A(?:KIA|SIA|BIA|CCA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
+    ("github", "github_token", r"gh[pousr]_[A-Za-z0-9]{30,}"),
+    ("github_pat", "github_token", r"github_pat_[A-Za-z0-9_]{22,}"),
+    ("gitlab", "gitlab_token", rf"glpat-{_B64URL}{{20,}}"),
+    ("slack", "slack_token", r"xox[abposre]-[A-Za-z0-9-]{10,}"),
+    ("huggingface", "hf_token", r"hf_[A-Za-z0-9]{30,}"),
+    ("groq", "groq_key", r"gsk_[A-Za-z0-9]{20,}"),
+    ("xai", "xai_key", r"xai-[A-Za-z0-9]{20,}"),
+    ("perplexity", "perplexity_key", r"pplx-[A-Za-z0-9]{20,}"),
+    ("replicate", "replicate_token", r"r8_[A-Za-z0-9]{20,}"),
+    ("langsmith", "langsmith_key", r"lsv2_(?:pt|sk)_[A-Za-z0-9_]{20,}"),
+    ("npm", "npm_token", r"npm_[A-Za-z0-9]{30,}"),
+    # A JWT cut after its payload started is still a JWT: the signature part is optional.
+    ("jwt", "jwt", rf"eyJ{_B64URL}{{8,}}\.eyJ{_B64URL}*(?:\.{_B64URL}*)?"),
+    ("bearer", "bearer_token", r"[Bb]earer[ \t]+[A-Za-z0-9._~+/=\-]{8,}"),
+    ("url_password", "password", URL_PASSWORD),
+)
+
+PII_RULES: Final[tuple[tuple[str, str, str], ...]] = (
+    (
+        "email",
+        "email",
+        r"[\w.%+-][\w.%+'-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}(?![\w-])",
+    ),
+    (
+        "iban",
+        "iban",
+        r"[A-Z][A-Z]\d\d(?:(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?|[A-Z0-9]{11,30})"
+        r"(?![A-Za-z0-9])",
+    ),
+    ("card", "card", r"\d(?:[ -]?\d){12,18}(?![\w-])"),
+    ("ipv4", "ip", r"\d\d{0,2}(?:\.\d{1,3}){3}(?!\w|\.\d)"),
+    # Candidates need two colons (validated by ``ipaddress``), so "x[1:2]" is not even tried.
+    ("ipv6", "ip", r"[0-9A-Fa-f][0-9A-Fa-f]{0,3}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]{0,40}"),
+    ("ipv6_lead", "ip", r"::[0-9A-Fa-f][0-9A-Fa-f:.]{0,40}"),
+    ("phone_intl", "phone", r"\+\d{1,3}(?:[ .-]?\(\d{1,4}\))?(?:[ .-]?\d{1,5}){2,6}(?!\w)"),
+    ("phone_us", "phone", r"\d(?:[ .-]\d{3}[ .-]\d{3}|\d\d[ .-]\d{3})[ .-]\d{4}(?!\w)"),
+    ("phone_us_paren", "phone", r"\(\d{3}\) ?\d{3}[ .-]\d{4}(?!\w)"),
+    ("phone_national", "phone", NATIONAL),
+    ("phone_us_plain", "phone", US_PLAIN),
+)
+
+RULES: Final = SECRET_RULES + PII_RULES
+LABELS: Final = {name: label for name, label, _ in RULES}
+SECRET_NAMES: Final = frozenset(name for name, _, _ in SECRET_RULES)
+# Names the detector of a match (fullmatch picks the first rule, like the scan did).
+NAMED: Final = re.compile("|".join(f"(?P<{name}>{pattern})" for name, _, pattern in RULES))
+
+
+# Where a match may start. Inside an ASCII word nothing starts ("task-" and 20 letters is prose):
+# one look-behind rejects those positions at once. A key or token may follow a digit, an
+# underscore or non-ASCII text ("TOKEN_sk-…", "key1sk-…", "鍵はsk-…"); the other detectors need a
+# non-word character before them, as they always did. Text with a backslash may hold escape
+# sequences, after which anything may start: a JSON document or a list's repr formatted into a
+# prompt writes "\\n", "\\x00" or "\\u00e9" right before a pasted key or email. Those look-behinds
+# cost a test at every position, so only text that contains a backslash gets them.
+_ESCAPE_BEFORE: Final = (
+    r"(?<=\\[nrtfbv])|(?<=\\x[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\U[0-9A-Fa-f]{8})"
+)
+
+
+def _compile(
+    secret_rules: tuple[tuple[str, str, str], ...],
+    pii_rules: tuple[tuple[str, str, str], ...],
+    escapes: bool,
+) -> re.Pattern[str]:
+    secrets = "|".join(f"(?:{pattern})" for _, _, pattern in secret_rules)
+    start = f"(?:(?<![A-Za-z])|{_ESCAPE_BEFORE})" if escapes else "(?<![A-Za-z])"
+    body = secrets
+    if pii_rules:
+        pii = "|".join(f"(?:{pattern})" for _, _, pattern in pii_rules)
+        pii_start = f"(?:(?<!\\w)|{_ESCAPE_BEFORE})" if escapes else "(?<!\\w)"
+        body = f"{secrets}|{pii_start}(?:{pii})"
+    # Every alternative starts with one of these characters: whitespace is rejected at once.
+    return re.compile(f"{start}(?=[\\w.%+\\-(:/])(?:{body})")
+
+
+ALL: Final = _compile(SECRET_RULES, PII_RULES, escapes=False)
+ALL_ESCAPED: Final = _compile(SECRET_RULES, PII_RULES, escapes=True)
+SECRETS_ONLY: Final = _compile(SECRET_RULES, (), escapes=False)
+SECRETS_ESCAPED: Final = _compile(SECRET_RULES, (), escapes=True)
