@@ -354,3 +354,16 @@ def test_memory_mode_reports_live_allocations_beside_rss() -> None:
     assert sync["registry_max_open_after_invocation"] == 0
     row = memory_table([sync]).splitlines()[-1]
     assert f"{sync['blocks_growth_second_half']:+d}, {sync['objects_growth_second_half']:+d}" in row
+
+
+def test_gc_tail_counts_collections_that_tracing_causes_and_none_without() -> None:
+    """``_gc_tail`` counts young and full collections per 10k invocations in a fresh process:
+    few without tracing (the workload frees what it allocates), many more with genai-trace
+    (spans wait in the batch queue), and the spans were exported."""
+    from tests.benchmarks._gc_tail import _spawn
+
+    none = _spawn("lc_tools", "none", 1000)
+    ours = _spawn("lc_tools", "genai_trace", 1000)
+    assert none["spans"] == 0 and ours["spans"] >= 1000 * 5
+    assert ours["collections_per_10k"][0] > 2 * none["collections_per_10k"][0], (none, ours)
+    assert ours["old_generation_objects"] > 0

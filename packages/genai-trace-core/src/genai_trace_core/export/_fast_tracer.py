@@ -46,6 +46,11 @@ _SUBS += ("_local_parent_sampled", "_local_parent_not_sampled")
 _RANDOM_IDS = hasattr(IdGenerator, "is_trace_id_random")  # SDK >= 1.40: the W3C random flag
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _DEFAULT = TraceFlags(TraceFlags.DEFAULT)
+# The flags with the W3C random bit, made once: a ``TraceFlags`` per span is one more
+# garbage-collected object that each span waiting in a batch holds.
+_RANDOM_BIT: int = getattr(TraceFlags, "RANDOM_TRACE_ID", 0)
+_SAMPLED_RANDOM = TraceFlags(_SAMPLED | _RANDOM_BIT)
+_DEFAULT_RANDOM = TraceFlags(_DEFAULT | _RANDOM_BIT)
 _fields_ok: bool | None = None
 # The key ``trace.set_span_in_context`` stores the span under, learnt from the public API.
 _SPAN_KEY: str = next(iter(trace_api.set_span_in_context(trace_api.INVALID_SPAN, Context())))
@@ -146,7 +151,7 @@ class FastTracer(trace_api.Tracer):
             else:
                 random_id = parent.trace_flags.random_trace_id
             if random_id:
-                flags = TraceFlags(flags | TraceFlags.RANDOM_TRACE_ID)
+                flags = _SAMPLED_RANDOM if flags is _SAMPLED else _DEFAULT_RANDOM
         span_context = SpanContext(
             trace_id, ids.generate_span_id(), is_remote=False, trace_flags=flags,
             trace_state=state,
