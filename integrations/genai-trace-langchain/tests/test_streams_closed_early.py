@@ -135,7 +135,8 @@ async def test_an_async_graph_stream_stopped_early_ends_every_span_without_error
     otel: OTelHarness, instrumented: Any
 ) -> None:
     """Stopped between nodes. (A node still running when the app stops reading is cancelled by
-    LangGraph, and its span ends ``cancelled``, as every cancelled run does.)"""
+    LangGraph; under a graph the app streams, its span then ends without error too:
+    ``test_lc10_cancelled_streams.py``.)"""
     async for _ in _graph().astream({"x": "hi"}, stream_mode="updates"):
         break
     for _ in range(50):
