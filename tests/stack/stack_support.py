@@ -7,6 +7,7 @@ absent. CI installs both (see stack/README.md, "Tests").
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import subprocess
@@ -73,7 +74,28 @@ def promql_value_is(
     )
 
 
+_LOW_PORTS = range(20000, 32000)
+
+
+def _ephemeral_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
+    """A port free now, below the kernel's ephemeral range when it can: ``bind(0)`` hands out
+    an ephemeral port, which an outgoing connection (Prometheus scraping, the load job's
+    clients) can take before the server meant for it binds it ("Address already in use")."""
+    if _ephemeral_start() > _LOW_PORTS.stop:
+        for port in random.sample(_LOW_PORTS, 64):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
