@@ -16,14 +16,12 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
-import subprocess
 import sys
 import time
 import warnings
 from typing import Any
 
-from tests.benchmarks._runner import ROOT
+from tests.benchmarks._runner import run_module
 from tests.benchmarks._workloads import WORKLOADS
 
 
@@ -70,17 +68,8 @@ def _one(workload: str, instrumentation: str, invocations: int) -> dict[str, Any
 
 
 def _spawn(workload: str, instrumentation: str, invocations: int) -> dict[str, Any]:
-    env = dict(os.environ)
-    env["PYTHONHASHSEED"] = "0"
-    # ROOT after any given PYTHONPATH: a baseline tree put first is measured instead of this one
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [env.get("PYTHONPATH"), str(ROOT)]))
     args = ["--one", workload, instrumentation, "--invocations", str(invocations)]
-    proc = subprocess.run(
-        [sys.executable, "-m", "tests.benchmarks._gc_tail", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=1800,
-    )  # fmt: skip
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+    return run_module("tests.benchmarks._gc_tail", args, timeout=1800)
 
 
 _HEADER = (

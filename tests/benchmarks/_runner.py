@@ -34,10 +34,27 @@ FULL = Params(
 )
 
 
-def run_worker(spec: dict[str, Any], timeout: float = 900) -> dict[str, Any]:
+def _env() -> dict[str, str]:
+    """This environment for a benchmark subprocess: fixed hash seed, the repository importable
+    (after nothing: a tree of packages put on ``PYTHONPATH`` is still found, ROOT holds none)."""
     env = dict(os.environ)
     env["PYTHONHASHSEED"] = "0"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def run_module(module: str, args: list[str], timeout: float = 900) -> dict[str, Any]:
+    """``python -m module *args`` in a fresh process; its last line of output, read as JSON."""
+    proc = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT, env=_env(), capture_output=True, text=True, check=True, timeout=timeout,
+    )  # fmt: skip
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run_worker(spec: dict[str, Any], timeout: float = 900) -> dict[str, Any]:
+    env = _env()
     proc = subprocess.run(
         [sys.executable, "-m", "tests.benchmarks._worker"],
         input=json.dumps(spec),

@@ -20,16 +20,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 import uuid
 import warnings
 from typing import Any
 
-from tests.benchmarks._runner import ROOT
+from tests.benchmarks._runner import run_module
 from tests.benchmarks._workloads import WORKLOADS
 
 MODES = ("noop", "mapping", "full")
@@ -114,20 +112,7 @@ def _hot(trees: int, repeats: int) -> dict[str, float]:
 
 
 def _spawn(args: list[str]) -> dict[str, Any]:
-    env = dict(os.environ)
-    env["PYTHONHASHSEED"] = "0"
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    proc = subprocess.run(
-        [sys.executable, "-m", "tests.benchmarks._split", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=900,
-    )
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+    return run_module("tests.benchmarks._split", args)
 
 
 def main(argv: list[str] | None = None) -> int:
