@@ -285,12 +285,14 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
     @safe()
     def _fail(self, run_id: UUID, error: BaseException, outcome: Outcome | None = None) -> None:
         self._task_ends.forget(run_id)
-        # the app stopped reading a stream, or a streamed request's client went away: no error
+        # the app stopped reading a stream, or a streamed request's client went away: no error,
+        # and a model streaming under it (which LangChain may never end) ends with it
         if self._streams.stopped(self.telemetry, run_id, error) or isinstance(error, GeneratorExit):
-            self.telemetry.end(run_id, outcome, with_descendants=True)
+            self.telemetry.end(run_id, outcome, with_descendants=True, with_streams=True)
             return
         reason = error_of(error)
         if reason is None:
             self.telemetry.end(run_id, outcome or Outcome())
-        else:
-            self.telemetry.fail(run_id, reason, outcome=outcome)
+        else:  # a cancelled root's model call LangChain never ends: abandoned with it, not later
+            cancelled = reason == semconv.ERROR_TYPE_CANCELLED
+            self.telemetry.fail(run_id, reason, outcome=outcome, with_streams=cancelled)

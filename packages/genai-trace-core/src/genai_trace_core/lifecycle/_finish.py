@@ -5,7 +5,7 @@ its span. ``end_span`` first computes everything the end needs (the response fie
 instrumentation published, usage, cost, error type, content), then builds the end attributes in
 one place (``_attributes.end_attributes``), then ends the span, records metrics, notifies budgets
 and emits events. A root that ends closes what is still open under it (abandoned), except streams
-its caller hands on.
+its caller hands on, unless its ender says they end too (``with_streams``: the app stopped reading).
 """
 
 from __future__ import annotations
@@ -46,9 +46,11 @@ def finish(
     error: BaseException | str | None,
     end_time_ns: int | None,
     with_descendants: bool = False,
+    with_streams: bool = False,
 ) -> None:
     """End ``run`` once: unlink it, end its span (never raising), undo its activation. A root
-    ends what is still open under it: as abandoned, or ``with_descendants`` successfully."""
+    ends what is still open under it: as abandoned, or ``with_descendants`` successfully; its
+    streamed inferences only ``with_streams`` (else each ends with its stream)."""
     if run.ended:
         return
     run.ended = True
@@ -71,7 +73,7 @@ def finish(
         finally:
             deactivate(run)
     if run.parent is None and run.children:
-        _end_descendants(tel, run, with_descendants)
+        _end_descendants(tel, run, with_descendants, with_streams)
 
 
 def deactivate(run: Run) -> None:
@@ -93,7 +95,7 @@ def deactivate(run: Run) -> None:
         _context.deactivate_in_task(task, active, prev, _context.stale_fallback)
 
 
-def _end_descendants(tel: Telemetry, root: Run, with_root: bool) -> None:
+def _end_descendants(tel: Telemetry, root: Run, with_root: bool, with_streams: bool) -> None:
     stack = list(root.children or ())
     while stack:
         child = stack.pop()
@@ -101,7 +103,8 @@ def _end_descendants(tel: Telemetry, root: Run, with_root: bool) -> None:
             continue
         if child.children:
             stack.extend(child.children)
-        if child.op is not None and child.op.kind.is_inference and child.streaming:
+        op = child.op
+        if child.streaming and not with_streams and op is not None and op.kind.is_inference:
             continue  # a stream consumed after its caller returned ends on its own
         if child.span is not None:  # a step that still starts under it (an async branch the
             # framework did not cancel when its sibling failed) nests there, in the same trace

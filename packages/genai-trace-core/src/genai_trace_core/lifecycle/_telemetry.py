@@ -244,14 +244,15 @@ class Telemetry:
         *,
         end_time_ns: int | None = None,
         with_descendants: bool = False,
+        with_streams: bool = False,
     ) -> None:
-        """End ``run_id`` successfully. Unknown or already ended runs are ignored. A root ending
-        ``with_descendants`` ends the runs still open under it successfully too (a cancellation
-        the framework reports on the root first), not as abandoned."""
+        """End ``run_id`` successfully (unknown or ended runs are ignored). A root ends what is
+        still open under it: as abandoned, or ``with_descendants`` successfully (a cancellation
+        reported on the root first); a stream only ``with_streams`` (else it ends on its own)."""
         try:
             run = self._registry.pop(run_id)
             if run is not None and run.run_id == run_id:  # else a link's alias: nothing to end
-                finish(self, run, outcome, None, end_time_ns, with_descendants)
+                finish(self, run, outcome, None, end_time_ns, with_descendants, with_streams)
         except Exception:
             log_once("end", "genai-trace: Telemetry.end failed")
 
@@ -262,12 +263,14 @@ class Telemetry:
         *,
         outcome: Outcome | None = None,
         end_time_ns: int | None = None,
+        with_streams: bool = False,
     ) -> None:
-        """End ``run_id`` with status ERROR and ``error.type`` (a string is taken as the type)."""
+        """End ``run_id`` with status ERROR and ``error.type`` (a string is taken as the type); what
+        is open under a root ends as abandoned, a streamed inference only ``with_streams``."""
         try:
             run = self._registry.pop(run_id)
             if run is not None and run.run_id == run_id:  # else a link's alias: nothing to end
-                finish(self, run, outcome, error, end_time_ns)
+                finish(self, run, outcome, error, end_time_ns, with_streams=with_streams)
         except Exception:
             log_once("fail", "genai-trace: Telemetry.fail failed")
 
