@@ -198,10 +198,12 @@ def test_responses_api_refusal_block_is_the_output_message_text(
                             "parts": [
                                 {"type": "text", "content": "I'm sorry, I can't help with that."}
                             ],
+                            "finish_reason": "stop",
                         }
                     ],
                     "gen_ai.provider.name": "openai",
                     "gen_ai.request.model": "gpt-4o-mini",
+                    "gen_ai.response.finish_reasons": ["stop"],
                     "gen_ai.response.id": "resp_refused",
                     "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
                     "gen_ai.usage.cache_read.input_tokens": 0,

@@ -19,6 +19,7 @@ from genai_trace_core import (
     anthropic_default_base_url,
     openai_default_base_url,
     resolve_provider,
+    responses_finish_reason,
     semconv,
     server_from_url,
 )
@@ -210,6 +211,10 @@ def inference_outcome(response: Any) -> Outcome:
         meta = getattr(msg, "response_metadata", None) or {}
         info = getattr(gen, "generation_info", None) or {}
         reason = meta.get("finish_reason") or meta.get("stop_reason") or info.get("finish_reason")
+        if not reason and meta.get("object") == "response":  # OpenAI's Responses API: a status
+            reason = responses_finish_reason(
+                meta, tool_calls=bool(getattr(msg, "tool_calls", None))
+            )
         if reason:
             finish.append(str(reason))
         if out.response_model is None:

@@ -22,6 +22,8 @@ from genai_trace_core import (
     get_field,
     normalize_usage,
     resolve_provider,
+    responses_api_response,
+    responses_finish_reason,
     semconv,
     server_from_url,
 )
@@ -176,6 +178,16 @@ def llm_outcome(response: Any, stream_finish: list[str] | None = None) -> Outcom
     if response is None:
         return Outcome()
     raw = getattr(response, "raw", None)
+    reasons = _finish_reasons(raw) or stream_finish
+    if not reasons:
+        # OpenAI's Responses API (``OpenAIResponses``): a status, not a finish reason; when
+        # streamed, ``raw`` is the event that ends the stream, the response (id, model, usage)
+        # inside it.
+        final = responses_api_response(raw)
+        if final is not None:
+            raw = final
+            reason = responses_finish_reason(final)
+            reasons = [reason] if reason else None
     model = field(raw, "model") or field(raw, "model_version")
     response_id = field(raw, "id") or field(raw, "response_id")
     message = getattr(response, "message", None)
@@ -193,7 +205,7 @@ def llm_outcome(response: Any, stream_finish: list[str] | None = None) -> Outcom
         raw_usage=usage,
         response_model=model if isinstance(model, str) else None,
         response_id=response_id if isinstance(response_id, str) else None,
-        finish_reasons=_finish_reasons(raw) or stream_finish,
+        finish_reasons=reasons,
         output_messages=output,
         estimate_output=lambda: [response_text(response)],
     )

@@ -64,6 +64,8 @@ from genai_trace_core.usage import (
     openai_default_base_url,
     preload_prices,
     resolve_provider,
+    responses_api_response,
+    responses_finish_reason,
     server_from_url,
     set_price,
 )
@@ -104,6 +106,8 @@ __all__ = [
     "normalize_usage",
     "merge_usage",
     "resolve_provider",
+    "responses_api_response",
+    "responses_finish_reason",
     "server_from_url",
     "client_base_url",
     "anthropic_default_base_url",

@@ -3,7 +3,8 @@
 ``normalize_usage`` reads any provider's usage payload; when a provider reports nothing,
 ``estimate_usage``/``count_tokens`` count tokens with tiktoken and ``estimate_tokens`` (or
 ``estimate_usage(..., exact=False)``) estimates them as ``ceil(chars/4)``; ``compute_cost`` prices
-a usage with genai-prices (plus overrides); ``resolve_provider`` names the provider of a model call.
+a usage with genai-prices (plus overrides); ``resolve_provider`` names the provider of a model call;
+``responses_finish_reason`` gives an OpenAI Responses API answer Chat Completions' finish reason.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from genai_trace_core.usage._fields import as_count, get_field
 from genai_trace_core.usage._normalize import merge_usage, normalize_unsafe, normalize_usage
 from genai_trace_core.usage._preload import preload_prices, preload_prices_in_background
 from genai_trace_core.usage._providers import resolve_provider
+from genai_trace_core.usage._responses_api import responses_api_response, responses_finish_reason
 from genai_trace_core.usage._server import (
     anthropic_default_base_url,
     client_base_url,
@@ -53,5 +55,7 @@ __all__ = [
     "preload_prices",
     "preload_prices_in_background",
     "resolve_provider",
+    "responses_api_response",
+    "responses_finish_reason",
     "set_price",
 ]
