@@ -129,7 +129,22 @@ def test_an_invalid_override_keeps_the_setting_with_one_warning_and_every_span(
     current = getattr(get_settings(), override)
     assert getattr(current, "value", current) == kept
     [message] = warnings(caplog)
-    assert override in message and repr(value) in message
+    assert f"configure({override}={value!r}) is not valid" in message
+
+
+def test_an_invalid_capture_mode_turns_capture_off_even_when_the_variable_turned_it_on(
+    otel: OTelHarness, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fails closed, as the variable does: a typo never leaves content captured.
+    monkeypatch.setenv(semconv.ENV_CAPTURE_MESSAGE_CONTENT, "SPAN_ONLY")
+    with caplog.at_level(logging.WARNING, logger="genai_trace"):
+        spans = run_program(otel, capture_mode="SPAN_ONYL")
+
+    assert get_settings().capture_mode.value == "NO_CONTENT"
+    assert not any("parcel" in str(s["attributes"]) for s in spans)
+    [message] = warnings(caplog)
+    assert "configure(capture_mode='SPAN_ONYL') is not valid" in message
+    assert "NO_CONTENT" in message
 
 
 def test_an_unreadable_redaction_switch_turns_redaction_on(

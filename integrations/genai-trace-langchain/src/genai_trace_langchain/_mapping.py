@@ -63,12 +63,12 @@ def retry_attempt(tags: Sequence[str] | None) -> int | None:
     """The attempt number LangChain's ``with_retry`` tags a retried child run with."""
     for tag in tags or ():
         if isinstance(tag, str) and tag.startswith("retry:attempt:"):
-            return _int_str(tag[14:])
+            return int(tag[14:]) if tag[14:].isdigit() else None
     return None
 
 
-def _int_str(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+def _internal(tag: str) -> bool:
+    return any(m in tag for m in _INTERNAL_TAG_MARKERS)
 
 
 def user_tags(tags: Sequence[str] | None) -> list[str] | None:
@@ -85,11 +85,11 @@ _MAX_CACHED_TAGS = 2048
 
 
 def _is_user_tag(tag: str) -> bool:
-    if type(tag) is not str:
-        return not any(m in tag for m in _INTERNAL_TAG_MARKERS)
+    if type(tag) is not str:  # a str subclass, or what an app passed (an id, ``None``: dropped)
+        return tag is not None and not (isinstance(tag, str) and _internal(tag))
     kept = _USER_TAG.get(tag)
     if kept is None:
-        kept = not any(m in tag for m in _INTERNAL_TAG_MARKERS)
+        kept = not _internal(tag)
         if len(_USER_TAG) < _MAX_CACHED_TAGS:
             _USER_TAG[tag] = kept
     return kept
@@ -99,7 +99,7 @@ def _has_graph_step(tags: Sequence[str] | None) -> bool:
     """LangGraph tags a node's own run ``graph:step:N``."""
     if tags:
         for tag in tags:
-            if tag.startswith("graph:step:"):
+            if isinstance(tag, str) and tag.startswith("graph:step:"):
                 return True
     return False
 

@@ -155,7 +155,7 @@ def metadata_text(value: Any) -> str | None:
     else:
         try:
             text = json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
-        except (TypeError, ValueError):  # mixed key types, a cycle
+        except Exception:  # mixed key types, a cycle, a value whose ``__str__`` raises
             text = f"<{type(value).__name__}>"
     return text[:MAX_METADATA_CHARS]
 

@@ -45,27 +45,18 @@ del _mode
 
 
 # The older contrib on/off switch: ``true`` meant content on spans.
-_CAPTURE_ALIASES = {
-    "TRUE": CaptureMode.SPAN_ONLY,
-    "1": CaptureMode.SPAN_ONLY,
-    "YES": CaptureMode.SPAN_ONLY,
-    "FALSE": CaptureMode.NO_CONTENT,
-    "0": CaptureMode.NO_CONTENT,
-    "NO": CaptureMode.NO_CONTENT,
-}
+_ON, _OFF = CaptureMode.SPAN_ONLY, CaptureMode.NO_CONTENT
+_CAPTURE_ALIASES = {"TRUE": _ON, "1": _ON, "YES": _ON, "FALSE": _OFF, "0": _OFF, "NO": _OFF}
 METRICS_NAMINGS = ("latest", "v1.41")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")  # switches
 
 
 def _invalid(name: str, raw: str, accepted: str, fallback: object) -> None:
-    warn_once(
-        f"settings.{name}={raw}",
-        "genai-trace: %s=%r is not valid (expected %s); using %s",
-        name,
-        raw,
-        accepted,
-        fallback,
-    )
+    msg = "genai-trace: %s=%r is not valid (expected %s); using %s"
+    warn_once(f"settings.{name}={raw}", msg, name, raw, accepted, fallback)
+
+
+_CAPTURE_ACCEPTED = ", ".join(m.value for m in CaptureMode) + " (or true/false)"
 
 
 def parse_capture_mode(
@@ -76,6 +67,14 @@ def parse_capture_mode(
     fails closed, NO_CONTENT, with one warning naming ``name`` and the accepted values."""
     if not value or not value.strip():
         return CaptureMode.NO_CONTENT
+    mode = _capture_mode_of(value)
+    if mode is None:
+        _invalid(name, value, _CAPTURE_ACCEPTED, "NO_CONTENT (content capture off)")
+        return CaptureMode.NO_CONTENT
+    return mode
+
+
+def _capture_mode_of(value: str) -> CaptureMode | None:
     v = value.strip().upper()
     alias = _CAPTURE_ALIASES.get(v)
     if alias is not None:
@@ -83,9 +82,7 @@ def parse_capture_mode(
     try:
         return CaptureMode(v)
     except ValueError:
-        accepted = ", ".join(m.value for m in CaptureMode) + " (or true/false)"
-        _invalid(name, value, accepted, "NO_CONTENT (content capture off)")
-        return CaptureMode.NO_CONTENT
+        return None
 
 
 def env_bool(name: str, default: bool, invalid: bool | None = None) -> bool:
@@ -209,14 +206,15 @@ _MINIMUMS = {"max_attribute_length": 0, "max_span_content": 0, "registry_max_siz
 
 def _override(name: str, value: Any, current: Any) -> Any:
     """``value`` for setting ``name`` as its type, or ``current`` with one warning."""
-    arg = f"configure({name}=)"
     text = value.strip().lower() if isinstance(value, str) else None
     if name == "capture_mode":
         if isinstance(value, CaptureMode):
             return value
-        if text is not None:
-            return parse_capture_mode(value, arg)
-        accepted = "a CaptureMode or one of " + ", ".join(m.value for m in CaptureMode)
+        mode = _capture_mode_of(value) if text else CaptureMode.NO_CONTENT if text == "" else None
+        if mode is not None:
+            return mode
+        accepted = f"a CaptureMode or {_CAPTURE_ACCEPTED}"
+        current = CaptureMode.NO_CONTENT  # fails closed, as the environment variable does
     elif name in _SWITCHES or name == "emit_events":
         if isinstance(value, bool) or (value is None and name == "emit_events"):
             return value
@@ -251,7 +249,7 @@ def _override(name: str, value: Any, current: Any) -> Any:
     else:
         return value
     warn_once(
-        f"settings.{arg}{value!r}",
+        f"settings.configure({name}={value!r})",
         "genai-trace: configure(%s=%r) is not valid (expected %s); using %s",
         name,
         value,

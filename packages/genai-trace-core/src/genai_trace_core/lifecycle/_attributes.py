@@ -103,10 +103,18 @@ def start_attributes(op: Operation) -> dict[str, Any]:
     if req is not None:
         _request_attributes(a, req)
     if op.tags:
-        a[semconv.RUN_TAGS] = tuple([str(t) for t in op.tags])
+        a[semconv.RUN_TAGS] = tuple([t if type(t) is str else _tag_text(t) for t in op.tags])
     if op.attributes:
         a.update(op.attributes)
     return bound_labels(a)  # names, tags and ids: bounded, credentials masked
+
+
+def _tag_text(tag: object) -> str:
+    """A tag that is not a ``str`` as text; one whose ``__str__`` raises as its type's name."""
+    try:
+        return str(tag)
+    except Exception:
+        return f"<{type(tag).__name__}>"
 
 
 def _request_attributes(a: dict[str, Any], req: Any) -> None:
