@@ -154,13 +154,16 @@ def table(rows: list[dict[str, Any]], metric: str) -> str:
 def memory_table(mem: list[dict[str, Any]]) -> str:
     lines = [
         "| workload | mode | invocations | RSS growth MB (all / 2nd half) | live blocks, "
-        "GC objects (2nd half) | registry max open after a root | target < 5 MB |",
-        "|---|---|---|---|---|---|---|",
+        "GC objects (2nd half) | malloc in use, held free MB; pymalloc arenas (2nd half) | "
+        "threads started / invocation | registry max open after a root | target < 5 MB |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for m in mem:
         mode = "async" if m["async"] else "sync"
         if "error" in m:
-            lines.append(f"| {m['workload']} | {mode} | not run: {m['error'][:120]} |  |  |  |  |")
+            lines.append(
+                f"| {m['workload']} | {mode} | not run: {m['error'][:120]} |  |  |  |  |  |  |"
+            )
             continue
         half = m["rss_growth_second_half_kb"] / 1024
         ok = "PASS" if half < 5 and m["registry_max_open_after_invocation"] == 0 else "FAIL"
@@ -168,7 +171,20 @@ def memory_table(mem: list[dict[str, Any]]) -> str:
             f"| {m['workload']} | {mode} | {m['invocations']} | "
             f"{m['rss_growth_kb'] / 1024:+.2f} / {half:+.2f} | "
             f"{m.get('blocks_growth_second_half', 0):+d}, "
-            f"{m.get('objects_growth_second_half', 0):+d} | "
+            f"{m.get('objects_growth_second_half', 0):+d} | {_allocators(m)} | "
+            f"{m.get('threads_started_per_invocation', 0):g} | "
             f"{m['registry_max_open_after_invocation']} | {ok} |"
         )
     return "\n".join(lines)
+
+
+def _allocators(m: dict[str, Any]) -> str:
+    """malloc's in-use and held-free growth (``n/a`` off glibc) and pymalloc's arena growth."""
+    heap = "n/a"
+    if m.get("malloc_kb", {}).get("in_use"):
+        heap = (
+            f"{m['malloc_in_use_growth_second_half_kb'] / 1024:+.2f}, "
+            f"{m['malloc_held_free_growth_second_half_kb'] / 1024:+.2f}"
+        )
+    arenas = f"{m['pymalloc_arenas_growth_second_half']:+d}" if m.get("pymalloc_arenas") else "n/a"
+    return f"{heap}; {arenas}"

@@ -114,6 +114,7 @@ def _rss_kb() -> int:
 def _memory(spec: dict[str, Any]) -> dict[str, Any]:
     from tests.benchmarks._instrumentations import install
     from tests.benchmarks._measure import Pipeline
+    from tests.benchmarks._memstats import counting_thread_starts, malloc_kb, pymalloc_arenas
     from tests.benchmarks._workloads import FRAMEWORK, build
 
     pipeline = Pipeline("batch")
@@ -128,15 +129,23 @@ def _memory(spec: dict[str, Any]) -> dict[str, Any]:
     # the GC-tracked objects. RSS growing while both stay flat is below Python's objects.
     blocks: list[tuple[int, int]] = []
     objects: list[tuple[int, int]] = []
+    # Below those, the allocators (see _memstats): malloc's bytes in use and held free (None off
+    # glibc), pymalloc's arenas, and threads the workload starts (each can get a malloc arena).
+    malloc_in_use: list[tuple[int, int]] = []
+    malloc_free: list[tuple[int, int]] = []
+    arenas: list[tuple[int, int]] = []
+    threads_at_warmup = 0
     t0 = time.perf_counter()
 
     def after(i: int) -> None:
-        nonlocal max_open, telemetries
+        nonlocal max_open, telemetries, threads_at_warmup
         if i == warmup - 1 and spec["instrumentation"].startswith("genai_trace"):
             from genai_trace_core import Telemetry
 
             gc.collect()
             telemetries = [o for o in gc.get_objects() if isinstance(o, Telemetry)]
+        if i == warmup - 1:
+            threads_at_warmup = starts[0]
         if i >= warmup:
             open_now = sum(t.open_count() for t in telemetries)
             max_open = max(max_open, open_now)
@@ -145,22 +154,31 @@ def _memory(spec: dict[str, Any]) -> dict[str, Any]:
                 rss.append((i - warmup, _rss_kb()))
                 blocks.append((i - warmup, sys.getallocatedblocks()))
                 objects.append((i - warmup, len(gc.get_objects())))
+                heap = malloc_kb()
+                if heap is not None:
+                    malloc_in_use.append((i - warmup, heap["in_use"]))
+                    malloc_free.append((i - warmup, heap["held_free"]))
+                count = pymalloc_arenas()
+                if count is not None:
+                    arenas.append((i - warmup, count))
 
-    if spec["async"]:
-        if w.arun is None:
-            return {"error": f"{spec['workload']} has no async variant"}
-        arun = w.arun
+    if spec["async"] and w.arun is None:
+        return {"error": f"{spec['workload']} has no async variant"}
+    with counting_thread_starts() as starts:
+        if spec["async"]:
+            arun = w.arun
+            assert arun is not None
 
-        async def loop() -> None:
+            async def loop() -> None:
+                for i in range(warmup + n):
+                    await arun()
+                    after(i)
+
+            asyncio.run(loop())
+        else:
             for i in range(warmup + n):
-                await arun()
+                w.run()
                 after(i)
-
-        asyncio.run(loop())
-    else:
-        for i in range(warmup + n):
-            w.run()
-            after(i)
     pipeline.provider.force_flush()
     half = [kb for i, kb in rss if i >= n // 2]
 
@@ -177,6 +195,12 @@ def _memory(spec: dict[str, Any]) -> dict[str, Any]:
         "rss_growth_second_half_kb": half[-1] - half[0] if half else 0,
         "blocks_growth_second_half": second_half(blocks),
         "objects_growth_second_half": second_half(objects),
+        "malloc_kb": {"in_use": malloc_in_use, "held_free": malloc_free},
+        "malloc_in_use_growth_second_half_kb": second_half(malloc_in_use),
+        "malloc_held_free_growth_second_half_kb": second_half(malloc_free),
+        "pymalloc_arenas": arenas,
+        "pymalloc_arenas_growth_second_half": second_half(arenas),
+        "threads_started_per_invocation": round((starts[0] - threads_at_warmup) / n, 3),
         "telemetry_instances": len(telemetries),
         "registry_max_open_after_invocation": max_open,
         "registry_open_at_end": sum(t.open_count() for t in telemetries),

@@ -343,7 +343,8 @@ def test_split_mapping_mode_stubs_every_span_of_core_and_full_mode_keeps_them() 
 
 def test_memory_mode_reports_live_allocations_beside_rss() -> None:
     """The memory run samples the interpreter's live blocks and GC objects with RSS, so RSS
-    growth with both flat is told apart from a Python-level leak; the table prints both."""
+    growth with both flat is told apart from a Python-level leak, and below them malloc's bytes,
+    pymalloc's arenas and the threads started; the table prints them."""
     from tests.benchmarks._report import memory_table
     from tests.benchmarks._runner import run_memory
 
@@ -354,6 +355,33 @@ def test_memory_mode_reports_live_allocations_beside_rss() -> None:
     assert sync["registry_max_open_after_invocation"] == 0
     row = memory_table([sync]).splitlines()[-1]
     assert f"{sync['blocks_growth_second_half']:+d}, {sync['objects_growth_second_half']:+d}" in row
+    # Below Python's objects: malloc's in-use/held-free bytes, pymalloc arenas, thread starts.
+    assert sync["pymalloc_arenas"] and isinstance(sync["malloc_kb"]["in_use"], list), sync
+    assert f"; {sync['pymalloc_arenas_growth_second_half']:+d} | 0 |" in row
+
+
+def test_memstats_see_malloc_blocks_pymalloc_arenas_and_thread_starts() -> None:
+    """An 8 MB block shows in malloc's in-use bytes, pymalloc's arenas are counted, and so is
+    each ``Thread.start``: what tells an allocator step from a Python-level leak."""
+    import threading
+
+    from tests.benchmarks._memstats import counting_thread_starts, malloc_kb, pymalloc_arenas
+
+    before, arenas = malloc_kb(), pymalloc_arenas()
+    if before is None:
+        pytest.skip("mallinfo2 is glibc's (2.33+)")
+    assert arenas is not None and arenas > 0
+    block = bytearray(8 << 20)
+    after = malloc_kb()
+    assert after is not None and after["in_use"] - before["in_use"] >= 8 << 10
+    del block
+    original = threading.Thread.start
+    with counting_thread_starts() as starts:
+        for _ in range(3):
+            t = threading.Thread(target=lambda: None)
+            t.start()
+            t.join()
+    assert starts == [3] and threading.Thread.start is original
 
 
 def test_gc_tail_counts_collections_that_tracing_causes_and_none_without() -> None:
