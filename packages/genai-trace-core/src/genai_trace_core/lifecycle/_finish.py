@@ -56,6 +56,11 @@ def finish(
     run.ended = True
     parent = run.parent
     if parent is not None:
+        # the parent's tree was active now (the registry's TTL counts idle time): the clock is
+        # read here instead of in end_span, so ending a run reads it no more than before
+        if end_time_ns is None:
+            end_time_ns = tel.now()
+        parent.last_active = end_time_ns
         parent.remove_child(run)
         if run.children:  # open grandchildren stay reachable from the root, and re-parented:
             for child in run.children:  # when they end, theirs move up to a run still open

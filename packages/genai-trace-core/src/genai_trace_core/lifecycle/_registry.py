@@ -1,6 +1,15 @@
-"""A bounded map of open runs: size cap and TTL, insertion-ordered so expiry checks are O(1); what
-is still open when the interpreter exits is evicted then (so it is ended and exported before the
-providers shut down, which registered their own exit hooks earlier and so run later)."""
+"""A bounded map of open runs: size cap and idle TTL, insertion-ordered so the common put costs one
+comparison; what is still open when the interpreter exits is evicted then (so it is ended and
+exported before the providers shut down, which registered their own exit hooks earlier and so run
+later).
+
+Eviction is the rare path, and the only one that looks at a run's activity (``activity``: the
+latest start, chunk or child end in its request's tree, in seconds). The TTL counts idle time: an
+entry past it whose tree was active within it is put back at the young end with that time instead
+(so a long request that keeps working stays open). Over the size cap, an entry whose tree was
+active since it was stored gets a second chance the same way (the CLOCK policy), at most
+``MAX_SKIPS`` a put, so the entries evicted first are those idle the longest. What is evicted is
+remembered with ``retire`` (see ``_evict``): a late child nests under it, in its own trace."""
 
 from __future__ import annotations
 
@@ -10,21 +19,34 @@ import weakref
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
+from genai_trace_core._safe import warn_once
+
 V = TypeVar("V")
 MAX_RETIRED = 1024
-"""Runs ended under a root that ended first, remembered so their late children nest under them."""
+"""Ended runs remembered so their late children nest under them (at least; the registry keeps as
+many as its size cap: a batch larger than the cap retires that many of its roots)."""
+MAX_SKIPS = 64
+"""Entries an eviction (TTL or size) puts back at the young end per put, at most."""
+
+_EVICTED_WARNING = (
+    "genai-trace: a run still open was evicted from the open-run registry (%s): it ends as "
+    "error.type=abandoned, and what it starts later nests under it in its own trace; raise "
+    "GENAI_TRACE_REGISTRY_MAX_SIZE / _TTL_SECONDS for batches larger or longer than that"
+)
 
 
 class BoundedRegistry(Generic[V]):
     """Thread-safe ``run_id -> value`` map.
 
-    ``put`` evicts the oldest entries when the cap is reached and any entries older than the TTL
-    (checked from the oldest end, so the common case costs one comparison). Evicted values are
-    handed to ``on_evict`` outside the lock.
+    ``put`` evicts entries idle longer than the TTL (checked from the oldest end, so the common
+    case costs one comparison) and, at the cap, the entries idle the longest. Evicted entries are
+    handed to ``on_evict(key, value)`` outside the lock; the first such eviction in the process
+    logs one warning naming the bound.
     """
 
     __slots__ = (
-        "__weakref__", "_clock", "_items", "_lock", "_on_evict", "_retired", "max_size", "ttl_s",
+        "__weakref__", "_activity", "_clock", "_items", "_lock", "_on_evict", "_retired",
+        "max_retired", "max_size", "ttl_s",
     )  # fmt: skip
 
     def __init__(
@@ -33,15 +55,18 @@ class BoundedRegistry(Generic[V]):
         max_size: int,
         ttl_s: float,
         clock: Callable[[], float],
-        on_evict: Callable[[V], None],
+        on_evict: Callable[[Hashable, V], None],
+        activity: Callable[[V], float] | None = None,
     ) -> None:
         self.max_size = max(1, max_size)
+        self.max_retired = max(MAX_RETIRED, self.max_size)
         self.ttl_s = ttl_s
         self._clock = clock
         self._on_evict = on_evict
+        self._activity = activity
         self._items: dict[Hashable, tuple[float, V]] = {}
-        # Runs ended by their root while still open: key -> the context to start a late child
-        # in (an async branch the framework did not cancel), at most MAX_RETIRED, oldest out.
+        # Runs ended while still open (by their root, or evicted): key -> the context to start a
+        # late child in (an async branch the framework did not cancel), oldest out.
         self._retired: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
         atexit.register(_evict_all, weakref.ref(self))
@@ -58,7 +83,7 @@ class BoundedRegistry(Generic[V]):
         if now is None:
             now = self._clock()
         entry = (now, value)
-        evicted: list[V] | None = None
+        evicted: list[tuple[Hashable, V]] | None = None
         with self._lock:
             items = self._items
             if items.setdefault(key, entry) is not entry:  # one lookup: present, or inserted
@@ -67,14 +92,12 @@ class BoundedRegistry(Generic[V]):
             if next(iter(items.values()))[0] <= now - self.ttl_s or len(items) > self.max_size:
                 del items[key]  # make room among the others first, then insert it again
                 evicted = []
-                self._collect_expired(now, evicted)
-                while len(items) >= self.max_size:
-                    oldest = next(iter(items))
-                    evicted.append(items.pop(oldest)[1])
+                self._collect_expired(now, evicted, MAX_SKIPS)
+                size_full = len(items) >= self.max_size
+                self._make_room(evicted)
                 items[key] = entry
         if evicted:
-            for v in evicted:
-                self._on_evict(v)
+            self._evicted(evicted, size_full)
         return True
 
     def retire(self, key: Hashable, context: Any) -> None:
@@ -82,7 +105,7 @@ class BoundedRegistry(Generic[V]):
         with self._lock:
             retired = self._retired
             retired[key] = context
-            if len(retired) > MAX_RETIRED:
+            if len(retired) > self.max_retired:
                 del retired[next(iter(retired))]
 
     def retired(self, key: Hashable) -> Any:
@@ -96,30 +119,93 @@ class BoundedRegistry(Generic[V]):
         return None if item is None else item[1]
 
     def sweep(self, now: float | None = None) -> int:
-        """Evict every entry older than the TTL; return how many were evicted."""
-        evicted: list[V] = []
+        """Evict every entry idle longer than the TTL; return how many were evicted."""
+        evicted: list[tuple[Hashable, V]] = []
         with self._lock:
-            self._collect_expired(self._clock() if now is None else now, evicted)
-        for v in evicted:
-            self._on_evict(v)
+            deadline = (self._clock() if now is None else now) - self.ttl_s
+            items = self._items
+            for key in [k for k, (stored, _) in items.items() if stored <= deadline]:
+                # the whole map: an entry put back with its activity may sit behind younger ones
+                stored, value = items.pop(key)
+                active = self._active_since(value, stored)
+                if active > deadline:
+                    items[key] = (active, value)
+                else:
+                    evicted.append((key, value))
+        self._evicted(evicted, False)
         return len(evicted)
 
     def drain(self) -> list[V]:
-        with self._lock:
-            values = [v for _, v in self._items.values()]
-            self._items.clear()
-        return values
+        return [v for _, v in self._drain_items()]
 
-    def _collect_expired(self, now: float, out: list[V]) -> None:
+    def _drain_items(self) -> list[tuple[Hashable, V]]:
+        with self._lock:
+            items = [(k, v) for k, (_, v) in self._items.items()]
+            self._items.clear()
+        return items
+
+    def _active_since(self, value: V, fallback: float) -> float:
+        """The latest activity of ``value``'s tree, in seconds (``fallback`` if unknown)."""
+        activity = self._activity
+        if activity is None:
+            return fallback
+        try:
+            return float(activity(value))
+        except Exception:  # a tree changed under the walk: treat it as idle
+            return fallback
+
+    def _collect_expired(self, now: float, out: list[tuple[Hashable, V]], skips: int) -> None:
+        """Evict entries idle longer than the TTL from the oldest end; put back (at most
+        ``skips``) those whose tree was active within it, stamped with that activity."""
         items = self._items
         deadline = now - self.ttl_s
         while items:
             key = next(iter(items))
-            created, value = items[key]
-            if created > deadline:
+            stored, value = items[key]
+            if stored > deadline:
                 break
+            active = self._active_since(value, stored)
+            if active > deadline:  # put back: it may now sit behind younger entries, and is
+                # evicted when it reaches this end (idle a TTL more at most) or by ``sweep``
+                if skips <= 0:
+                    break  # the rest waits for the next put (each put's work stays bounded)
+                skips -= 1
+                del items[key]
+                items[key] = (active, value)  # to the young end: it ends or idles later
+                continue
             del items[key]
-            out.append(value)
+            out.append((key, value))
+
+    def _make_room(self, out: list[tuple[Hashable, V]]) -> None:
+        """Below the cap: evict from the oldest end, giving a second chance (at most
+        ``MAX_SKIPS``) to entries whose tree was active since they were stored."""
+        items = self._items
+        skips = MAX_SKIPS
+        while len(items) >= self.max_size:
+            key = next(iter(items))
+            stored, value = items.pop(key)
+            if skips > 0:
+                active = self._active_since(value, stored)
+                if active > stored:
+                    skips -= 1
+                    items[key] = (active, value)
+                    continue
+            out.append((key, value))
+
+    def _evicted(self, evicted: list[tuple[Hashable, V]], size_full: bool) -> None:
+        if not evicted:
+            return
+        bound = (
+            f"GENAI_TRACE_REGISTRY_MAX_SIZE={self.max_size} reached"
+            if size_full
+            else f"idle longer than GENAI_TRACE_REGISTRY_TTL_SECONDS={self.ttl_s:g}"
+        )
+        warn_once("registry-evicted", _EVICTED_WARNING, bound)
+        for key, value in evicted:
+            try:
+                self._on_evict(key, value)
+            except Exception:  # the others are still ended
+                continue
 
 
 def _evict_all(ref: weakref.ref[BoundedRegistry[Any]]) -> None:
@@ -127,8 +213,8 @@ def _evict_all(ref: weakref.ref[BoundedRegistry[Any]]) -> None:
     registry = ref()
     if registry is None:
         return
-    for value in registry.drain():
+    for key, value in registry._drain_items():
         try:
-            registry._on_evict(value)
+            registry._on_evict(key, value)
         except Exception:  # exit: nothing is left to report to
             continue

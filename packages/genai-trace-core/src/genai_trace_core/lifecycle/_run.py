@@ -34,6 +34,7 @@ class Run:
         "home_ref",
         "home_token",
         "inference_calls",
+        "last_active",
         "last_chunk_ns",
         "metric_attrs",
         "op",
@@ -83,6 +84,9 @@ class Run:
         self.ended = False
         self.start_ns = 0
         self.last_chunk_ns: int | None = None
+        # When a child last ended (ns), set by ``finish`` only: unset until then (nothing is
+        # written at start); the registry reads it only to tell an idle tree (``_evict``).
+        self.last_active: int
         # A stream's time to first chunk (s), recorded on its metric at the run's end, with the
         # response model and error type only the end knows (_run_metrics).
         self.ttfc: float | None = None

@@ -28,6 +28,7 @@ from genai_trace_core.lifecycle._attributes import (
     span_name,
     start_attributes,
 )
+from genai_trace_core.lifecycle._evict import new_registry
 from genai_trace_core.lifecycle._finish import finish
 from genai_trace_core.lifecycle._first_chunk import first_chunk
 from genai_trace_core.lifecycle._labels import label
@@ -66,12 +67,7 @@ class Telemetry:
         self.logger = _logs.get_logger(scope_name, scope_version, logger_provider, _SCHEMA_URL)
         self._clock: Callable[[], int] = clock or time.time_ns
         preload_prices_in_background(self.settings.price_overrides)  # not on the first span
-        self._registry: BoundedRegistry[Run] = BoundedRegistry(
-            max_size=self.settings.registry_max_size,
-            ttl_s=self.settings.registry_ttl_seconds,
-            clock=lambda: self._clock() / 1e9,
-            on_evict=self.abandon,
-        )
+        self._registry: BoundedRegistry[Run] = new_registry(self)  # ends and retires evictions
 
     @property
     def capture_content(self) -> bool:
@@ -276,7 +272,7 @@ class Telemetry:
 
     @safe(default=0)
     def sweep(self) -> int:
-        """End every run older than the TTL as abandoned; return how many."""
+        """End every run idle longer than the TTL as abandoned; return how many."""
         return self._registry.sweep()
 
     @safe()
