@@ -149,7 +149,10 @@ class Bridge:
             self.agents.end_workflow(entry[1], None)
         elif role is not Role.NOISE and _is_stream(result):
             ctx = tel.context_of(id_)
-            reparent_stream(result, ctx)
+            # a model stream it started is current here: its response reads it (a wrapper
+            # around it); else the response's lazy model call starts under this span
+            streams = models.streams
+            reparent_stream(result, streams.current_activation(id_) or ctx, streams)
             self.deferred.add(id_, ctx, result)
             outcome = m.DEFERRED_STREAM
         tel.end(id_, outcome)

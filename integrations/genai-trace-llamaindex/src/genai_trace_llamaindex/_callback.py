@@ -17,12 +17,14 @@ from typing import Any
 from llama_index.core.callbacks.base_handler import BaseCallbackHandler
 from llama_index.core.callbacks.schema import CBEventType, EventPayload
 from opentelemetry import _logs, metrics, trace
+from opentelemetry import context as otel_context
 
 from genai_trace_core import Outcome, Settings, TaskEnds, instrumentation_telemetry, safe
 from genai_trace_llamaindex import _map_models as mm
 from genai_trace_llamaindex import _map_steps as m
 from genai_trace_llamaindex import _state
 from genai_trace_llamaindex._index import is_cancellation
+from genai_trace_llamaindex._legacy_traces import TOP, LegacyTraces, in_stream_method
 from genai_trace_llamaindex._prompts import template_name
 from genai_trace_llamaindex._streaming import reparent_stream
 from genai_trace_llamaindex.version import SCOPE_NAME, __version__
@@ -61,6 +63,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         # parent id -> (template name, variables) of a TEMPLATING event, for the next LLM event
         # under the same parent (``LLM.predict`` logs the template, then calls the model)
         self._templates: dict[str, tuple[str | None, Any]] = {}
+        self._traces = LegacyTraces(self.telemetry)
 
     def on_event_start(
         self,
@@ -83,13 +86,17 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
     ) -> None:
         self._end(event_type, payload or {}, event_id)
 
+    @safe()
     def start_trace(self, trace_id: str | None = None) -> None:
-        return None
+        """A request starts: its top-level events share one trace (see ``_legacy_traces``)."""
+        if not _state.dispatcher_active:
+            self._traces.start(trace_id)
 
+    @safe()
     def end_trace(
         self, trace_id: str | None = None, trace_map: dict[str, list[str]] | None = None
     ) -> None:
-        return None
+        self._traces.end()
 
     def shutdown(self) -> None:
         """End every open span (as abandoned)."""
@@ -102,8 +109,23 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
     def _start(
         self, event_type: CBEventType, p: dict[str, Any], event_id: str, parent: str
     ) -> None:
+        parent_id: Any = parent or None
+        if parent in TOP:  # a top-level event: under its trace's span, if it has one
+            run_id, ctx = self._traces.parent()
+            if ctx is not None:  # that span ended (a stream read later): nest where it was
+                token = otel_context.attach(ctx)
+                try:
+                    self._map_start(event_type, p, event_id, parent, None)
+                finally:
+                    otel_context.detach(token)
+                return
+            parent_id = run_id or parent_id
+        self._map_start(event_type, p, event_id, parent, parent_id)
+
+    def _map_start(
+        self, event_type: CBEventType, p: dict[str, Any], event_id: str, parent: str, parent_id: Any
+    ) -> None:
         tel = self.telemetry
-        parent_id = parent or None
         if event_type is CBEventType.LLM:
             chat = EventPayload.MESSAGES in p
             # CustomLLM chat -> complete: LLM events are leaves, so the inner call has the same
@@ -121,7 +143,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
                 messages=p.get(EventPayload.MESSAGES),
                 prompt=p.get(EventPayload.PROMPT),
                 additional_kwargs=p.get(EventPayload.ADDITIONAL_KWARGS),
-                stream=False,
+                stream=in_stream_method(),  # kept open by its trace's span that ends first
                 prompt_name=name,
                 prompt_variables=variables if isinstance(variables, dict) else None,
             )

@@ -189,14 +189,14 @@ class ModelCalls:
             stream=stream,
             output_type=mm.OUTPUT_JSON if self.structured and span_id in self.structured else None,
         )
-        if stream:
-            self.streams.add(span_id)
         parent_id = info.parent_id if info is not None else None
         # no parent reported: a framework root, never nested under another one still current
         # here (a stream not yet read to its end while the app makes another model call)
         self.telemetry.start(
             span_id, op, parent_run_id=parent_id, activate=True, root=parent_id is None
         )
+        if stream:  # its request runs when it is first read: under this activation
+            self.streams.add(span_id, parent_id, self.telemetry.context_of(span_id))
 
     def chunk(self, event: Any) -> None:
         span_id = event.span_id

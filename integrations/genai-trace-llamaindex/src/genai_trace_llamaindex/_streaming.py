@@ -16,6 +16,7 @@ from types import FrameType
 from typing import Any
 
 from opentelemetry import context as otel_context
+from opentelemetry import trace
 from opentelemetry.context import Context
 
 
@@ -58,13 +59,15 @@ _WRAPPED_CODES = (_reparented.__code__, _areparented.__code__)
 _STREAM_FIELDS = ("response_gen", "chat_stream", "achat_stream")
 
 
-def reparent_stream(result: Any, ctx: Context | None) -> None:
+def reparent_stream(result: Any, ctx: Context | None, streams: OpenStreams | None = None) -> None:
     """Make the lazy LLM call of a streaming response start under ``ctx`` (once per response).
+    A generator that an open model stream returned (``streams``: its span started already, its
+    request runs when first read, maybe in another thread or task) gets that stream's own
+    activation instead: the request then runs with the model span current, and its provider
+    suppression, wherever it is read.
 
     Never raises: a response whose generator cannot be replaced is left as it is (its LLM span
     then nests where the framework runs it), and the caller's span still ends."""
-    if ctx is None:
-        return
     for name in _STREAM_FIELDS:
         try:
             gen = getattr(result, name, None)
@@ -74,6 +77,11 @@ def reparent_stream(result: Any, ctx: Context | None) -> None:
         if code is None:
             continue
         if code in _WRAPPED_CODES:
+            return
+        own = streams.activation_of(gen) if streams is not None else None
+        if own is not None:
+            ctx = own
+        if ctx is None:
             return
         wrapped: Any = _reparented(gen, ctx) if isinstance(gen, Generator) else None
         if wrapped is None and isinstance(gen, AsyncGenerator):
@@ -109,10 +117,14 @@ class OpenStreams:
     is then whatever span the reader runs in (a chat engine's history task, or none): without
     this, one request gave two chat spans in two traces, tokens counted twice."""
 
-    __slots__ = ("_frame_of", "_frames", "_ids")
+    __slots__ = ("_activations", "_by_ctx", "_frame_of", "_frames", "_ids")
 
     def __init__(self) -> None:
         self._ids: set[str] = set()
+        # span id -> (its activation: the context current right after it started, the
+        # dispatcher span it started in), and id(activation) -> span id, until the stream ends
+        self._activations: dict[str, tuple[Context, str | None]] = {}
+        self._by_ctx: dict[int, str] = {}
         # id(generator frame) -> (span id, the stream): checked by identity on a hit, so a
         # reused id never matches; each entry goes with its run (end, error or collection)
         self._frames: dict[int, tuple[str, weakref.ref[Any]]] = {}
@@ -123,9 +135,6 @@ class OpenStreams:
 
     def __len__(self) -> int:
         return len(self._ids)
-
-    def add(self, span_id: str) -> None:
-        self._ids.add(span_id)
 
     def returned(self, span_id: str, stream: Any) -> None:
         """The open stream ``span_id`` handed ``stream`` to the caller."""
@@ -141,16 +150,59 @@ class OpenStreams:
         self._frames[id(frame)] = (span_id, ref)
         self._frame_of[span_id] = id(frame)
 
+    def add(self, span_id: str, parent_id: str | None = None, own: Context | None = None) -> None:
+        """The stream ``span_id`` (started in dispatcher span ``parent_id``) has just started:
+        remember the context current now if it is its activation (its span current: ``own``
+        is its span's context). Its request runs when the stream is first read, which may be
+        in another thread or task, or after the span it started in ended and undid it there."""
+        self._ids.add(span_id)
+        if own is None or len(self._activations) >= _MAX_ACTIVATIONS:
+            return
+        current = otel_context.get_current()
+        if trace.get_current_span(current) is not trace.get_current_span(own):
+            return  # not activated here (traced by another handler, a quiet task)
+        self._activations[span_id] = (current, parent_id)
+        self._by_ctx[id(current)] = span_id
+
+    def activation_of(self, stream: Any) -> Context | None:
+        """The activation of the open stream that returned ``stream`` (that very generator)."""
+        if not self._activations:
+            return None
+        frame = _frame(stream)
+        hit = self._frames.get(id(frame)) if frame is not None else None
+        if hit is None or hit[1]() is not stream:
+            return None
+        entry = self._activations.get(hit[0])
+        return entry[0] if entry is not None else None
+
+    def current_activation(self, parent_id: str) -> Context | None:
+        """The activation of an open stream started directly in dispatcher span ``parent_id``
+        if it is the current context here (the response ``parent_id`` returns reads it)."""
+        if not self._activations:
+            return None
+        current = otel_context.get_current()
+        span_id = self._by_ctx.get(id(current))
+        entry = self._activations.get(span_id) if span_id is not None else None
+        if entry is None or entry[0] is not current or entry[1] != parent_id:
+            return None
+        return current
+
     def discard(self, span_id: str) -> None:
         self._ids.discard(span_id)
         key = self._frame_of.pop(span_id, None)
         if key is not None:
             self._frames.pop(key, None)
+        if self._activations:
+            entry = self._activations.pop(span_id, None)
+            if entry is not None:
+                self._by_ctx.pop(id(entry[0]), None)
 
     def clear(self) -> None:
         self._ids.clear()
         self._frames.clear()
         self._frame_of.clear()
+        self._activations.clear()
+        self._by_ctx.clear()
 
     def producer(self) -> str | None:
         """The span id of the open stream whose step runs here (its frame is on this thread's
@@ -175,6 +227,7 @@ def _frame(stream: Any) -> FrameType | None:
     return getattr(stream, "ag_frame", None) or getattr(stream, "gi_frame", None)
 
 
+_MAX_ACTIVATIONS = 10_000  # bounded: a stream never read nor collected cannot grow it
 _MAX_DEPTH = 64  # a model's inner call sits a few dozen frames below its stream's step
 
 
