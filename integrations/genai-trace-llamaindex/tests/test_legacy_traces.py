@@ -62,7 +62,7 @@ def test_a_context_chat_is_one_trace_under_the_engines_span(
 
     assert _traces(otel) == 1
     # llama-index-core 0.12 calls the model directly, 0.13+ through a synthesizer
-    answer = ["synthesize", [CHAT]] if _LI >= (0, 13) else CHAT
+    answer = ["synthesize", [CHAT]]
     assert shape(otel.tree(attributes=False)) == [["ContextChatEngine.chat", [RETRIEVAL, answer]]]
     assert all(s.status.is_ok for s in otel.spans())
 
@@ -81,7 +81,7 @@ def test_a_chat_that_first_condenses_with_the_model_is_one_trace(
     assert root == "CondensePlusContextChatEngine.chat"
     condense, *rest = [name for name, _ in children]
     assert condense in ("text_completion gpt-4o-mini", "chat gpt-4o-mini")  # as predict() calls
-    assert rest == (["retrieval", "synthesize"] if _LI >= (0, 13) else ["retrieval", CHAT[0]])
+    assert rest == ["retrieval", "synthesize"]
 
 
 def test_a_streamed_simple_chat_is_one_trace_its_model_span_ends_with_the_stream(
@@ -111,7 +111,10 @@ async def test_an_async_streamed_context_chat_is_one_trace(
     [[root, children]] = shape(otel.tree(attributes=False))
     assert root == "ContextChatEngine.stream_chat"
     names = sorted(name for name, _ in children)
-    assert names == ["chat gpt-4o-mini", "retrieval"] + (["synthesize"] if _LI >= (0, 13) else [])
+    # 0.13+ reports the lazily started model call at the top; 0.12 inside ``synthesize``
+    top = ["chat gpt-4o-mini"] if _LI >= (0, 13) else []
+    assert names == [*top, "retrieval", "synthesize"]
+    assert "chat gpt-4o-mini" in {s["name"] for s in otel.span_dicts()}
 
 
 def test_an_index_build_of_several_embedding_batches_is_one_trace(
