@@ -22,7 +22,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 from lifecycle_checks import Lifecycle
 from openai_clients import API_KEY, CHAT_MODEL
-from test_lc10_cancelled_streams import PARTIAL_MODEL, _cut, _model_data, _serve
+from test_lc10_cancelled_streams import PARTIAL_MODEL, _cut, _model_data, _serve, _settle
 
 from genai_trace_core import semconv
 from genai_trace_core.testing import OTelHarness
@@ -81,14 +81,6 @@ def _streaming(model: Any) -> Any:
         return {"x": text}
 
     return _graph(answer)
-
-
-async def _settle(handler: OpenTelemetryCallbackHandler) -> None:
-    for _ in range(50):  # inner async generators are closed by the loop's finalizer
-        if handler.telemetry.open_count() == 0:
-            return
-        await asyncio.sleep(0.005)
-        gc.collect()
 
 
 def _messages(graph: Any, config: RunnableConfig, mode: Any = "messages") -> Any:
