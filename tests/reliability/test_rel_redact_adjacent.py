@@ -7,6 +7,7 @@ for a card). Both values must still be masked, and the look-alike before them ke
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ ROW = (
 )
 MASKED = ("7946", "4111", "5555", "555-0123", "6011", "378282246310005")
 KEPT = ("paid 2024 ", "ref 12345 ")
+_UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # LlamaIndex's agent workflows read pydantic's deprecated ``__fields__`` (not our code).
 pytestmark = pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecationWarning")
 SETTINGS = Settings(capture_mode=CaptureMode.SPAN_AND_EVENT, redact_builtin=True)
@@ -88,7 +90,9 @@ def test_adjacent_phone_and_card_numbers_are_each_masked(
     exported = otlp_bytes(otel.spans(), otel.log_exporter.get_finished_logs())
     assert ledger.open_spans() == []
     assert exported.count(b"ROWMARK") >= 4  # captured: prompt, document, answer, tool, events
-    assert [v for v in MASKED if v.encode() in exported] == []
+    # Random ids exported as text (LlamaIndex node ids, response ids: uuid4) may hold "5555".
+    text = _UUID.sub(b"<uuid>", exported)
+    assert [v for v in MASKED if v.encode() in text] == []
     assert b"Jane [REDACTED:phone] [REDACTED:card]" in exported
     assert b"tel [REDACTED:phone] [REDACTED:card]" in exported
     assert [v for v in KEPT if (v + "[REDACTED:card]").encode() not in exported] == []
