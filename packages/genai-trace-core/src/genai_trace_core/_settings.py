@@ -210,7 +210,9 @@ def _override(name: str, value: Any, current: Any) -> Any:
     if name == "capture_mode":
         if isinstance(value, CaptureMode):
             return value
-        mode = _capture_mode_of(value) if text else CaptureMode.NO_CONTENT if text == "" else None
+        if text == "":
+            return CaptureMode.NO_CONTENT
+        mode = _capture_mode_of(value) if text else None
         if mode is not None:
             return mode
         accepted = f"a CaptureMode or {_CAPTURE_ACCEPTED}"
