@@ -81,6 +81,9 @@ def test_settings_given_as_strings_take_effect_as_their_variables_do(
             metadata_keys="team, order",
             metrics_naming="V1.41",
             hide_internal_spans="false",
+            registry_max_size=" 50",
+            registry_ttl_seconds="30.5",
+            max_attribute_length="100",
         )
 
     assert warnings(caplog) == []
@@ -96,6 +99,9 @@ def test_settings_given_as_strings_take_effect_as_their_variables_do(
     assert chat["attributes"]["genai_trace.metadata.order"] == "7"
     assert semconv.METRIC_V141_TOKEN_USAGE in otel.metrics()
     assert get_settings().metadata_keys == ("team", "order")
+    numbers = get_settings()
+    assert (numbers.registry_max_size, numbers.registry_ttl_seconds) == (50, 30.5)
+    assert numbers.max_attribute_length == 100
 
 
 @pytest.mark.parametrize(
@@ -104,8 +110,10 @@ def test_settings_given_as_strings_take_effect_as_their_variables_do(
         ("capture_mode", 3, "NO_CONTENT"),
         ("capture_mode", "SPANS", "NO_CONTENT"),
         ("registry_max_size", 0, 10_000),
-        ("registry_max_size", "10", 10_000),
+        ("registry_max_size", "ten", 10_000),
+        ("registry_max_size", "0", 10_000),
         ("registry_ttl_seconds", float("nan"), 3600.0),
+        ("registry_ttl_seconds", "inf", 3600.0),
         ("max_attribute_length", -1, 8192),
         ("metrics_naming", "v1.4l", "latest"),
         ("metadata_keys", 42, ()),
@@ -156,3 +164,17 @@ def test_an_unreadable_redaction_switch_turns_redaction_on(
     assert get_settings().redact_builtin is True
     [message] = warnings(caplog)
     assert "redact_builtin" in message
+
+
+def test_an_invalid_metrics_naming_keeps_the_one_the_variable_chose(
+    otel: OTelHarness, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GENAI_TRACE_METRICS_NAMING", "v1.41")
+    with caplog.at_level(logging.WARNING, logger="genai_trace"):
+        run_program(otel, metrics_naming="v9")
+
+    assert get_settings().metrics_naming == "v1.41"
+    assert semconv.METRIC_V141_TOKEN_USAGE in otel.metrics()
+    [message] = warnings(caplog)
+    assert "configure(metrics_naming='v9') is not valid" in message
+    assert message.endswith("using v1.41")

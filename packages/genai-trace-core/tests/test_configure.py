@@ -170,7 +170,7 @@ def test_an_invalid_capture_argument_is_warned_about_as_the_argument_and_capture
     with caplog.at_level(logging.WARNING, logger="genai_trace"):
         configure(set_global=False, console=False, jsonl_path="", capture_content="bogus-arg")
     [record] = [r for r in caplog.records if "bogus-arg" in r.getMessage()]
-    assert record.getMessage().startswith("genai-trace: configure(capture_content=)='bogus-arg'")
+    assert record.getMessage().startswith("genai-trace: configure(capture_content='bogus-arg')")
     assert S.ENV_CAPTURE_MESSAGE_CONTENT not in record.getMessage()  # not the variable's fault
     assert get_settings().capture_mode is CaptureMode.NO_CONTENT
 

@@ -142,3 +142,26 @@ def test_an_unknown_exporter_name_is_one_warning_and_the_others_still_apply(
         "(use console, genai_trace, none, otlp); ignored"
     ]
     assert any("└── chat gpt-4o-mini" in line for line in lines)
+
+
+@pytest.mark.parametrize("value", ["otlp_proto_http", "genai-trace", "jaeger,zipkin"])
+def test_only_unknown_exporter_names_keep_the_default_instead_of_dropping_the_traces(
+    tmp_path: Path, backend: tuple[str, list[str]], value: str
+) -> None:
+    url, paths = backend
+    done = _run(tmp_path, {"OTEL_TRACES_EXPORTER": value})
+    assert done.returncode == 0, done.stderr
+    assert f"OTEL_TRACES_EXPORTER={value}: " in done.stderr
+    assert done.stderr.splitlines()[0].endswith("; using genai_trace")
+    assert any("└── chat gpt-4o-mini" in line for line in done.stderr.splitlines())
+    assert done.stdout.split()[0] == "embedded"  # as with the variable unset
+
+    names = {
+        "OTEL_TRACES_EXPORTER": value,
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+    }
+    sent = _run(tmp_path, {**names, "OTEL_EXPORTER_OTLP_ENDPOINT": url})
+    assert sent.returncode == 0, sent.stderr
+    assert sent.stderr.splitlines()[0].endswith("; using otlp")
+    assert paths == ["/v1/traces"]

@@ -52,8 +52,8 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")  # switc
 
 
 def _invalid(name: str, raw: str, accepted: str, fallback: object) -> None:
-    msg = "genai-trace: %s=%r is not valid (expected %s); using %s"
-    warn_once(f"settings.{name}={raw}", msg, name, raw, accepted, fallback)
+    msg = "genai-trace: %s=%r%s is not valid (expected %s); using %s"  # configure(name=value)
+    warn_once(f"settings.{name}={raw}", msg, name, raw, ")" * ("(" in name), accepted, fallback)
 
 
 _CAPTURE_ACCEPTED = ", ".join(m.value for m in CaptureMode) + " (or true/false)"
@@ -113,34 +113,35 @@ def _env_emit_events() -> bool | None:
     return None
 
 
+def _number(value: Any, kind: type[int] | type[float]) -> Any:
+    """``value`` as ``kind`` (a string read as its variable is), or None; never a bool."""
+    if isinstance(value, str):
+        try:
+            return kind(value.strip())
+        except ValueError:
+            return None
+    real = (int,) if kind is int else (int, float)
+    return value if isinstance(value, real) and not isinstance(value, bool) else None
+
+
 def _env_int(name: str, default: int, minimum: int) -> int:
     """An integer >= ``minimum``; anything else is the default, with one warning."""
     raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = minimum - 1
-    if value < minimum:
+    value = _number(raw, int) if raw else default
+    if value is None or value < minimum:
         _invalid(name, raw, f"an integer >= {minimum}", default)
         return default
-    return value
+    return int(value)
 
 
 def _env_seconds(name: str, default: float) -> float:
     """A finite number of seconds > 0 (``1.5`` too); anything else is the default, warned once."""
     raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
+    value = _number(raw, float) if raw else default
+    if value is None or not (math.isfinite(value) and value > 0):
         _invalid(name, raw, "a number of seconds > 0", default)
         return default
-    return value
+    return float(value)
 
 
 def _env_metrics_naming() -> str:
@@ -225,18 +226,19 @@ def _override(name: str, value: Any, current: Any) -> Any:
         accepted = "True or False"
         current = True if name == "redact_builtin" else current  # fails closed, as the env does
     elif name in _MINIMUMS:
-        if isinstance(value, int) and not isinstance(value, bool) and value >= _MINIMUMS[name]:
-            return value
+        number = _number(value, int)
+        if number is not None and number >= _MINIMUMS[name]:
+            return number
         accepted = f"an integer >= {_MINIMUMS[name]}"
     elif name == "registry_ttl_seconds":
-        number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if number and math.isfinite(value) and value > 0:
-            return float(value)
+        number = _number(value, float)
+        if number is not None and math.isfinite(number) and number > 0:
+            return float(number)
         accepted = "a number of seconds > 0"
     elif name == "metrics_naming":
         if text in METRICS_NAMINGS:
             return text
-        accepted, current = " or ".join(METRICS_NAMINGS), "latest"
+        accepted = " or ".join(METRICS_NAMINGS)
     elif name in ("metadata_keys", "metric_attribute_keys"):
         items = value.split(",") if isinstance(value, str) else value
         if isinstance(items, (list, tuple, set, frozenset)) and all(

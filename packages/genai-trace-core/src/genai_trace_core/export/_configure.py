@@ -98,6 +98,6 @@ def _apply_settings(capture_content: str | None, overrides: dict[str, Any]) -> N
         raise TypeError(f"configure() got unknown settings: {', '.join(unknown)}")
     changes = dict(overrides)
     if capture_content is not None:
-        changes["capture_mode"] = parse_capture_mode(capture_content, "configure(capture_content=)")
+        changes["capture_mode"] = parse_capture_mode(capture_content, "configure(capture_content")
     if changes:
         set_settings(get_settings().with_overrides(**changes))

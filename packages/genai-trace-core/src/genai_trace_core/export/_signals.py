@@ -3,8 +3,9 @@ per-signal OTLP endpoints, and the exporters they name.
 
 Values (comma-separated, as in the OpenTelemetry SDK): ``none``, ``otlp``, ``console`` (the SDK's
 own console exporters, JSON on stdout) and, for traces, ``genai_trace`` (the terminal tree and the
-JSONL file). Unset, a signal goes over OTLP when an endpoint is known for it
-(``endpoint=``, ``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT``);
+JSONL file). Unset, or naming only exporters not listed here, a signal goes over OTLP when an
+endpoint is known for it (``endpoint=``, ``OTEL_EXPORTER_OTLP_ENDPOINT`` or
+``OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT``);
 otherwise traces get ``genai_trace`` and metrics and logs go nowhere. So a traces-only backend
 (``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``) never receives metrics or logs it would refuse.
 
@@ -45,21 +46,29 @@ def exporters_for(signal: str, endpoint: str | None) -> frozenset[str]:
     """The exporters ``signal`` goes to: a subset of ``otlp``, ``console``, ``genai_trace``."""
     var = f"OTEL_{signal.upper()}_EXPORTER"
     raw = os.environ.get(var, "").strip().lower()
-    if raw:
-        values = {v.strip() for v in raw.split(",") if v.strip()}
-        unknown = values - _allowed(signal)
-        if unknown and var not in _warned:
-            _warned.add(var)
-            logger.warning(
-                "genai-trace: %s=%s: %s not supported here (use %s); ignored",
-                var,
-                raw,
-                ", ".join(sorted(unknown)),
-                ", ".join(sorted(_allowed(signal))),
-            )
-        if NONE in values:
-            return frozenset()
-        return frozenset(values - unknown)
+    values = {v.strip() for v in raw.split(",") if v.strip()}
+    known = values & _allowed(signal)
+    # Only names this does not know (``otlp_proto_http``, ``genai-trace``): the signal keeps its
+    # default, as an invalid setting does, instead of going nowhere.
+    default = _default_exporters(signal, endpoint) if not known else None
+    unknown = values - known
+    if unknown and var not in _warned:
+        _warned.add(var)
+        logger.warning(
+            "genai-trace: %s=%s: %s not supported here (use %s); %s",
+            var,
+            raw,
+            ", ".join(sorted(unknown)),
+            ", ".join(sorted(_allowed(signal))),
+            "ignored" if default is None else f"using {', '.join(sorted(default)) or 'none'}",
+        )
+    if NONE in known:
+        return frozenset()
+    return frozenset(known) if default is None else default
+
+
+def _default_exporters(signal: str, endpoint: str | None) -> frozenset[str]:
+    """Where ``signal`` goes when its variable names none: OTLP when it has an endpoint."""
     if endpoint or os.environ.get(ENV_ENDPOINT) or os.environ.get(_signal_endpoint_var(signal)):
         return frozenset({OTLP})
     return frozenset({OURS}) if signal == "traces" else frozenset()
