@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import types
@@ -193,7 +194,10 @@ def test_price_of_an_unknown_model_or_inconsistent_counts_fails_with_a_message(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["price", "no-such-model-xyz"]) == 1
-    assert capsys.readouterr().err == "genai-trace price: no price known for no-such-model-xyz\n"
+    assert capsys.readouterr().err == (
+        "genai-trace price: no price known for no-such-model-xyz"
+        " (name its provider: --provider openai, ...)\n"
+    )
     assert main(["price", "gpt-4o", "--input", "10", "--cached", "20"]) == 2
     assert "--cached <= --input" in capsys.readouterr().err
 
@@ -286,3 +290,33 @@ def test_view_piped_into_a_reader_that_stops_early_exits_quietly(
     err = proc.stderr.read()
     proc.stderr.close()
     assert (first, proc.wait(60), err) == (EXPECTED_VIEW.splitlines(keepends=True)[0], 1, "")
+
+
+def test_view_reads_a_file_that_starts_with_a_byte_order_mark(
+    traces_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "saved-by-an-editor.jsonl"
+    saved.write_bytes(b"\xef\xbb\xbf" + traces_file.read_bytes())
+    assert main(["view", str(saved), "--no-color"]) == 0
+    assert capsys.readouterr().out == EXPECTED_VIEW
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [(S.COST_USD, "NaN"), (S.GEN_AI_USAGE_INPUT_TOKENS, "Infinity")]
+)
+def test_view_shows_a_number_json_allows_but_that_is_not_finite_as_missing(
+    traces_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str, value: str
+) -> None:
+    lines = traces_file.read_text(encoding="utf-8").splitlines()
+    first_chat = next(i for i, line in enumerate(lines) if key in line)
+    span = json.loads(lines[first_chat])
+    span["attributes"][key] = float(value.lower().replace("infinity", "inf"))
+    lines[first_chat] = json.dumps(span)  # writes NaN / Infinity, as Python's json does
+    odd = tmp_path / "odd.jsonl"
+    odd.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert value in odd.read_text(encoding="utf-8")
+
+    assert main(["view", str(odd), "--no-color"]) == 0
+    out = capsys.readouterr().out
+    assert "3 traces" in out and out.count("\n└── ") == EXPECTED_VIEW.count("\n└── ")
+    assert re.search(r"\b(nan|inf)", out, re.IGNORECASE) is None

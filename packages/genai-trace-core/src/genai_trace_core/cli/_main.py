@@ -121,7 +121,7 @@ def _read_traces(path: str) -> tuple[dict[str, list[SpanView]], int]:
             if not raw.strip():
                 continue
             try:
-                span = SpanView.from_dict(json.loads(raw.decode("utf-8")))
+                span = SpanView.from_dict(json.loads(raw.decode("utf-8-sig")))  # BOM or not
             except (ValueError, KeyError, TypeError, AttributeError):  # UnicodeDecodeError too
                 bad += 1
                 continue
@@ -192,7 +192,7 @@ def _price(
     probe = compute_cost(model, provider, Usage(input_tokens=n, output_tokens=n))
     cache_probe = compute_cost(model, provider, Usage(input_tokens=n, cache_read_input_tokens=n))
     if probe is None:
-        who = f" ({provider})" if provider else ""
+        who = f" ({provider})" if provider else " (name its provider: --provider openai, ...)"
         print(f"genai-trace price: no price known for {model}{who}", file=sys.stderr)
         return 1
     scale = 1_000_000 / n

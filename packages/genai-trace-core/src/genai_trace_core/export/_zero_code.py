@@ -7,8 +7,9 @@ puts it behind a ``BatchSpanProcessor``. Each batch is appended to the JSONL fil
 the terminal tree. The tree takes a whole batch before printing: each trace whose local root is
 in the batch is printed with every span of it in that batch (even one that ended after the root,
 as a streamed model call read after the query returned) and those held from earlier batches. A
-span that ends after its root and reaches the exporter in a later batch is in the JSONL file but
-not in the tree (``configure()`` sees spans start, so it waits for them; an exporter cannot).
+span that ends after its root and reaches the exporter in a later batch is printed on its own,
+under ``trace <id> (continued)`` (``configure()`` sees spans start, so it waits for them; an
+exporter cannot).
 """
 
 from __future__ import annotations

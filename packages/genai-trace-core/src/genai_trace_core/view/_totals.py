@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,19 +37,15 @@ _AGGREGATE_OPERATIONS = frozenset(
 
 
 def _int(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return int(value)
-    return None
+    number = _float(value)
+    return None if number is None else int(number)
 
 
 def _float(value: object) -> float | None:
-    if isinstance(value, bool):
+    """A finite number, or None (a bool, text, NaN or Infinity, which JSON readers accept)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    return None
+    return float(value) if math.isfinite(value) else None
 
 
 @dataclass(frozen=True, slots=True)
