@@ -33,6 +33,7 @@ PIECES = [
     "-----END RSA PRIVATE KEY-----", "https://u:pw@host/x", "//u:p@", "a@b.com", "?api_key=abc",
     "&token=t0k", ";sig=s1g", "#access_token=tok", "?page=2", "=", "&", "internationalization",
     "state-of-the-art", "docs.example.com", "the", "Paris", "42", "é", "日本語", "naïve",
+    "...", "…", "ghp_R4nd0m", "lu3Abcdefgh1234", "[REDACTED:openai_key]", "redis://:pw@h",
 ]  # fmt: skip
 SEPARATORS = [" ", "\n", ".", "-", "_", ":", "/", "", ", ", "\t"]
 SEPARATORS += ["\\n", "\\x00", "\\u00eA", "é", "は"]  # escapes, non-ASCII text

@@ -17,7 +17,20 @@ from genai_trace_core.content._phones import NATIONAL, US_PLAIN
 _B64URL = r"[A-Za-z0-9_\-]"
 # scheme://user:password@host (the scheme's ":" is before the match), its slashes also written
 # JSON-escaped ("\/\/") or escaped twice ("\\/\\/"). The match keeps the slashes as written.
-URL_PASSWORD: Final = r"/\\{0,2}/[^\s:/?#@\[\]]{1,128}:[^\s/?#@]{1,256}@"
+# The user name may be empty (Redis: "redis://:pw@host"). A password may hold "@": it runs to the
+# last "@" of the authority ("admin:hunter2@2024rest@db"; after its first "@" it also ends at
+# quotes and list punctuation, so '{"a":"redis://u:p@h","b":"c@d"}' keeps "c@d"). When the
+# authority has no "@", a password may hold "/", "?" or "#" ("root:ab/cd@db") unless what
+# follows the ":" is a port ("localhost:8000/users/john@example.com"). Every repetition is
+# bounded and every character class excludes the separator after it: linear per start.
+_URL_USER = r'[^\s:/?#@\[\]"]{0,128}'
+_URL_PW = r'[^\s/?#@"]'
+_URL_PW_AFTER_AT = r"[^\s/?#@\"'<>,;`]"
+URL_PASSWORD: Final = (
+    rf"/\\{{0,2}}/{_URL_USER}:"
+    rf"(?:{_URL_PW}{{1,256}}(?:@{_URL_PW_AFTER_AT}{{0,256}}){{0,8}}"
+    rf"|(?!\d{{1,5}}\\{{0,2}}[/?#]){_URL_PW}{{1,256}}(?:[/?#]{_URL_PW}{{0,256}}){{1,8}})@"
+)
 
 # (name, label in the marker, pattern). Each pattern starts with a literal or a character class so
 # the regex engine can skip an alternative on its first character; the shared ``(?<!\w)`` in front
@@ -47,8 +60,9 @@ SECRET_RULES: Final[tuple[tuple[str, str, str], ...]] = (
     ("replicate", "replicate_token", r"r8_[A-Za-z0-9]{20,}"),
     ("langsmith", "langsmith_key", r"lsv2_(?:pt|sk)_[A-Za-z0-9_]{20,}"),
     ("npm", "npm_token", r"npm_[A-Za-z0-9]{30,}"),
-    # A JWT cut after its payload started is still a JWT: the signature part is optional.
-    ("jwt", "jwt", rf"eyJ{_B64URL}{{8,}}\.eyJ{_B64URL}*(?:\.{_B64URL}*)?"),
+    # A JWT cut after its payload started is still a JWT: the signature part is optional (and
+    # not the first dot of an ellipsis: "eyJ….eyJ…...sig" is left to ``_cut_keys``).
+    ("jwt", "jwt", rf"eyJ{_B64URL}{{8,}}\.eyJ{_B64URL}*(?:\.(?!\.){_B64URL}*)?"),
     ("bearer", "bearer_token", r"[Bb]earer[ \t]+[A-Za-z0-9._~+/=\-]{8,}"),
     ("url_password", "password", URL_PASSWORD),
 )

@@ -10,9 +10,11 @@ An exception's text is content: a parser failing on an answer repeats the answer
 - **capture on**: the exception's own message, cut to :data:`MESSAGE_LIMIT` (only that many
   characters plus a margin are read, however long it is), then redacted like any content;
 - **always**: credentials are masked (API key formats, ``user:password@`` in URLs, ``?key=``
-  query secrets), lone surrogates are replaced, the stack trace is at most :data:`STACK_LIMIT`
-  characters and :data:`MAX_FRAMES` frames per exception, chained causes included (their
-  messages under the same policy); with redaction on, the whole trace is redacted.
+  query secrets, both halves of a key cut at an ellipsis, as pydantic quotes a long input:
+  ``input_value='token ghp_R4nd...1234'``, in :mod:`._cut_keys`), lone surrogates are
+  replaced, the stack trace is at most :data:`STACK_LIMIT` characters and :data:`MAX_FRAMES`
+  frames per exception, chained causes included (their messages under the same policy); with
+  redaction on, the whole trace is redacted.
 """
 
 from __future__ import annotations

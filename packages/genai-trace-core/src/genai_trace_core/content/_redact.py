@@ -19,6 +19,7 @@ from typing import Final
 from genai_trace_core._safe import log_once
 from genai_trace_core._settings import Settings
 from genai_trace_core.content._checksums import iban_ok, ipv4_ok, is_card, is_ipv6
+from genai_trace_core.content._cut_keys import mask_cut_keys
 from genai_trace_core.content._detectors import (
     ALL,
     ALL_ESCAPED,
@@ -116,8 +117,9 @@ def _check_secrets(match: re.Match[str]) -> str:
 
 def builtin_redact(text: str) -> str:
     """Mask emails, phone numbers, payment cards, IBANs, IP addresses and API keys/tokens, also
-    where they are percent-encoded (a URL's query string: :mod:`._percent`)."""
-    return mask_encoded(_builtin_plain(text), _builtin_plain)
+    where they are percent-encoded (a URL's query string: :mod:`._percent`) or cut short at an
+    ellipsis (:mod:`._cut_keys`)."""
+    return mask_cut_keys(mask_encoded(_builtin_plain(text), _builtin_plain), personal=True)
 
 
 def _builtin_plain(text: str) -> str:
@@ -173,8 +175,9 @@ def _shorter(pattern: re.Pattern[str], match: re.Match[str]) -> tuple[re.Match[s
 
 def redact_secret_text(text: str) -> str:
     """Mask only credentials (API keys, tokens, JWTs, private keys, URL passwords), also where
-    they are percent-encoded. Applied in every capture mode (model kwargs, content, errors)."""
-    return mask_encoded(mask_secret_formats(text), mask_secret_formats)
+    they are percent-encoded or cut short at an ellipsis (``ghp_R4nd...1234``: :mod:`._cut_keys`).
+    Applied in every capture mode (model kwargs, content, errors)."""
+    return mask_cut_keys(mask_encoded(mask_secret_formats(text), mask_secret_formats))
 
 
 def mask_secret_formats(text: str) -> str:

@@ -10,7 +10,8 @@ private-key blocks (``-----BEGIN``) and passwords in URLs (``//user:pass@``, als
 directly). So the text is mapped byte by byte to run / not run (``bytes.translate``), the long
 runs are found with ``bytes.find`` (both C loops) and only those runs go through the expression;
 one of the three literals sends the whole text through it. Prose with no long run costs about
-1.5 µs per KB.
+1.5 µs per KB. Keys cut short at an ellipsis are looked for around each ``...``/``…``
+(:mod:`._cut_keys`).
 
 Written here because the libraries that scan many patterns at once (hyperscan, pyahocorasick)
 are native builds this package does not want as a run-time dependency, and would still need the
@@ -23,6 +24,7 @@ import re
 import string
 from typing import Final
 
+from genai_trace_core.content._cut_keys import mask_cut_keys
 from genai_trace_core.content._detectors import URL_PASSWORD
 from genai_trace_core.content._percent import mask_encoded
 from genai_trace_core.content._redact import mask_secret_formats, redact_secret_text
@@ -86,5 +88,5 @@ def scrub_content_secrets(text: str, keys_masked: bool = False) -> str:
             if masked is not None:
                 text = masked.decode("utf-8", "surrogatepass")
             # what a percent-encoded run (a URL built from the user's text) hides
-            text = mask_encoded(text, mask_secret_formats)
+            text = mask_cut_keys(mask_encoded(text, mask_secret_formats))
     return mask_secret_params(text)
