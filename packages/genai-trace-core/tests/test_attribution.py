@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from opentelemetry import context as otel_context
+
 from genai_trace_core import Operation, OperationKind, attribution, current_attribution, semconv
 from genai_trace_core.testing import OTelHarness
 
@@ -112,3 +114,49 @@ def test_attribution_is_per_task() -> None:
 
     asyncio.run(main())
     assert seen == {"a": "a", "b": "b"}
+
+
+def test_a_run_started_after_its_parent_ended_inherits_from_that_parent(
+    otel: OTelHarness,
+) -> None:
+    """Late work, outside the block that made its parent: a tool under an agent the registry
+    evicted (retired), a model call a stream makes when read, in the context ``context_of``
+    handed out. Both keep the parent's attribution (and a tool its agent's name); until
+    2026-12-07 only the current block counted, here none."""
+    t = otel.telemetry(registry_max_size=2)
+    chat = Operation(OperationKind.CHAT, provider="openai", request_model="gpt-4o-mini")
+    with attribution(user_id="alice"):
+        t.start("agent", Operation(OperationKind.INVOKE_AGENT, agent_name="planner"))
+        t.start("synth", Operation(OperationKind.STEP, name="synthesize", tenant_id="acme"))
+    streamed = t.context_of("synth")
+    t.end("synth")
+    t.start("a", Operation(OperationKind.INVOKE_WORKFLOW, name="a"))
+    t.start("b", Operation(OperationKind.INVOKE_WORKFLOW, name="b"))  # evicts the agent
+    t.start("tool", Operation(OperationKind.EXECUTE_TOOL, name="search"), parent_run_id="agent")
+    t.end("tool")
+    assert streamed is not None
+    token = otel_context.attach(streamed)  # what a lazily read stream does (LlamaIndex)
+    try:
+        t.start("late-chat", chat, root=True)
+        t.end("late-chat")
+    finally:
+        otel_context.detach(token)
+    for run_id in ("b", "a"):
+        t.end(run_id)
+    keys = (semconv.USER_ID, semconv.TENANT_ID, semconv.GEN_AI_AGENT_NAME)
+    spans = {d["name"]: d for d in otel.span_dicts()}
+    late = {name: {k: spans[name]["attributes"].get(k) for k in keys} for name in spans}
+    assert late["execute_tool search"] == {
+        semconv.USER_ID: "alice",
+        semconv.TENANT_ID: None,
+        semconv.GEN_AI_AGENT_NAME: "planner",
+    }
+    assert late["chat gpt-4o-mini"] == {
+        semconv.USER_ID: "alice",
+        semconv.TENANT_ID: "acme",
+        semconv.GEN_AI_AGENT_NAME: None,
+    }
+    assert late["invoke_workflow a"][semconv.USER_ID] is None  # nothing leaks to the others
+    parents = {name: spans.get(name, {}).get("parent_id") for name in spans}
+    assert parents["chat gpt-4o-mini"] == spans["synthesize"]["span_id"]
+    assert parents["execute_tool search"] == spans["invoke_agent planner"]["span_id"]

@@ -175,3 +175,20 @@ def test_invalid_input_records_nothing_and_never_raises(otel: OTelHarness) -> No
     assert record_feedback("x", score=1.0, trace_id=TRACE, **kw) is False  # span id missing
     assert otel.logs() == []
     assert semconv.METRIC_EVALUATION_COUNT not in otel.metrics()
+
+
+def test_a_span_id_without_its_trace_id_is_refused_like_a_trace_id_alone(
+    otel: OTelHarness,
+) -> None:
+    """A span id names a span only within its trace: alone, it is refused (nothing recorded),
+    never attached to the current span (or to none) instead."""
+    kw: dict[str, Any] = {
+        "logger_provider": otel.logger_provider,
+        "meter_provider": otel.meter_provider,
+    }
+    assert record_feedback("user_feedback", score=1.0, span_id=SPAN, **kw) is False
+    with otel.tracer_provider.get_tracer("app").start_as_current_span("request"):
+        assert record_feedback("user_feedback", label="thumbs_up", span_id=SPAN, **kw) is False
+    assert otel.logs() == []
+    assert semconv.METRIC_EVALUATION_COUNT not in otel.metrics()
+    assert semconv.METRIC_EVALUATION_SCORE not in otel.metrics()

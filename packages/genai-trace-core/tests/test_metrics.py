@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from genai_trace_core import Operation, OperationKind, Outcome, Usage, attribution, semconv
+from genai_trace_core import (
+    Operation,
+    OperationKind,
+    Outcome,
+    RequestParams,
+    Usage,
+    attribution,
+    semconv,
+)
 from genai_trace_core.testing import OTelHarness
 
 CHAT = OperationKind.CHAT
@@ -202,3 +210,59 @@ def test_v141_switch_emits_released_names(otel: OTelHarness) -> None:
         for p in m[semconv.METRIC_V141_TOKEN_USAGE]
     }
     assert tokens == {"input": 7, "output": 3}
+
+
+def test_allow_listed_keys_are_on_every_metric_a_run_records(otel: OTelHarness) -> None:
+    """The gaps between streamed chunks and an abandonment carry the allow-listed attribution
+    keys too, not only the duration, tokens, cost and time to first chunk (they lacked them
+    until 2026-12-07): one series per tenant on every metric, and still no user id."""
+    t = otel.telemetry(metric_attribute_keys=(semconv.TENANT_ID,))
+    stream = Operation(
+        CHAT, provider="openai", request_model="gpt-4o-mini", request=RequestParams(stream=True)
+    )
+    with attribution(user_id="u-1", tenant_id="acme"):
+        t.start("agent", Operation(OperationKind.INVOKE_AGENT, name="helper"))
+        t.start("s", stream, parent_run_id="agent")
+        for _ in range(3):
+            t.chunk("s")
+        t.end("s", Outcome(raw_usage=Usage(input_tokens=5, output_tokens=2)))
+        t.start("tool", Operation(OperationKind.EXECUTE_TOOL, name="w"), parent_run_id="agent")
+        t.end("tool")
+        t.start("left", Operation(CHAT, provider="openai", request_model="gpt-4o-mini"))
+        t.end("agent")
+    t.shutdown()  # "left" is still open: abandoned
+    m = otel.metrics()
+    assert {
+        semconv.METRIC_INFERENCE_TPOC,
+        semconv.METRIC_INFERENCE_TTFC,
+        semconv.METRIC_SPANS_DROPPED,
+        semconv.METRIC_COST,
+        semconv.METRIC_EXECUTE_TOOL_DURATION,
+        semconv.METRIC_AGENT_TOOL_CALLS,
+    } <= set(m)
+    tenants = {
+        (name, p["attributes"].get(semconv.TENANT_ID), semconv.USER_ID in p["attributes"])
+        for name, points in m.items()
+        for p in points
+    }
+    assert tenants == {(name, "acme", False) for name in m}
+
+
+def test_tools_the_agent_does_not_have_are_one_placeholder_on_metrics(otel: OTelHarness) -> None:
+    t = otel.telemetry()
+    for run, name in (("a", "lookup_jane@example.com"), ("b", "lookup_bob"), ("c", "weather")):
+        t.start(run, Operation(OperationKind.EXECUTE_TOOL, name=name))
+    t.fail("a", semconv.ERROR_TYPE_TOOL_ERROR, outcome=Outcome(tool_not_found=True))
+    t.fail("b", semconv.ERROR_TYPE_TOOL_ERROR, outcome=Outcome(tool_not_found=True))
+    t.end("c")
+    names = {
+        p["attributes"][semconv.GEN_AI_TOOL_NAME]: p["count"]
+        for p in otel.metrics()[semconv.METRIC_EXECUTE_TOOL_DURATION]
+    }
+    assert names == {semconv.TOOL_NAME_NOT_FOUND: 2, "weather": 1}
+    spans = {s.name: s.attributes[semconv.GEN_AI_TOOL_NAME] for s in otel.spans()}  # type: ignore[index]
+    assert spans == {  # the spans keep the names the model asked for
+        "execute_tool lookup_jane@example.com": "lookup_jane@example.com",
+        "execute_tool lookup_bob": "lookup_bob",
+        "execute_tool weather": "weather",
+    }

@@ -118,6 +118,10 @@ def document_count(nodes: Any) -> dict[str, Any] | None:
     return {semconv.DOCUMENT_COUNT: len(nodes)} if isinstance(nodes, list) else None
 
 
+# What LlamaIndex's agents answer when the model asks for a tool they do not have.
+_NOT_FOUND = "Tool {} not found. Please select a tool that is available."
+
+
 def tool_operation(
     name: str, call_id: str | None, arguments: Any, description: str | None = None
 ) -> Operation:
@@ -137,10 +141,24 @@ def tool_outcome(output: Any) -> tuple[Outcome, BaseException | str | None]:
     tool_output = getattr(output, "tool_output", output)
     if getattr(tool_output, "is_error", False):
         exc = getattr(tool_output, "exception", None)
-        return Outcome(), exc if isinstance(exc, BaseException) else semconv.ERROR_TYPE_TOOL_ERROR
+        if isinstance(exc, BaseException):
+            return Outcome(), exc
+        return Outcome(tool_not_found=_not_found(tool_output)), semconv.ERROR_TYPE_TOOL_ERROR
     raw = getattr(tool_output, "raw_output", None)
     result = raw if raw is not None else getattr(tool_output, "content", None)
     return Outcome(tool_result=result), None
+
+
+def _not_found(tool_output: Any) -> bool:
+    """The agent's answer to a call of a tool it does not have (a name the model chose, maybe
+    from the user's input): no output, and the text every agent's ``call_tool`` step gives
+    (llama-index-core 0.12 to 0.14), naming the tool asked for."""
+    name = getattr(tool_output, "tool_name", None)
+    return (
+        isinstance(name, str)
+        and getattr(tool_output, "raw_output", None) is None
+        and getattr(tool_output, "content", None) == _NOT_FOUND.format(name)
+    )
 
 
 def agent_operation(agent: Any) -> Operation:

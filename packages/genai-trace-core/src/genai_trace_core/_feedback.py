@@ -70,8 +70,8 @@ def _parent_context(
     trace_id: str | int | None, span_id: str | int | None, span_context: SpanContext | None
 ) -> Context | None:
     """The context the event is emitted in: the given span (remote, non-recording), or the
-    current context when no ids are given."""
-    if span_context is None and trace_id is None:
+    current context when no ids are given (either id alone is refused: an event needs both)."""
+    if span_context is None and trace_id is None and span_id is None:
         return None
     if span_context is None:
         tid, sid = _as_int(trace_id, 128), _as_int(span_id, 64)
@@ -164,7 +164,8 @@ def record_feedback(
             prompt version (also on the event).
 
     Returns ``True`` when recorded; ``False`` (logged once at debug) on invalid input: no name,
-    neither score nor label, a score that is not a finite number, a trace id without a span id.
+    neither score nor label, a score that is not a finite number, a trace id without a span id
+    or a span id without a trace id.
     """
     if not name or (score is None and label is None):
         raise ValueError("record_feedback needs a name and a score or a label")

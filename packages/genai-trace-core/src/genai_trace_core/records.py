@@ -271,6 +271,10 @@ class Outcome:
     """What a retrieval returned (ids and scores; text is content)."""
     tool_result: Any = None
     """What a tool returned (content)."""
+    tool_not_found: bool = False
+    """The tool the model asked for is not one the agent has (the framework answered "not
+    found"): the span keeps the name the model gave; ``gen_ai.execute_tool.duration`` records
+    the call under ``semconv.TOOL_NAME_NOT_FOUND``, so invented names add no metric series."""
     embedding_dimension: int | None = None
     """The length of each embedding vector."""
     embedding_input_count: int | None = None

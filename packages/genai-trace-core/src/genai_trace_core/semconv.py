@@ -131,6 +131,8 @@ ERROR_TYPE_OTHER: Final = "_OTHER"
 ERROR_TYPE_ABANDONED: Final = "abandoned"
 ERROR_TYPE_CANCELLED: Final = "cancelled"
 ERROR_TYPE_TOOL_ERROR: Final = "tool_error"
+# gen_ai.tool.name on metrics for a call to a tool the agent does not have (Outcome.tool_not_found)
+TOOL_NAME_NOT_FOUND: Final = "_not_found"
 
 # --- ours: genai_trace.*
 COST_USD: Final = "genai_trace.cost.usd"

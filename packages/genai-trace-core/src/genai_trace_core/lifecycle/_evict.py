@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from genai_trace_core.lifecycle._detached import detached_context
 from genai_trace_core.lifecycle._registry import BoundedRegistry
-from genai_trace_core.lifecycle._run import Run
+from genai_trace_core.lifecycle._run import Run, late_context
 from genai_trace_core.lifecycle._sanitize import valid_ns
 
 if TYPE_CHECKING:
@@ -37,9 +37,10 @@ def new_registry(tel: Telemetry) -> BoundedRegistry[Run]:
 
 
 def evicted(tel: Telemetry, key: Hashable, run: Run) -> None:
-    """An entry the registry evicted: its run ends as abandoned and is retired; a hidden run's
-    alias (``key`` is not the run's id) only retires, its traced run stays as it is."""
-    tel._registry.retire(key, detached_context(run.ctx))
+    """An entry the registry evicted: its run ends as abandoned and is retired (with what a
+    late child inherits from it, see ``_run.Late``); a hidden run's alias (``key`` is not the
+    run's id) only retires, its traced run stays as it is."""
+    tel._registry.retire(key, late_context(detached_context(run.ctx), run))
     if key is run.run_id or key == run.run_id:
         tel.abandon(run)
 

@@ -25,7 +25,7 @@ from genai_trace_core.lifecycle._attributes import (
 )
 from genai_trace_core.lifecycle._detached import detached_context
 from genai_trace_core.lifecycle._rollup import roll_up, rollup_attributes
-from genai_trace_core.lifecycle._run import Run, task_of
+from genai_trace_core.lifecycle._run import Run, late_context, task_of
 from genai_trace_core.lifecycle._run_metrics import record_run_metrics
 from genai_trace_core.lifecycle._run_response import outcome_with_published
 from genai_trace_core.lifecycle._run_usage import usage_of_run
@@ -113,7 +113,7 @@ def _end_descendants(tel: Telemetry, root: Run, with_root: bool, with_streams: b
             continue  # a stream consumed after its caller returned ends on its own
         if child.span is not None:  # a step that still starts under it (an async branch the
             # framework did not cancel when its sibling failed) nests there, in the same trace
-            tel._registry.retire(child.run_id, detached_context(child.ctx))
+            tel._registry.retire(child.run_id, late_context(detached_context(child.ctx), child))
         if with_root:
             tel.end(child.run_id)
         else:
@@ -209,7 +209,7 @@ def end_span(
         span.set_attributes(clean_attributes(attrs))
     # 4. metrics, budgets, events
     if kind is not OperationKind.STEP:  # a step records no metric
-        record_run_metrics(tel.instruments, settings, run, metric_attrs, duration, shown, cost)
+        record_run_metrics(tel.instruments, run, metric_attrs, duration, shown, cost, outcome)
     if cost is not None and _budget.listeners:  # spend per user/tenant/feature
         _budget.notify(cost.total_usd, run.attribution, run.ctx)
     if kind.is_inference and settings.emits_events:

@@ -66,7 +66,8 @@ class BoundedRegistry(Generic[V]):
         self._activity = activity
         self._items: dict[Hashable, tuple[float, V]] = {}
         # Runs ended while still open (by their root, or evicted): key -> the context to start a
-        # late child in (an async branch the framework did not cancel), oldest out.
+        # late child in (an async branch the framework did not cancel), oldest out. It carries
+        # what the child inherits (attribution, agent name: ``_run.Late``), never the run.
         self._retired: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
         atexit.register(_evict_all, weakref.ref(self))
@@ -101,7 +102,8 @@ class BoundedRegistry(Generic[V]):
         return True
 
     def retire(self, key: Hashable, context: Any) -> None:
-        """Remember ``context`` for children of ``key`` that start after it was ended."""
+        """Remember ``context`` for children of ``key`` that start after it was ended (their
+        parent context, and what they inherit: see ``_run.late_context``)."""
         with self._lock:
             retired = self._retired
             retired[key] = context

@@ -6,6 +6,8 @@ import weakref
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry import context as otel_context
+
 from genai_trace_core._attribution import current_attribution
 from genai_trace_core.records import Operation, OperationKind
 
@@ -171,10 +173,45 @@ class Run:
         return False
 
 
-def inherited_attribution(block: Attribution | None, parent: Run | None) -> Attribution | None:
-    """What a new run inherits: its parent run's attribution, with an ``attribution()`` block
+class Late:
+    """What a run started after its parent ended inherits from it, carried by the parent's
+    context (:func:`late_context`): the parent's attribution, the ``attribution()`` block it
+    started in and the name of its enclosing agent. No span, no run: a context kept for late
+    work (a retired run's, one handed out by ``Telemetry.context_of``) keeps nothing else alive."""
+
+    __slots__ = ("agent_name", "attribution", "block")
+
+    def __init__(self, run: Run) -> None:
+        self.attribution = run.attribution
+        self.block = run.block
+        self.agent_name = run.enclosing_agent_name()
+
+    def enclosing_agent_name(self) -> str | None:
+        return self.agent_name
+
+
+LATE_KEY = otel_context.create_key("genai_trace.late")
+
+
+def late_context(ctx: Context, run: Run) -> Context:
+    """``ctx`` carrying what a run started in it after ``run`` ended inherits (:class:`Late`):
+    a lazily read stream, an async branch its root did not wait for, explicit propagation."""
+    return otel_context.set_value(LATE_KEY, Late(run), ctx)
+
+
+def late_of(ctx: Context) -> Late | None:
+    """What a run with no parent run that starts in ``ctx`` inherits, if ``ctx`` carries it."""
+    late = ctx.get(LATE_KEY)
+    return late if isinstance(late, Late) else None
+
+
+def inherited_attribution(
+    block: Attribution | None, parent: Run | Late | None
+) -> Attribution | None:
+    """What a new run inherits: its parent run's attribution (or, for a run with none, what
+    its context carries from a run that ended: :class:`Late`), with an ``attribution()`` block
     opened since the parent started (inside a tool, a lambda, a step) merged over it; the
-    current block when it has no parent run."""
+    current block when it has neither."""
     if parent is None:
         return block
     if block is None or block is parent.block:
@@ -184,9 +221,10 @@ def inherited_attribution(block: Attribution | None, parent: Run | None) -> Attr
 
 def linked_root(run_id: Hashable, ctx: Context) -> Run:
     """A run with no span and no parent run (``Telemetry.link``): its children start in ``ctx``
-    and inherit the attribution current now."""
-    run = Run(run_id, None, None, current_attribution())
-    run.block = run.attribution
+    and inherit the attribution current now (over what ``ctx`` carries from a run that ended)."""
+    block = current_attribution()
+    run = Run(run_id, None, None, inherited_attribution(block, late_of(ctx)))
+    run.block = block
     run.ctx = ctx
     return run
 

@@ -23,7 +23,6 @@ from genai_trace_core._settings import Settings, get_settings
 from genai_trace_core.lifecycle import _context, _links, _run, _tracers
 from genai_trace_core.lifecycle._attributes import (
     attribution_attributes,
-    metric_base,
     span_kind,
     span_name,
     start_attributes,
@@ -35,6 +34,7 @@ from genai_trace_core.lifecycle._labels import label
 from genai_trace_core.lifecycle._metrics import Instruments
 from genai_trace_core.lifecycle._registry import BoundedRegistry
 from genai_trace_core.lifecycle._run import Run, inherited_attribution
+from genai_trace_core.lifecycle._run_metrics import start_metric_attributes
 from genai_trace_core.lifecycle._sanitize import clean_attributes, valid_ns
 from genai_trace_core.lifecycle._suppress import SUPPRESSIBLE_KINDS, provider_suppression
 from genai_trace_core.records import Operation, OperationKind, Outcome
@@ -82,9 +82,10 @@ class Telemetry:
 
     @safe()
     def context_of(self, run_id: Hashable) -> Context | None:
-        """The OTel context carrying ``run_id``'s span (for explicit propagation)."""
+        """The OTel context carrying ``run_id``'s span (for explicit propagation), and what a run
+        started in it after ``run_id`` ended inherits (its attribution: a stream read later)."""
         run = self._registry.get(run_id)
-        return None if run is None else run.ctx
+        return None if run is None else _run.late_context(run.ctx, run)
 
     def start(
         self,
@@ -117,11 +118,13 @@ class Telemetry:
             log_once("dup-start", "genai-trace: duplicate start for an open run ignored")
             return
         parent = registry.get(parent_run_id) if parent_run_id is not None else None
+        heir: Run | _run.Late | None = parent  # whose attribution and agent it inherits
         if parent is None:
             current = _context.current()
             if _context.traced_here(current, run_id):
                 return  # traced by another handler's Telemetry, which was called first
             parent_ctx = registry.retired(parent_run_id) or _context.root_context(current, root)
+            heir = _run.late_of(parent_ctx)  # a run that ended: what its context carries
         else:
             parent_ctx = _context.parent_context(parent)
             if parent.ended:  # a hidden run's alias, its traced parent ended first: the span
@@ -133,12 +136,12 @@ class Telemetry:
             if parent is not None or trace.get_current_span(parent_ctx).get_span_context().is_valid:
                 _links.link_run(registry, run_id, parent, parent_ctx)
                 return
-        if kind is OperationKind.EXECUTE_TOOL and op.agent_name is None and parent is not None:
-            op.agent_name = parent.enclosing_agent_name()  # CR when a tool runs for an agent
+        if kind is OperationKind.EXECUTE_TOOL and op.agent_name is None and heir is not None:
+            op.agent_name = heir.enclosing_agent_name()  # CR when a tool runs for an agent
         attrs = start_attributes(op)
         block = current_attribution()  # an attribution() block opened inside the parent wins
         attribution = run_attribution(
-            op, inherited_attribution(block, parent), settings.metadata_keys
+            op, inherited_attribution(block, heir), settings.metadata_keys
         )
         if attribution is not None:
             attrs.update(attribution_attributes(attribution))
@@ -157,7 +160,7 @@ class Telemetry:
             start_time=t,
         )  # fmt: skip
         run.span = span
-        run.metric_attrs = metric_base(clean)
+        run.metric_attrs = start_metric_attributes(clean, attribution, settings)
         run.ctx = trace.set_span_in_context(span, parent_ctx)
         if not registry.put_if_absent(run_id, run, t / 1e9):
             span.end(end_time=t)
