@@ -30,6 +30,7 @@ from genai_trace_core import (
     OperationKind,
     Outcome,
     Telemetry,
+    client_attributes,
     client_base_url,
     resolve_provider,
     safe,
@@ -44,9 +45,11 @@ _inside: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
+_MODEL_ATTRS = ("model", "model_name", "model_id", "deployment", "deployment_name")
+
+
 def _model_of(embeddings: Any) -> str | None:
-    for attr in ("model", "model_name", "model_id", "deployment", "deployment_name"):
-        value = getattr(embeddings, attr, None)
+    for value in client_attributes(embeddings, _MODEL_ATTRS):  # getattr(embeddings, attr, None)
         if isinstance(value, str) and value:
             return value
     return None

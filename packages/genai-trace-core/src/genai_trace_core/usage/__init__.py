@@ -19,6 +19,7 @@ from genai_trace_core.usage._cost import (
 from genai_trace_core.usage._fields import as_count, get_field
 from genai_trace_core.usage._normalize import merge_usage, normalize_unsafe, normalize_usage
 from genai_trace_core.usage._preload import preload_prices, preload_prices_in_background
+from genai_trace_core.usage._probe import client_attributes
 from genai_trace_core.usage._providers import resolve_provider
 from genai_trace_core.usage._responses_api import responses_api_response, responses_finish_reason
 from genai_trace_core.usage._server import (
@@ -36,6 +37,7 @@ from genai_trace_core.usage._tokens import (
 
 __all__ = [
     "get_field",
+    "client_attributes",
     "client_base_url",
     "anthropic_default_base_url",
     "openai_default_base_url",

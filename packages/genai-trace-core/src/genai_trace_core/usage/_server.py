@@ -7,9 +7,12 @@ client holds (an ``httpx.URL``, a string); an OpenAI client without one talks to
 
 from __future__ import annotations
 
+import itertools
 import os
 from typing import Any
 from urllib.parse import urlsplit
+
+from genai_trace_core.usage._probe import client_attributes
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -40,14 +43,17 @@ def server_from_url(url: Any) -> tuple[str | None, int | None]:
     return server
 
 
+_URL_ATTRS = ("openai_api_base", "base_url", "api_base", "azure_endpoint", "endpoint")
+_HOLDERS = ("root_client", "_client", "client", "async_client")
+
+
 def client_base_url(client: Any) -> Any:
     """The base URL a LangChain/LlamaIndex model object talks to, if it exposes one."""
-    for attr in ("openai_api_base", "base_url", "api_base", "azure_endpoint", "endpoint"):
-        value = getattr(client, attr, None)
+    found = client_attributes(client, _URL_ATTRS + _HOLDERS)
+    for value in itertools.islice(found, len(_URL_ATTRS)):
         if value:
             return value
-    for holder in ("root_client", "_client", "client", "async_client"):
-        inner = getattr(client, holder, None)
+    for inner in found:
         for attr in ("base_url", "_base_url"):
             value = getattr(getattr(inner, "_client", inner), attr, None)
             if value:
