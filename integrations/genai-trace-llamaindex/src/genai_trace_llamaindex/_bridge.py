@@ -18,7 +18,7 @@ from genai_trace_llamaindex._agent_runs import AgentRuns
 from genai_trace_llamaindex._classify import Classifier, Role, split_span_id
 from genai_trace_llamaindex._index import MAX_OPEN, OpenSpans, is_cancellation
 from genai_trace_llamaindex._model_calls import LLM_ROLES, ModelCalls
-from genai_trace_llamaindex._streaming import DeferredParents, reparent_stream
+from genai_trace_llamaindex._streaming import READING, DeferredParents, reparent_stream
 
 __all__ = ["Bridge", "is_cancellation"]
 
@@ -53,6 +53,10 @@ class Bridge:
     def enter(
         self, id_: str, args: Mapping[str, Any], instance: Any, parent_id: str | None, tags: Any
     ) -> None:
+        if parent_id is not None and parent_id == READING.get():
+            # opened by the first step of a stream read in span ``parent_id`` (its lazy model
+            # call): the stream's work, started where it came from (that context is current)
+            parent_id = None
         ctx = self.deferred.get(parent_id) if self.deferred and parent_id is not None else None
         if ctx is None:
             self._enter(id_, args, instance, parent_id, tags)

@@ -4,7 +4,10 @@ A streaming query returns a ``StreamingResponse`` whose generator calls the LLM 
 iterates it, after the query span has ended: LlamaIndex then starts the LLM span with no parent.
 We wrap ``response_gen`` so that its *first* step runs with the query's OpenTelemetry context
 attached (the LLM span starts there and remembers its own context); later chunks run unwrapped
-apart from the generator delegation, so there is no per-chunk context work.
+apart from the generator delegation, so there is no per-chunk context work. Read inside another
+dispatcher span (a workflow step, a router's query), LlamaIndex reports that span as the parent of
+what the step opens: :data:`READING` names it while the step runs, so the bridge starts those
+spans where the stream came from, not under the reader.
 """
 
 from __future__ import annotations
@@ -12,21 +15,41 @@ from __future__ import annotations
 import sys
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from contextvars import ContextVar, Token
 from types import FrameType
 from typing import Any
 
+from llama_index.core.instrumentation.span import active_span_id
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 
+# The dispatcher span a wrapped stream's first step is read in (the reader's), while that step
+# runs: a span the step opens reports it as its parent, but is the stream's work (``None``: no
+# stream is starting here, or it is read outside any dispatcher span).
+READING: ContextVar[str | None] = ContextVar("genai_trace_llamaindex_reading", default=None)
+
+
+def _reading() -> Token[str | None]:
+    return READING.set(active_span_id.get())
+
+
+def _done_reading(token: Token[str | None]) -> None:
+    try:
+        READING.reset(token)
+    except ValueError:  # pragma: no cover - set in another context (never by our wrappers)
+        READING.set(None)
+
 
 def _reparented(gen: Iterator[Any], ctx: Context) -> Generator[Any, None, None]:
     token = otel_context.attach(ctx)
+    reading = _reading()
     try:
         first = next(gen)
     except StopIteration:
         return
     finally:
+        _done_reading(reading)
         otel_context.detach(token)
     yield first
     yield from gen
@@ -34,11 +57,13 @@ def _reparented(gen: Iterator[Any], ctx: Context) -> Generator[Any, None, None]:
 
 async def _areparented(gen: AsyncIterator[Any], ctx: Context) -> AsyncGenerator[Any, None]:
     token = otel_context.attach(ctx)
+    reading = _reading()
     try:
         first = await gen.__anext__()
     except StopAsyncIteration:
         return
     finally:
+        _done_reading(reading)
         otel_context.detach(token)
     try:
         yield first
