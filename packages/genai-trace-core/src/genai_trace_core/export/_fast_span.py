@@ -12,6 +12,9 @@ only in how attributes, events and links are held while the span is open:
   SDK's own methods apply;
 * events and links start as an empty tuple and become the SDK's ``BoundedList`` on first use.
 
+Every write to a live span takes the span's lock, as the SDK's do (threads that share a span lose
+nothing), and no more often: one acquisition per write.
+
 At end the span hands the processors what the SDK hands them (``_on_ending`` when the SDK has it,
 then ``on_end`` with ``_readable_span()``), with the dict wrapped in an immutable
 ``BoundedAttributes``, and events or links it never had as one shared empty ``BoundedList``
@@ -148,13 +151,17 @@ class FastSpan(Span):
 
     def _set_plain(self, attributes: Mapping[str, Any]) -> bool:
         """Set ``attributes`` on the plain dict, as the SDK would; ``False`` when the SDK's own
-        method must do it (the dict then became the SDK's ``BoundedAttributes``)."""
-        attrs = self._attributes
-        if type(attrs) is not dict:
+        method must do it (the dict then became the SDK's ``BoundedAttributes``, or it ended).
+
+        Read under the lock: another thread may have turned the dict into ``BoundedAttributes``
+        (or ended the span) since; a dict, once replaced, never comes back, so seeing something
+        else before the lock already settles it."""
+        if type(self._attributes) is not dict:
             return False
         with self._lock:
-            if self._end_time is not None:
-                return False  # the SDK's method warns and ignores
+            attrs = self._attributes
+            if type(attrs) is not dict or self._end_time is not None:
+                return False  # the SDK's method writes there, or warns and ignores
             if plain(attributes, self._room(attrs), self._limits.max_span_attribute_length):
                 for key, value in attributes.items():
                     if key in attrs:
@@ -172,17 +179,28 @@ class FastSpan(Span):
         if not self._set_plain({key: value}):
             super().set_attribute(key, value)
 
-    def add_event(
-        self, name: str, attributes: types.Attributes = None, timestamp: int | None = None
-    ) -> None:
-        if self._events is _EMPTY:
-            self._events = BoundedList(self._limits.max_events)
-        super().add_event(name, attributes, timestamp)
+    # The SDK's ``add_event``/``add_link`` (and ``record_exception``) build the event or link, then
+    # append it here under the span's lock (its ``_check_span_ended``): the list is made there too,
+    # so two threads adding the first event of a live span never make two lists (one lost).
+    def _add_event(self, event: Any) -> None:
+        with self._lock:
+            if self._end_time is None:
+                events: Any = self._events  # a tuple only while empty
+                if events is _EMPTY:
+                    events = self._events = BoundedList(self._limits.max_events)
+                events.append(event)
+                return
+        _logger.warning("Tried calling %s on an ended span.", "_add_event")
 
-    def add_link(self, context: trace_api.SpanContext, attributes: types.Attributes = None) -> None:
-        if self._links is _EMPTY:
-            self._links = BoundedList(self._limits.max_links)
-        super().add_link(context, attributes)
+    def _add_link(self, link: trace_api.Link) -> None:
+        with self._lock:
+            if self._end_time is None:
+                links: Any = self._links  # a tuple only while empty
+                if links is _EMPTY:
+                    links = self._links = BoundedList(self._limits.max_links)
+                links.append(link)
+                return
+        _logger.warning("Tried calling %s on an ended span.", "_add_link")
 
     def end(self, end_time: int | None = None) -> None:
         with self._lock:

@@ -10,8 +10,9 @@ local sub-sampler is always-on/off, or a bare always-on/off sampler.
 :func:`wrap` decides, once per tracer, whether the fast path applies, and returns ``None`` (SDK
 spans) when any condition fails: ``GENAI_TRACE_SDK_SPANS`` is set, the tracer is not exactly the
 SDK's (another provider, ``OTEL_SDK_DISABLED``, a subclass), the SDK's span has other fields than
-the fast span sets, the sampler is not one of the SDK's own, or the SDK's internal span metrics are
-on. A span with links, or from a tracer its configurator disabled, is always an SDK span.
+the fast span sets (or adds events and links otherwise), the sampler is not one of the SDK's own,
+or the SDK's internal span metrics are on. A span with links, or from a tracer its configurator
+disabled, is always an SDK span.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, cast
 from opentelemetry import trace as trace_api
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.context import Context, get_current
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Tracer, TracerProvider
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.sdk.trace.sampling import (
@@ -56,17 +58,53 @@ _fields_ok: bool | None = None
 _SPAN_KEY: str = next(iter(trace_api.set_span_in_context(trace_api.INVALID_SPAN, Context())))
 
 
+class _ProbeIds(IdGenerator):
+    """Fixed ids for the probe's spans: the SDK's default generator draws from the global
+    ``random``, so a program that seeds it would get other ids (and ratio-sampling outcomes) with
+    the fast path than without."""
+
+    def generate_span_id(self) -> int:
+        return 1
+
+    def generate_trace_id(self) -> int:
+        return 1
+
+
 def _sdk_fields_ok() -> bool:
-    """Whether this SDK's spans have exactly the fields :class:`FastSpan` sets (checked once)."""
+    """Whether this SDK's spans have exactly the fields :class:`FastSpan` sets, and its
+    ``add_event``/``add_link`` append through the methods the fast span takes over (checked
+    once, on a throwaway provider: fixed ids, an empty resource, so no resource detector runs
+    again nor repeats its warnings)."""
     global _fields_ok
     if _fields_ok is None:
-        provider = TracerProvider(sampler=ALWAYS_ON, shutdown_on_exit=False)
-        span = provider.get_tracer("genai_trace.fields").start_span("fields", start_time=1)
+        provider = TracerProvider(
+            sampler=ALWAYS_ON, resource=Resource.get_empty(), shutdown_on_exit=False,
+            id_generator=_ProbeIds(),
+        )  # fmt: skip
+        tracer = cast(Tracer, provider.get_tracer("genai_trace.fields"))
+        span = tracer.start_span("fields", start_time=1)
         bounded = vars(BoundedAttributes())  # the fast span sets ``_dict`` and ``_immutable``
         _fields_ok = (
-            fields_match(frozenset(vars(span))) and "_dict" in bounded and "_immutable" in bounded
+            fields_match(frozenset(vars(span)))
+            and "_dict" in bounded
+            and "_immutable" in bounded
+            and _appends_ok(tracer, span.get_span_context())
         )
     return _fields_ok
+
+
+def _appends_ok(tracer: Tracer, context: SpanContext) -> bool:
+    """Whether a fast span's events and links land where the SDK's methods put them."""
+    try:
+        span = FastSpan(
+            "appends", context, None, tracer, SpanKind.INTERNAL, None, 1, True, True
+        )  # fmt: skip
+        span.add_event("event", timestamp=1)  # reads no clock (a program's fake one neither)
+        span.add_link(context)
+        span.end(2)
+        return len(span.events) == 1 and len(span.links) == 1
+    except Exception:  # an SDK whose methods changed: SDK spans
+        return False
 
 
 def _known_sampler(sampler: Sampler | None) -> bool:

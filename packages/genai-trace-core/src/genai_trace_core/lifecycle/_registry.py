@@ -1,7 +1,6 @@
 """A bounded map of open runs: size cap and idle TTL, insertion-ordered so the common put costs one
-comparison; what is still open when the interpreter exits is evicted then (so it is ended and
-exported before the providers shut down, which registered their own exit hooks earlier and so run
-later).
+comparison; what is still open when the interpreter exits is evicted then, before the providers
+shut down, whichever was set up first (see ``_exit_last``).
 
 Eviction is the rare path, and the only one that looks at a run's activity (``activity``: the
 latest start, chunk or child end in its request's tree, in seconds). The TTL counts idle time: an
@@ -14,6 +13,7 @@ remembered with ``retire`` (see ``_evict``): a late child nests under it, in its
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 import weakref
 from collections.abc import Callable, Hashable
@@ -70,7 +70,8 @@ class BoundedRegistry(Generic[V]):
         # what the child inherits (attribution, agent name: ``_run.Late``), never the run.
         self._retired: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
-        atexit.register(_evict_all, weakref.ref(self))
+        _REGISTRIES.add(self)
+        _exit_last()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -99,6 +100,8 @@ class BoundedRegistry(Generic[V]):
                 items[key] = entry
         if evicted:
             self._evicted(evicted, size_full)
+        if len(self._items) == 1:  # the first open run (since all ended): providers set up since?
+            _exit_last()
         return True
 
     def retire(self, key: Hashable, context: Any) -> None:
@@ -210,13 +213,49 @@ class BoundedRegistry(Generic[V]):
                 continue
 
 
-def _evict_all(ref: weakref.ref[BoundedRegistry[Any]]) -> None:
-    """At interpreter exit: hand every entry still held to ``on_evict`` (never raising)."""
-    registry = ref()
-    if registry is None:
+_REGISTRIES: weakref.WeakSet[BoundedRegistry[Any]] = weakref.WeakSet()
+_EXIT_LOCK = threading.Lock()
+_ncallbacks: Callable[[], int] | None = getattr(atexit, "_ncallbacks", None)  # CPython's count
+_exit_hooks_seen = [-1]  # exit hooks registered when ``_evict_all`` was last put after them all
+_INHERITED: weakref.WeakKeyDictionary[BoundedRegistry[Any], frozenset[Hashable]]
+_INHERITED = weakref.WeakKeyDictionary()  # in a forked child: the keys open at the fork
+
+
+def _exit_last() -> None:
+    """Make ``_evict_all`` the exit hook that runs first (``atexit`` runs the last registered
+    first): after the hooks registered since it was, such as those of tracer providers or
+    ``configure()`` set up after ``instrument()``, which would otherwise shut down before the runs
+    still open are ended. Called when a registry is made and when one gets its first open run
+    (again after it emptied); cheap when no exit hook was registered since (one count read; a
+    hook registered and another removed in between go unseen)."""
+    if _ncallbacks is not None and _ncallbacks() == _exit_hooks_seen[0]:
         return
-    for key, value in registry._drain_items():
-        try:
-            registry._on_evict(key, value)
-        except Exception:  # exit: nothing is left to report to
-            continue
+    with _EXIT_LOCK:
+        atexit.unregister(_evict_all)
+        atexit.register(_evict_all)
+        _exit_hooks_seen[0] = _ncallbacks() if _ncallbacks is not None else -1
+
+
+def _evict_all() -> None:
+    """At interpreter exit: hand every entry still held by any registry to its ``on_evict``
+    (never raising), but those a forked child inherited."""
+    for registry in list(_REGISTRIES):
+        inherited = _INHERITED.get(registry, frozenset())
+        for key, value in registry._drain_items():
+            if key in inherited:
+                continue
+            try:
+                registry._on_evict(key, value)
+            except Exception:  # exit: nothing is left to report to
+                continue
+
+
+def _forked() -> None:
+    """In a forked child: the runs open at the fork are the parent's, which ends and exports
+    them; the child ending them at its exit too would export each span twice."""
+    for registry in list(_REGISTRIES):
+        _INHERITED[registry] = frozenset(registry._items)
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork
+    os.register_at_fork(after_in_child=_forked)
