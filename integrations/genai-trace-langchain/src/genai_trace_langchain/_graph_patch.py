@@ -11,7 +11,9 @@ is wrapped: a compiled graph with a ``ToolNode`` (LangGraph's prebuilt node that
 calls a model asked for) gets one metadata key, keyed by the graph's name, in its own config.
 LangGraph merges a graph's config into every run of it, and metadata reaches the callbacks. The
 key carries the name because child runs inherit their parent's metadata: a subgraph inside an
-agent graph sees its parent's key, not one for its own name. Nothing runs per invocation.
+agent graph sees its parent's key, not one for its own name. At a root a key can only come from
+the graph's own config, so any key marks it, under whatever ``run_name`` the caller gave it (a
+nested graph is told by its name). Nothing runs per invocation.
 ``instrument()`` does not import LangGraph (wrapt's post-import hook wraps ``compile`` when
 LangGraph is imported, or at once when it already is). Graphs compiled before ``instrument()``
 are not marked: they stay workflows unless their name or metadata says agent. The metadata key

@@ -136,9 +136,11 @@ def _metadata_agent(name: str | None, metadata: Mapping[str, Any], nested: bool)
 def _is_agent(name: str | None, metadata: Mapping[str, Any], nested: bool) -> bool:
     if _metadata_agent(name, metadata, nested):
         return True
-    if name is None:
-        return False
-    return "agent" in name.lower() or metadata.get(agent_graph_key(name)) is True
+    if not nested and any(type(k) is str and k.startswith(_AGENT_GRAPH_PREFIX) for k in metadata):
+        return True  # a root's mark is its graph's own (only its config sets one): any run_name
+    return name is not None and (
+        "agent" in name.lower() or metadata.get(agent_graph_key(name)) is True
+    )
 
 
 def _is_marked_graph_run(
@@ -171,10 +173,8 @@ def chain_operation(
     tags: Sequence[str] | None,
 ) -> Operation:
     meta = metadata or {}
-    # A graph run inside a node cannot be told apart from a chain the node runs (both carry the
-    # node's checkpoint namespace), so only agent-named ones become invoke_agent; others are steps.
-    # (Only LangGraph sets the namespace; its ``ls_integration`` metadata is absent in 1.0.) A
-    # graph marked as an agent is one under any parent: a chain, a tool, a node.
+    # A graph run inside a node is told apart from a chain the node runs (both carry its checkpoint
+    # namespace) only by an agent name or a mark (``_graph_patch``); others are steps.
     sub_agent = parent_run_id is not None and (
         _is_marked_graph_run(name, meta, tags)
         or (_is_subgraph(meta, tags) and _is_agent(name, meta, nested=True))

@@ -10,8 +10,10 @@ its caller hands on, unless its ender says they end too (``with_streams``: the a
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry.context import Context
 from opentelemetry.trace import Span, Status, StatusCode
 
 from genai_trace_core import _budget, semconv
@@ -98,6 +100,30 @@ def deactivate(run: Run) -> None:
         # Ended in a copy of the start context (e.g. a shielded async callback): undo the
         # activation in the task that made it, or it outlives the run there.
         _context.deactivate_in_task(task, active, prev, _context.stale_fallback)
+        if not _context.CAN_UNDO_IN_TASK and not task.done():  # undone in place: a copy of
+            setattr(active, _ENDED_RUN, run)  # it (a task it made) still tells whose it was
+
+
+# The run whose activation a ``Context`` undone in place was (Python < 3.12; see ``_context``).
+_ENDED_RUN = "_genai_trace_ended_run"
+
+
+def ended_parent(current: Context, parent_run_id: Hashable | None) -> Context | None:
+    """Where a run whose parent ``parent_run_id`` already ended starts: under that parent, when
+    ``current`` is (a copy of) the activation of it or of a run under it: the context it handed to
+    a thread or a task it started (``copy_context``, ``create_task``) whose work began after it
+    ended. Nothing is kept for this at end: the context the work carries is the record."""
+    if parent_run_id is None:  # a root
+        return None
+    for made_in in (current.get(_context.RUN_KEY), getattr(current, _ENDED_RUN, None)):
+        run = made_in  # the run the context was made in, then up its parents (bounded)
+        for _ in range(64):
+            if not isinstance(run, Run):
+                break
+            if run.run_id == parent_run_id:
+                return None if run.span is None else late_context(detached_context(run.ctx), run)
+            run = run.parent
+    return None
 
 
 def _end_descendants(tel: Telemetry, root: Run, with_root: bool, with_streams: bool) -> None:

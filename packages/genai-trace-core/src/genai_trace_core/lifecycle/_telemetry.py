@@ -28,7 +28,7 @@ from genai_trace_core.lifecycle._attributes import (
     start_attributes,
 )
 from genai_trace_core.lifecycle._evict import new_registry
-from genai_trace_core.lifecycle._finish import finish
+from genai_trace_core.lifecycle._finish import ended_parent, finish
 from genai_trace_core.lifecycle._first_chunk import first_chunk
 from genai_trace_core.lifecycle._labels import label
 from genai_trace_core.lifecycle._metrics import Instruments
@@ -123,7 +123,8 @@ class Telemetry:
             current = _context.current()
             if _context.traced_here(current, run_id):
                 return  # traced by another handler's Telemetry, which was called first
-            parent_ctx = registry.retired(parent_run_id) or _context.root_context(current, root)
+            late = registry.retired(parent_run_id) or ended_parent(current, parent_run_id)
+            parent_ctx = late or _context.root_context(current, root)  # (no ended parent)
             heir = _run.late_of(parent_ctx)  # a run that ended: what its context carries
         else:
             parent_ctx = _context.parent_context(parent)
