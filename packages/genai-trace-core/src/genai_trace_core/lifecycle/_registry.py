@@ -16,6 +16,7 @@ import atexit
 import os
 import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
@@ -68,7 +69,7 @@ class BoundedRegistry(Generic[V]):
         # Runs ended while still open (by their root, or evicted): key -> the context to start a
         # late child in (an async branch the framework did not cancel), oldest out. It carries
         # what the child inherits (attribution, agent name: ``_run.Late``), never the run.
-        self._retired: dict[Hashable, Any] = {}
+        self._retired: OrderedDict[Hashable, Any] = OrderedDict()  # oldest out in O(1)
         self._lock = threading.Lock()
         _REGISTRIES.add(self)
         _exit_last()
@@ -111,7 +112,7 @@ class BoundedRegistry(Generic[V]):
             retired = self._retired
             retired[key] = context
             if len(retired) > self.max_retired:
-                del retired[next(iter(retired))]
+                retired.popitem(last=False)  # (a dict's first key is slow to find after many)
 
     def retired(self, key: Hashable) -> Any:
         """The context ``retire`` kept for ``key``, else None (always for a ``None`` key: a root's
