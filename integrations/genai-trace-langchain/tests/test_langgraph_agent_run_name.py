@@ -5,6 +5,7 @@ their record (LangChain README, span table, agent row). Nested graphs keep their
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from genai_trace_core.testing import tree_shape as shape
 
 langgraph = pytest.importorskip("langgraph")
 from langchain_core.messages import AIMessage, BaseMessage  # noqa: E402
+from langchain_core.runnables import RunnableConfig, RunnableLambda  # noqa: E402
 from langchain_core.tools import tool  # noqa: E402
 from langgraph.graph import END, START, MessagesState, StateGraph  # noqa: E402
 from langgraph.prebuilt import ToolNode, create_react_agent, tools_condition  # noqa: E402
@@ -143,3 +145,44 @@ def test_a_workflow_run_under_a_caller_chosen_name_stays_a_workflow(
     assert shape(otel.tree(attributes=False), kind=False, status=False) == [
         ["invoke_workflow nightly", [["echo", []]]]
     ]
+
+
+def test_a_chain_given_a_copy_of_a_tool_loop_nodes_metadata_stays_a_workflow(
+    otel: OTelHarness, instrumented: Any, lifecycle: Lifecycle
+) -> None:
+    # An app hands a tool's metadata (to carry user_id) to a chain it runs on its own thread: the
+    # chain is a root whose metadata holds the graph's mark, but it is no agent (found by Z2).
+    answer = FakeChatOpenAI(answer_fn=lambda _: "Short.")
+    summarize = (RunnableLambda(lambda text: text) | answer).with_config(run_name="summarize")
+    copied: list[dict[str, Any]] = []
+
+    @tool
+    def save(text: str, config: RunnableConfig) -> str:
+        """Save a note."""
+        copied.append(dict(config.get("metadata") or {}))
+        return "saved"
+
+    def policy(messages: list[BaseMessage]) -> AIMessage | str:
+        if messages[-1].type == "human":
+            return AIMessage(
+                content="", tool_calls=[{"name": "save", "args": {"text": "x"}, "id": "c"}]
+            )
+        return "Done."
+
+    model = FakeChatOpenAI(answer_fn=policy).bind_tools([save])
+    g = StateGraph(MessagesState)
+    g.add_node("model", lambda state: {"messages": [model.invoke(state["messages"])]})
+    g.add_node("tools", ToolNode([save]))
+    g.add_edge(START, "model")
+    g.add_conditional_edges("model", tools_condition)
+    g.add_edge("tools", "model")
+    g.compile(name="notes_agent").invoke(QUESTION, {"metadata": {"user_id": "alice"}})
+    [metadata] = copied
+    assert any(k.startswith("__genai_trace_agent_graph:") for k in metadata)
+    worker = threading.Thread(target=summarize.invoke, args=("x", {"metadata": metadata}))
+    worker.start()
+    worker.join()
+
+    lifecycle.check()
+    roots = sorted(s.name for s in otel.spans() if s.parent is None)
+    assert roots == ["invoke_agent notes_agent", "invoke_workflow summarize"]

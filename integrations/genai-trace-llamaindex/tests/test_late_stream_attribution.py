@@ -65,11 +65,14 @@ def per_user() -> Iterator[tuple[Budget, BudgetTracker]]:
     tracker.uninstall()
 
 
-def _read_after_the_block(index: VectorStoreIndex) -> str:
+def _read_after_the_block(index: VectorStoreIndex, reader: str | None = None) -> str:
     engine = index.as_query_engine(similarity_top_k=1, streaming=True)
     with attribution(user_id="alice", tenant_id="acme"):
         response = engine.query("Capital of France?")
-    return "".join(response.response_gen)  # the model call starts here, outside the block
+    if reader is None:
+        return "".join(response.response_gen)  # the model call starts here, outside the block
+    with attribution(user_id=reader):  # another request's block: its reader is not the owner
+        return "".join(response.response_gen)
 
 
 def _owners(otel: OTelHarness) -> dict[str, tuple[object, object]]:
@@ -83,14 +86,16 @@ def _spend(otel: OTelHarness) -> float:
     return sum(d["attributes"].get(s.COST_USD, 0.0) for d in otel.span_dicts())
 
 
+@pytest.mark.parametrize("reader", [None, "bob"])
 def test_streamed_answer_read_after_the_block_is_the_callers_span_metric_and_budget(
     otel: OTelHarness,
     instrument: Instrument,
     index: VectorStoreIndex,
     per_user: tuple[Budget, BudgetTracker],
+    reader: str | None,
 ) -> None:
     instrument(metric_attribute_keys="user.id")
-    assert _read_after_the_block(index) == "".join(WORDS)
+    assert _read_after_the_block(index, reader) == "".join(WORDS)
 
     assert shape(otel.tree(attributes=False)) == TREE
     owners = _owners(otel)
@@ -100,6 +105,7 @@ def test_streamed_answer_read_after_the_block_is_the_callers_span_metric_and_bud
     assert chat["attributes"][s.COST_USD] > 0
     budget, tracker = per_user
     assert tracker.spent(budget, "alice") == pytest.approx(_spend(otel))
+    assert tracker.spent(budget, "bob") == 0
     metrics = otel.metrics()
     for name in (s.METRIC_COST, s.METRIC_INFERENCE_DURATION, s.METRIC_USAGE_OUTPUT_TOKENS):
         assert {p["attributes"].get(s.USER_ID) for p in metrics[name]} == {"alice"}, name

@@ -50,7 +50,9 @@ def set_up():
 if order == "before":
     set_up()
 telemetry = Telemetry()
-if order == "after":
+if order == "during":  # set up while a run is open (not exported: no provider when it started)
+    telemetry.start("early", Operation(OperationKind.INVOKE_WORKFLOW, name="early"))
+if order in ("after", "during"):
     set_up()
 telemetry.start("done", Operation(OperationKind.INVOKE_WORKFLOW, name="done"))
 telemetry.end("done")
@@ -83,7 +85,7 @@ def _run(tmp_path: Path, setup: str, order: str) -> tuple[list[str], str]:
     return sorted(line for line in lines if line != "exiting"), done.stderr
 
 
-@pytest.mark.parametrize("order", ["before", "after"])
+@pytest.mark.parametrize("order", ["before", "after", "during"])
 @pytest.mark.parametrize("setup", ["provider", "configure"])
 def test_open_runs_are_exported_at_exit_whatever_the_setup_order(
     tmp_path: Path, setup: str, order: str
@@ -123,15 +125,18 @@ telemetry.start("qa", Operation(OperationKind.INVOKE_WORKFLOW, name="qa"))
 pid = os.fork()
 if pid == 0:  # the child starts its own run, leaves both open and exits normally
     telemetry.start("job", Operation(OperationKind.INVOKE_WORKFLOW, name="job"))
+    if sys.argv[1] == "shutdown":  # what uninstrument() does; the TTL sweep ends runs as well
+        telemetry.shutdown()
     sys.exit(0)
 os.waitpid(pid, 0)
 """
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_a_forked_child_ends_at_exit_only_the_runs_it_started() -> None:
+@pytest.mark.parametrize("how", ["exit", "shutdown"])
+def test_a_forked_child_ends_only_the_runs_it_started(how: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-W", "error", "-c", FORK],
+        [sys.executable, "-W", "error", "-c", FORK, how],
         capture_output=True,
         text=True,
         timeout=120,

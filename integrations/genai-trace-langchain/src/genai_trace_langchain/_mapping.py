@@ -25,8 +25,8 @@ FRAMEWORK = "langchain"
 SEARCH_K_KEY = "ls_genai_trace_search_k"
 # ... and their store's identity (collection/index name) where it has one: gen_ai.data_source.id.
 DATA_SOURCE_KEY = "ls_genai_trace_data_source"
-# ... and on LangGraph graphs that run a model's tool calls (``_graph_patch``): one key per name.
-_AGENT_GRAPH_PREFIX = "__genai_trace_agent_graph:"  # ``__``: LangGraph keeps it out of checkpoints
+# ... and on tool-loop graphs (``_graph_patch``), one per name (``__``: kept out of checkpoints).
+_AGENT_GRAPH_PREFIX = "__genai_trace_agent_graph:"
 
 
 def agent_graph_key(graph_name: str) -> str:
@@ -136,7 +136,8 @@ def _metadata_agent(name: str | None, metadata: Mapping[str, Any], nested: bool)
 def _is_agent(name: str | None, metadata: Mapping[str, Any], nested: bool) -> bool:
     if _metadata_agent(name, metadata, nested):
         return True
-    if not nested and any(type(k) is str and k.startswith(_AGENT_GRAPH_PREFIX) for k in metadata):
+    own = not nested and "langgraph_node" not in metadata  # not a node's metadata an app copied
+    if own and any(type(k) is str and k.startswith(_AGENT_GRAPH_PREFIX) for k in metadata):
         return True  # a root's mark is its graph's own (only its config sets one): any run_name
     return name is not None and (
         "agent" in name.lower() or metadata.get(agent_graph_key(name)) is True
@@ -160,9 +161,7 @@ def _is_subgraph(metadata: Mapping[str, Any], tags: Sequence[str] | None) -> boo
     node = metadata.get("langgraph_node")
     if not isinstance(ns, str) or not isinstance(node, str):
         return False
-    if _has_graph_step(tags):
-        return False
-    return ns.rsplit("|", 1)[-1].startswith(node + ":")
+    return not _has_graph_step(tags) and ns.rsplit("|", 1)[-1].startswith(node + ":")
 
 
 def chain_operation(

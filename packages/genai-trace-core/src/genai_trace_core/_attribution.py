@@ -10,7 +10,7 @@ import contextvars
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from genai_trace_core import semconv
@@ -29,6 +29,19 @@ class Attribution:
     tenant_id: str | None = None
     feature: str | None = None
     metadata: tuple[tuple[str, str], ...] = ()
+    outer: Attribution | None = field(default=None, compare=False, repr=False)
+    """The block this one was opened inside (``attribution()`` only), else None."""
+
+    def opened_inside(self, block: Attribution | None) -> bool:
+        """Whether this ``attribution()`` block was opened inside ``block`` (at any depth)."""
+        outer = self.outer
+        for _ in range(64):  # bounded: blocks nest as deep as the code that opens them
+            if outer is None or block is None:
+                return False
+            if outer is block:
+                return True
+            outer = outer.outer
+        return False
 
     def merged_over(self, parent: Attribution | None) -> Attribution:
         if parent is None:
@@ -99,13 +112,16 @@ def attribution(
     metadata: Mapping[str, Any] | None = None,
 ) -> Iterator[Attribution]:
     """Attribute every GenAI operation started inside the block (nested blocks merge)."""
+    outer = _current.get()
     new = Attribution(
         user_id=user_id,
         conversation_id=conversation_id,
         tenant_id=tenant_id,
         feature=feature,
         metadata=_block_metadata(metadata),
-    ).merged_over(_current.get())
+    ).merged_over(outer)
+    if outer is not None:
+        new = replace(new, outer=outer)
     token = _current.set(new)
     try:
         yield new

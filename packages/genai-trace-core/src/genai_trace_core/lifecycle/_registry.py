@@ -101,7 +101,8 @@ class BoundedRegistry(Generic[V]):
                 items[key] = entry
         if evicted:
             self._evicted(evicted, size_full)
-        if len(self._items) == 1:  # the first open run (since all ended): providers set up since?
+        # An exit hook registered since (a provider or configure() set up now): move ours after it.
+        if (_ncallbacks is not None and _ncallbacks() != _exit_hooks_seen[0]) or len(items) == 1:
             _exit_last()
         return True
 
@@ -218,8 +219,6 @@ _REGISTRIES: weakref.WeakSet[BoundedRegistry[Any]] = weakref.WeakSet()
 _EXIT_LOCK = threading.Lock()
 _ncallbacks: Callable[[], int] | None = getattr(atexit, "_ncallbacks", None)  # CPython's count
 _exit_hooks_seen = [-1]  # exit hooks registered when ``_evict_all`` was last put after them all
-_INHERITED: weakref.WeakKeyDictionary[BoundedRegistry[Any], frozenset[Hashable]]
-_INHERITED = weakref.WeakKeyDictionary()  # in a forked child: the keys open at the fork
 
 
 def _exit_last() -> None:
@@ -239,12 +238,9 @@ def _exit_last() -> None:
 
 def _evict_all() -> None:
     """At interpreter exit: hand every entry still held by any registry to its ``on_evict``
-    (never raising), but those a forked child inherited."""
+    (never raising)."""
     for registry in list(_REGISTRIES):
-        inherited = _INHERITED.get(registry, frozenset())
         for key, value in registry._drain_items():
-            if key in inherited:
-                continue
             try:
                 registry._on_evict(key, value)
             except Exception:  # exit: nothing is left to report to
@@ -253,9 +249,12 @@ def _evict_all() -> None:
 
 def _forked() -> None:
     """In a forked child: the runs open at the fork are the parent's, which ends and exports
-    them; the child ending them at its exit too would export each span twice."""
+    them; the child ending them too (at exit, by the TTL, at shutdown) would export each span
+    twice, so it forgets them (work it starts under them still nests, through the context it
+    inherited: ``_finish.ended_parent``). A lock another thread held at the fork is renewed."""
     for registry in list(_REGISTRIES):
-        _INHERITED[registry] = frozenset(registry._items)
+        registry._lock = threading.Lock()
+        registry._items.clear()
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork

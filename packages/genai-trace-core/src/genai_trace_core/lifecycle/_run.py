@@ -216,6 +216,10 @@ def inherited_attribution(
         return block
     if block is None or block is parent.block:
         return parent.attribution
+    if isinstance(parent, Late) and not block.opened_inside(parent.block):
+        # the block of whoever runs the late work (a stream read in another request's block):
+        # the run it was made for wins, the block only fills what that run does not set
+        return block if parent.attribution is None else parent.attribution.merged_over(block)
     return block.merged_over(parent.attribution)
 
 
