@@ -153,6 +153,10 @@ def test_answer_of_an_earlier_query_read_in_a_later_workflow_stays_in_the_querys
     lifecycle.check()
 
 
+# On Python 3.13 LlamaIndex leaves the tool's async OpenAI stream open when the agent's loop ends
+# (openai's ``AsyncStream._iter_events`` finalised after ``asyncio.run`` closed the loop): the same
+# program without genai-trace raises the same unraisable warning (checked 2026-12-07).
+@pytest.mark.filterwarnings("ignore:Exception ignored in. <async_generator object AsyncStream")
 def test_agent_tool_over_a_streaming_query_engine_nests_its_model_call_under_synthesize(
     qe: Any, otel: OTelHarness, instrument: Instrument, lifecycle: Lifecycle
 ) -> None:

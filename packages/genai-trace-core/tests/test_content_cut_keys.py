@@ -1,7 +1,9 @@
 """A key cut short at an ellipsis (pydantic's ``input_value='…'``, ``reprlib``, a log line that
 shows a key's start) leaves no fragment: the head with its prefix, the tail after a key's marker
 or head, and a random-looking tail whose prefix was cut out are masked by every credential pass,
-in exception messages and traces; prose keeps its ellipses."""
+in exception messages and traces, also JSON-escaped (``\\n`` before, ``\\u2026``), percent-encoded,
+bracketed (``[...]``) or spaced; prose and names made of words (``...Llama-2-7b-chat-hf``,
+``{...s3Config}``, ``hf_hub...download``) keep their ellipses."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from genai_trace_core.content._redact import redact_secret_text
 from genai_trace_core.content._secret_scan import scrub_content_secrets
 
 # Key-shaped fixtures are assembled at run time so no scanner mistakes this file for a leak.
-GITHUB = "ghp_" + "R4nd0mT0k3nV4lu3Abcdefghijklmnop1234"
+GITHUB = "ghp_" + "R4nd0mT0k3nV4lu3Xq7ZpL2wKc9TfB1sMh8J"  # random, as a real one
 OPENAI = "sk-proj-" + "Q7vLx2Nf8RkTw3YbHc9ZpJm4GdS6AeUo1iKqXnVtWyBr0FhLjMsPcDgEaIuOz"
 PASSES = {
     "redact_secret_text": redact_secret_text,
@@ -37,6 +39,18 @@ CUT = [  # (text, the same with every piece of the key masked)
     ("AKIA" + "IOSF...ODNN7EXAMPLE", "[REDACTED:aws_key]..."),
     ("eyJhbGciOiJIUzI1NiJ9" + ".eyJzdWIi...Kxwrjsig5c", "[REDACTED:jwt]..."),
     ("eyJhbGciOiJIUzI1NiJ9" + "...Kxwrjsig5c", "[REDACTED:jwt]..."),
+    # JSON-escaped: after "\n", the ellipsis written "\u2026" (ASCII JSON), also escaped twice
+    (f'{{"log": "pasted\\n{GITHUB[:18]}..."}}', '{"log": "pasted\\n[REDACTED:github_token]..."}'),
+    (f'{{"log": "key: {OPENAI[:16]}\\u2026"}}', '{"log": "key: [REDACTED:openai_key]\\u2026"}'),
+    (f'"key: {OPENAI[:16]}\\\\u2026"', '"key: [REDACTED:openai_key]\\\\u2026"'),
+    # percent-encoded: a head after "%3D", the ellipsis written "%E2%80%A6"
+    (f"?q=key%3D{GITHUB[:18]}...{GITHUB[-16:]}", "?q=key=[REDACTED:github_token]..."),
+    (f"token%20{GITHUB[:18]}%E2%80%A6{GITHUB[-16:]}", "token%20[REDACTED:github_token]%E2%80%A6"),
+    # textwrap.shorten's "[...]", a spaced ellipsis
+    (f"token={GITHUB[:18]}[...]{GITHUB[-16:]}", "token=[REDACTED:github_token][...]"),
+    (f"token {OPENAI[:16]} ... {OPENAI[-16:]} thanks", "token [REDACTED:openai_key] ... thanks"),
+    (f"token {GITHUB[:18]} ... thanks", "token [REDACTED:github_token] ... thanks"),
+    (f"token {OPENAI[:16]} ... efghijklmnop1234", "token [REDACTED:openai_key] ..."),
 ]  # fmt: skip
 
 
@@ -53,6 +67,16 @@ PROSE = [
     "git diff 9fceb02...e4f5a6b; Loading... done… then…",
     "sk-learn... and hf_hub... and the task-abc...def",
     "Step2Done... iPhone15Pro... ...lowercase12345 ...UPPER12345",
+    # names made of words after an ellipsis, a key prefix before words (masked until 2026-12-07)
+    "Loading model...Llama-2-7b-chat-hf",
+    "const cfg = {...s3Config, Bucket: name}; fetch(url, {...oauth2Options})",
+    "from ...v2Models import User",
+    "Models: GPT-4o, Mistral-7B-v0.1, …Qwen2-7B-Instruct",
+    "Step 1...Step2Final",
+    "ModelInfo(name='GPT4Turbo...v2024Preview')",
+    "load...Qwen2-7B-Instruct and Meta-Llama-3-8B...Phi-3-mini-4k-instruct",
+    "pip install hf_hub...download; npm_config...Foo; xai-Grok... sk-learn ... Then",
+    "see [...] and wait ... what \\u2026 done",
 ]
 
 

@@ -19,17 +19,16 @@ _B64URL = r"[A-Za-z0-9_\-]"
 # JSON-escaped ("\/\/") or escaped twice ("\\/\\/"). The match keeps the slashes as written.
 # The user name may be empty (Redis: "redis://:pw@host"). A password may hold "@": it runs to the
 # last "@" of the authority ("admin:hunter2@2024rest@db"; after its first "@" it also ends at
-# quotes and list punctuation, so '{"a":"redis://u:p@h","b":"c@d"}' keeps "c@d"). When the
-# authority has no "@", a password may hold "/", "?" or "#" ("root:ab/cd@db") unless what
-# follows the ":" is a port ("localhost:8000/users/john@example.com"). Every repetition is
-# bounded and every character class excludes the separator after it: linear per start.
+# quotes and list punctuation, so '{"a":"redis://u:p@h","b":"c@d"}' keeps "c@d"). A password
+# never holds "/", "?" or "#": URL parsers end the authority there, and a path after a
+# placeholder port ("http://<host>:<port>/users/bob@example.com", "localhost:PORT/u/me@x.org")
+# is no password. Every repetition is bounded and every character class excludes the separator
+# after it: linear per start.
 _URL_USER = r'[^\s:/?#@\[\]"]{0,128}'
 _URL_PW = r'[^\s/?#@"]'
 _URL_PW_AFTER_AT = r"[^\s/?#@\"'<>,;`]"
 URL_PASSWORD: Final = (
-    rf"/\\{{0,2}}/{_URL_USER}:"
-    rf"(?:{_URL_PW}{{1,256}}(?:@{_URL_PW_AFTER_AT}{{0,256}}){{0,8}}"
-    rf"|(?!\d{{1,5}}\\{{0,2}}[/?#]){_URL_PW}{{1,256}}(?:[/?#]{_URL_PW}{{0,256}}){{1,8}})@"
+    rf"/\\{{0,2}}/{_URL_USER}:{_URL_PW}{{1,256}}(?:@{_URL_PW_AFTER_AT}{{0,256}}){{0,8}}@"
 )
 
 # (name, label in the marker, pattern). Each pattern starts with a literal or a character class so

@@ -119,7 +119,12 @@ def builtin_redact(text: str) -> str:
     """Mask emails, phone numbers, payment cards, IBANs, IP addresses and API keys/tokens, also
     where they are percent-encoded (a URL's query string: :mod:`._percent`) or cut short at an
     ellipsis (:mod:`._cut_keys`)."""
-    return mask_cut_keys(mask_encoded(_builtin_plain(text), _builtin_plain), personal=True)
+    return mask_cut_keys(mask_encoded(_builtin_plain(text), _builtin_decoded), personal=True)
+
+
+def _builtin_decoded(text: str) -> str:
+    # a percent-encoded run decoded: its ellipsis may be "%E2%80%A6", a key's head after "%3D"
+    return mask_cut_keys(_builtin_plain(text), personal=True)
 
 
 def _builtin_plain(text: str) -> str:
@@ -177,12 +182,18 @@ def redact_secret_text(text: str) -> str:
     """Mask only credentials (API keys, tokens, JWTs, private keys, URL passwords), also where
     they are percent-encoded or cut short at an ellipsis (``ghp_R4nd...1234``: :mod:`._cut_keys`).
     Applied in every capture mode (model kwargs, content, errors)."""
-    return mask_cut_keys(mask_encoded(mask_secret_formats(text), mask_secret_formats))
+    return mask_cut_keys(mask_encoded(mask_secret_formats(text), mask_decoded_secrets))
 
 
 def mask_secret_formats(text: str) -> str:
     """:func:`redact_secret_text` of the text as written (no percent-decoding)."""
     return (SECRETS_ESCAPED if "\\" in text else SECRETS_ONLY).sub(_check_secrets, text)
+
+
+def mask_decoded_secrets(text: str) -> str:
+    """The credentials of a percent-encoded run, decoded (``key=ghp_R4nd…1234`` written
+    ``key%3Dghp_R4nd%E2%80%A61234``), masked: key formats and keys cut at an ellipsis."""
+    return mask_cut_keys(mask_secret_formats(text))
 
 
 def redact(text: str, settings: Settings) -> str:

@@ -27,7 +27,11 @@ from typing import Final
 from genai_trace_core.content._cut_keys import mask_cut_keys
 from genai_trace_core.content._detectors import URL_PASSWORD
 from genai_trace_core.content._percent import mask_encoded
-from genai_trace_core.content._redact import mask_secret_formats, redact_secret_text
+from genai_trace_core.content._redact import (
+    mask_decoded_secrets,
+    mask_secret_formats,
+    redact_secret_text,
+)
 from genai_trace_core.content._secrets import mask_secret_params
 
 MIN_RUN: Final = 15  # the shortest format: ``xoxb-`` and 10 characters (Slack)
@@ -88,5 +92,5 @@ def scrub_content_secrets(text: str, keys_masked: bool = False) -> str:
             if masked is not None:
                 text = masked.decode("utf-8", "surrogatepass")
             # what a percent-encoded run (a URL built from the user's text) hides
-            text = mask_cut_keys(mask_encoded(text, mask_secret_formats))
+            text = mask_cut_keys(mask_encoded(text, mask_decoded_secrets))
     return mask_secret_params(text)
