@@ -176,8 +176,7 @@ def test_a_chain_given_a_copy_of_a_tool_loop_nodes_metadata_stays_a_workflow(
     g.add_edge(START, "model")
     g.add_conditional_edges("model", tools_condition)
     g.add_edge("tools", "model")
-    g.compile(name="notes_agent").invoke(QUESTION)  # (langgraph 1.0.0 drops the mark when the
-    # caller passes metadata: then no node or tool has one to copy)
+    g.compile(name="notes_agent").invoke(QUESTION, {"metadata": {"user_id": "alice"}})
     [metadata] = copied
     assert any(k.startswith("__genai_trace_agent_graph:") for k in metadata)
     worker = threading.Thread(target=summarize.invoke, args=("x", {"metadata": metadata}))

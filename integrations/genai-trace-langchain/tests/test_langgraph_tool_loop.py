@@ -294,11 +294,6 @@ def test_agent_graph_inside_a_workflow_graph_is_a_nested_agent(
     outer.compile(name="pipeline").invoke(QUESTION)
     lifecycle.check()
     names = _names(otel)
-    if not _subgraph_keeps_its_metadata():
-        # LangGraph 1.0 replaces a nested graph's own config metadata with its caller's, so
-        # the mark never reaches the run: the nested loop is a step, as before the mark existed.
-        assert names[3] == ("weather_graph", None)
-        return
     assert names[:4] == [
         ("invoke_workflow pipeline", None),
         ("route", None),
@@ -306,15 +301,6 @@ def test_agent_graph_inside_a_workflow_graph_is_a_nested_agent(
         ("invoke_agent weather_graph", "weather_graph"),
     ]
     assert sorted(names[3:]) == sorted(AGENT_TREE)
-
-
-def _subgraph_keeps_its_metadata() -> bool:
-    """Whether LangGraph merges a graph's own config metadata with its caller's (1.2 does) or
-    lets the caller's replace it (1.0 does)."""
-    from langgraph.pregel.main import ensure_config  # what a graph run calls on its config
-
-    merged = ensure_config({"metadata": {"own": 1}}, {"metadata": {"caller": 1}})
-    return "own" in merged["metadata"]
 
 
 def test_subgraph_inside_an_agent_graph_stays_a_step(

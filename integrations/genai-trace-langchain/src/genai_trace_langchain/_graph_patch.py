@@ -18,6 +18,13 @@ nested graph is told by its name). Nothing runs per invocation.
 LangGraph is imported, or at once when it already is). Graphs compiled before ``instrument()``
 are not marked: they stay workflows unless their name or metadata says agent. The metadata key
 is not exported (only allow-listed keys are).
+
+LangGraph 1.0 lets a caller's config replace the graph's own metadata instead of merging it
+(``graph.invoke(x, {"metadata": {"user_id": ...}})`` would drop the mark, and a graph used as a
+node always gets its caller's metadata). Where a probe of LangGraph's config merge shows that,
+``Pregel.stream``/``astream`` (which ``invoke``/``ainvoke`` and subgraph nodes go through) are
+wrapped too: a graph carrying a mark adds it to the caller's metadata, a copy, when missing.
+Where LangGraph merges (1.1 on), nothing is wrapped and nothing runs per invocation.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from typing import Any
 import wrapt
 
 from genai_trace_core import safe
-from genai_trace_langchain._mapping import agent_graph_key
+from genai_trace_langchain._mapping import _AGENT_GRAPH_PREFIX, agent_graph_key
 from genai_trace_langchain._wrapping import unwrap_method, wrap_method
 
 _TOOL_NODE_CLASSES = frozenset({"ToolNode", "_ToolNode"})
@@ -88,11 +95,68 @@ def _on_import(module: Any) -> None:
         return compile
 
     wrap_method(module.StateGraph, "compile", make)
+    _patch_config_merge()
 
 
 def unpatch_compile() -> None:
-    """Restore ``StateGraph.compile``; graphs compiled meanwhile keep their (inert) key."""
+    """Restore ``StateGraph.compile`` (and ``Pregel.stream``/``astream`` where wrapped); graphs
+    compiled meanwhile keep their (inert) key."""
     _State.active = False
     module = sys.modules.get("langgraph.graph.state")
     if module is not None:
         unwrap_method(module.StateGraph, "compile")
+    pregel = _pregel_class()
+    if pregel is not None:
+        for name in ("stream", "astream"):
+            unwrap_method(pregel, name)
+
+
+def _pregel_class() -> Any:
+    module = sys.modules.get("langgraph.pregel.main")
+    return getattr(module, "Pregel", None)
+
+
+def _merges_metadata() -> bool:
+    """Whether LangGraph merges a graph's own config metadata with its caller's (1.1 on) or lets
+    the caller's replace it (1.0); unknown counts as merging (nothing is wrapped)."""
+    ensure_config = getattr(sys.modules.get("langgraph.pregel.main"), "ensure_config", None)
+    if ensure_config is None:
+        return True
+    merged = ensure_config({"metadata": {"own": 1}}, {"metadata": {"caller": 1}})
+    return "own" in merged["metadata"]
+
+
+def _with_own_marks(graph: Any, config: Any) -> Any:
+    """``config`` with the marks of ``graph``'s own metadata added to its metadata (a copy), or
+    ``config`` itself when it has no metadata to replace them or already holds them."""
+    if not isinstance(config, dict) or not config.get("metadata"):
+        return config
+    own = (getattr(graph, "config", None) or {}).get("metadata") or {}
+    marks = {k: v for k, v in own.items() if type(k) is str and k.startswith(_AGENT_GRAPH_PREFIX)}
+    caller = config["metadata"]
+    if not marks or all(k in caller for k in marks):
+        return config
+    return {**config, "metadata": {**caller, **marks}}
+
+
+@safe()
+def _patch_config_merge() -> None:
+    pregel = _pregel_class()
+    if pregel is None or _merges_metadata():
+        return
+
+    def make(original: Any) -> Any:
+        def method(self: Any, input: Any, config: Any = None, **kwargs: Any) -> Any:
+            return original(self, input, _marked_config(self, config), **kwargs)
+
+        return method
+
+    for name in ("stream", "astream"):
+        wrap_method(pregel, name, make)
+
+
+def _marked_config(graph: Any, config: Any) -> Any:
+    try:
+        return _with_own_marks(graph, config)
+    except Exception:  # telemetry never breaks a graph run: the caller's config as given
+        return config
