@@ -84,6 +84,17 @@ def build() -> Dashboard:
                 description="A queue near 100% drops new data (enqueue failures).",
             )
         )
+        .with_panel(
+            ts(
+                "Spans applications could not export/s by reason",
+                "short",
+                prom(
+                    "sum by (service_name, error_type) (rate(genai_trace_export_spans_dropped_total[$__rate_interval]))",
+                    "{{service_name}}: {{error_type}}",
+                ),
+                description="genai-trace's own count of spans its exporter gave up on (queue_full, a backend down or refusing, already_shutdown); reaches Prometheus only when the app's metric export works.",
+            )
+        )
         .with_row(row("Backends"))
         .with_panel(
             ts(
