@@ -148,6 +148,33 @@ CASES: list[tuple[str, Any, Usage]] = [
         ),
     ),
     (
+        # langchain-anthropic with Anthropic's per-TTL breakdown: cache_creation 0, the writes
+        # under the ephemeral keys (1.7.10's _create_usage_metadata); they are cache writes.
+        "langchain-anthropic-cache-writes-by-ttl",
+        {
+            "input_tokens": 1100,
+            "output_tokens": 20,
+            "total_tokens": 1120,
+            "input_token_details": {
+                "cache_read": 0,
+                "cache_creation": 0,
+                "ephemeral_5m_input_tokens": 200,
+                "ephemeral_1h_input_tokens": 800,
+            },
+        },
+        Usage(
+            input_tokens=1100,
+            output_tokens=20,
+            cache_read_input_tokens=0,
+            cache_write_input_tokens=1000,
+        ),
+    ),
+    (
+        "langchain-no-cache-writes",
+        {"input_tokens": 10, "output_tokens": 2, "input_token_details": {"cache_creation": 0}},
+        Usage(input_tokens=10, output_tokens=2, cache_write_input_tokens=0),
+    ),
+    (
         "langchain-aimessage-object",
         AIMessage(
             content="hi",

@@ -24,7 +24,7 @@ def langchain(u: Any) -> Usage:
     out = get_field(u, "output_token_details")
     if inp is not None:
         usage.cache_read_input_tokens = count_at(inp, "cache_read")
-        usage.cache_write_input_tokens = count_at(inp, "cache_creation")
+        usage.cache_write_input_tokens = _cache_writes(inp)
         set_modality(usage, "audio", IN, count_at(inp, "audio"))
         set_modality(usage, "image", IN, count_at(inp, "image"))
     if out is not None:
@@ -32,6 +32,20 @@ def langchain(u: Any) -> Usage:
         set_modality(usage, "audio", OUT, count_at(out, "audio"))
         set_modality(usage, "image", OUT, count_at(out, "image"))
     return usage
+
+
+# langchain-anthropic moves the writes of Anthropic's per-TTL breakdown (``cache_creation``:
+# ``ephemeral_5m_input_tokens``, ``ephemeral_1h_input_tokens``) into these keys and sets
+# ``cache_creation`` to 0 "to avoid double counting": the writes are their sum.
+_CACHE_WRITES_BY_TTL = ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
+
+
+def _cache_writes(details: Any) -> int | None:
+    total = count_at(details, "cache_creation")
+    if total:
+        return total
+    by_ttl = add_counts(*(count_at(details, key) for key in _CACHE_WRITES_BY_TTL))
+    return by_ttl if by_ttl else total
 
 
 def openai_responses(u: Any) -> Usage:
