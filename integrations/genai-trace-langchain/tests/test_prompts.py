@@ -158,10 +158,8 @@ def test_template_variables_go_on_the_chat_span_it_feeds_when_content_is_capture
     chat_attrs = {
         VAR + "question": "Why? Mail me at [REDACTED:email]",
         VAR + "persona": "a librarian",
-        VAR + "history": (
-            '[{"content":"earlier","additional_kwargs":{},"response_metadata":{},'
-            '"type":"human","name":null,"id":null}]'
-        ),
+        # a history has the input messages' shape (until 2026-12-07 the serialised messages)
+        VAR + "history": '[{"role":"user","parts":[{"type":"text","content":"earlier"}]}]',
     }
     assert _variable_attrs(otel)[-3:] == [
         ("ChatPromptTemplate", {}),

@@ -19,6 +19,7 @@ from genai_trace_core import (
     semconv,
 )
 from genai_trace_langchain._names import user_given
+from genai_trace_langchain._tool_results import tool_result
 
 FRAMEWORK = "langchain"
 # A metadata key our instrumentor adds on vector-store retrievers (their ``search_kwargs["k"]``).
@@ -296,4 +297,4 @@ def tool_outcome(output: Any) -> tuple[Outcome, bool]:
     content = getattr(output, "content", output)
     failed = getattr(output, "status", None) == "error"
     attrs = tool_call_id_attributes(getattr(output, "tool_call_id", None))
-    return Outcome(tool_result=content, attributes=attrs), failed
+    return Outcome(tool_result=tool_result(content), attributes=attrs), failed

@@ -11,7 +11,8 @@ Named means a LangChain Hub prompt (``lc_hub_repo``/``lc_hub_commit_hash`` metad
 metadata gives a version to a named template that has no hub commit. Template variables are
 content: they are handed to core as a lazy that core calls only when capture is on, and that
 keeps only the template's own variables (``input_variables``/``optional_variables``) of the run's
-inputs. Nothing is copied or serialised here.
+inputs (messages converted as the model's input messages are). Nothing is copied or serialised
+here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ import threading
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from langchain_core.messages import BaseMessage
+
+from genai_trace_langchain._messages import to_message, to_messages
 
 __all__ = ["PendingPrompt", "PendingPrompts", "pending_prompt", "prompt_reference"]
 
@@ -65,8 +70,18 @@ def template_variables(serialized: Mapping[str, Any] | None, inputs: Any) -> dic
         return {required[0]: inputs} if len(required) == 1 and inputs is not None else {}
     names = required + _names(kwargs.get("optional_variables"))
     if not names:
-        return {k: v for k, v in inputs.items() if isinstance(k, str)}
-    return {k: inputs[k] for k in names if k in inputs}
+        return {k: _as_messages(v) for k, v in inputs.items() if isinstance(k, str)}
+    return {k: _as_messages(inputs[k]) for k in names if k in inputs}
+
+
+def _as_messages(value: Any) -> Any:
+    """A message or a list of messages (a ``MessagesPlaceholder``'s history) as core messages,
+    converted as the model's input messages are (binary content blocks described as blobs)."""
+    if isinstance(value, BaseMessage):
+        return to_message(value)
+    if isinstance(value, list) and value and all(isinstance(v, BaseMessage) for v in value):
+        return to_messages(value)
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from typing import Any, Final
 from genai_trace_core._settings import Settings
 from genai_trace_core.content._redact import redact_secret_text
 from genai_trace_core.content._secrets import SECRET_MARKER, is_secret_key, is_secret_value
-from genai_trace_core.content._sizes import base64_text_size
+from genai_trace_core.content._sizes import base64_text_size, inline_size
 from genai_trace_core.content._truncate import WINDOW_MARGIN, clip_text
 
 MAX_DEPTH: Final = 10
@@ -86,7 +86,7 @@ class Walker:
             return self._scalar(value)
         if isinstance(value, (bytes, bytearray, memoryview)):
             self.spend(24)
-            return f"<bytes: {bytes_size(value)} bytes>"
+            return f"<bytes: {inline_size(value)} bytes>"
         if is_secret_value(value):
             self.spend(len(SECRET_MARKER) + 2)
             return SECRET_MARKER

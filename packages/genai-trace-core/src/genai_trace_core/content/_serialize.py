@@ -25,15 +25,19 @@ from genai_trace_core.content._parts import (
 from genai_trace_core.content._secrets import scrub_uri
 from genai_trace_core.content._truncate import ContentBudget, clip_text
 from genai_trace_core.records import (
+    BlobPart,
     Document,
+    FilePart,
     Message,
     ToolDefinition,
+    UriPart,
 )
 
 _MAX_ITEMS: Final = 100_000  # items read from a non-sequence iterable
 _PART_RESERVE: Final = 96
 _PART_OVERHEAD: Final = 24  # {"type":"...","content":""}
 _MESSAGE_OVERHEAD: Final = 24  # {"role":"","parts":[]}
+_MEDIA: Final = (BlobPart, UriPart, FilePart)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,9 +211,12 @@ def build_documents(documents: Any, budget: ContentBudget, include_content: bool
 
 
 def build_value(value: Any, budget: ContentBudget) -> Built | None:
-    """Tool arguments/results: JSON strings are parsed into objects first (semconv)."""
+    """Tool arguments/results: JSON strings are parsed into objects first (semconv). A list
+    holding binary parts (a tool that returned an image) is a parts array, blobs described."""
     if value is None:
         return None
+    if isinstance(value, (list, tuple)) and any(isinstance(v, _MEDIA) for v in value):
+        return build_parts(value, budget)
     limit = budget.attribute_limit
     parsed = parse_json_text(value, limit)
     fitted = fit(lambda w: w.value(parsed), limit, budget.settings)

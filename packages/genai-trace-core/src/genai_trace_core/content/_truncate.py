@@ -1,10 +1,11 @@
 """Size limits for captured content: the per-span budget and the per-text cut.
 
-Order for every text: cut to the limit (looking a little past it) -> redact what is kept -> cut
-again at the limit -> serialise. Looking :data:`WINDOW_MARGIN` characters past the limit means a
-secret or an email that straddles the cut is seen whole by the redactor and masked, instead of
-leaking a prefix too short to be recognised; the cost stays bounded by ``limit + margin`` however
-long the input is.
+Order for every text: inline base64 described (:mod:`._blobs`) -> cut to the limit (looking a
+little past it) -> redact what is kept -> cut again at the limit -> serialise. Looking
+:data:`WINDOW_MARGIN` characters past the limit means a secret or an email that straddles the cut
+is seen whole by the redactor and masked, instead of leaking a prefix too short to be recognised;
+the cost stays bounded by ``limit + margin`` however long the input is (plus, for a base64
+payload that starts within it, reading the payload to its end to measure it).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Final
 
 from genai_trace_core import semconv
 from genai_trace_core._settings import Settings, get_settings
+from genai_trace_core.content._blobs import describe_blobs
 from genai_trace_core.content._redact import MARKER_PREFIX, redact
 from genai_trace_core.content._secret_scan import scrub_content_secrets
 from genai_trace_core.content._secrets import scrub_secret_text
@@ -108,6 +110,8 @@ def clip_text(
     types, tool names), which are cut and sanitised but not given to the redactors."""
     if limit <= 0:
         return "", bool(text)
+    if redacted or secrets:  # inline base64 (data: URLs, bare runs) described before the cut
+        text = describe_blobs(text, limit + WINDOW_MARGIN)
     size = len(text)
     window = text[: limit + WINDOW_MARGIN] if size > limit + WINDOW_MARGIN else text
     unseen = size - len(window)
