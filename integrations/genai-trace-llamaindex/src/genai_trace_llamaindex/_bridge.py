@@ -22,7 +22,8 @@ from genai_trace_llamaindex._streaming import READING, DeferredParents, reparent
 
 __all__ = ["Bridge", "is_cancellation"]
 
-# ``LLM.predict_and_call``: a chat call, then the tools it chose; as a root, one trace for both
+# ``LLM.predict_and_call``: a chat call, then the tools it chose; one trace for both wherever no
+# span is current (a root, or under hidden spans: a program's ``__call__``, a selector)
 _CALL_THEN_ACT = frozenset({"predict_and_call", "apredict_and_call"})
 
 
@@ -100,8 +101,10 @@ class Bridge:
             ):
                 self.agents.step(id_, args, parent_id, parent[1], tags)  # type: ignore[arg-type]
             else:
+                # a call-then-act under any hidden span (a program, a selector): the step, unless
+                # inside a model call (a structured predict's program: its tool nests there)
                 calls = _several_batches(method, args, instance) or (
-                    parent_id is None and method in _CALL_THEN_ACT
+                    call is None and method in _CALL_THEN_ACT
                 )
                 spans.structural(
                     id_, parent_id, calls=calls or self.classifier.runs_pipeline(instance, method)

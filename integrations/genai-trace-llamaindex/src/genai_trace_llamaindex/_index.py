@@ -68,8 +68,9 @@ class OpenSpans:
         self, id_: str, parent_id: str | None, data: Any = None, calls: bool = False
     ) -> None:
         """A span that is no operation: hidden, or a step span in verbose mode. One that makes
-        several model calls (``calls``: an embedding batch of more than one chunk) where no
-        span is current gets its step span anyway: hidden, each call would start a trace."""
+        several calls (``calls``: an embedding batch of more than one chunk, a chat then its
+        tools) where no span is current gets its step span anyway: hidden, each call would start
+        a trace (so would its calls under any hidden span above it: they have no span either)."""
         if self.verbose or (calls and not trace.get_current_span().is_recording()):
             op = m.step_operation(split_span_id(id_)[0], "llama_index.span")
             self.start(id_, Role.NOISE, op, parent_id, True, data)
