@@ -148,6 +148,22 @@ def test_predict_and_call_under_a_hidden_span_is_one_trace_under_its_step(
     assert len({s.context.trace_id for s in otel.spans()}) == 2
 
 
+@pytest.mark.parametrize("case", ["program", "select", "app_dispatcher_span"])
+def test_with_internal_spans_hidden_the_step_stays_when_nothing_is_above_it(
+    otel: OTelHarness, instrument: Instrument, lifecycle: Lifecycle, case: str
+) -> None:
+    """A step is hidden only under a span: under hidden spans alone it is the root (until
+    2026-12-07 it was hidden there too, and the chat and the tool were two traces)."""
+    instrument(hide_internal_spans=True)
+    llm = openai_clients(_serve)[0]
+    run, method, tool, expected = CASES[case]
+    assert run(llm) == expected
+    lifecycle.check()
+    assert tree_shape(otel.tree(), kind=False, status=False) == [
+        [f"{_OWNER}.{method}", [["chat gpt-4o-mini", []], [f"execute_tool {tool}", []]]]
+    ]
+
+
 def test_a_program_under_the_apps_span_nests_there_with_no_step(
     otel: OTelHarness, instrument: Instrument, lifecycle: Lifecycle
 ) -> None:

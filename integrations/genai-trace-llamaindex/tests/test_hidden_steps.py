@@ -10,6 +10,7 @@ import asyncio
 
 from li_support import Instrument, shape
 from llama_index.core import VectorStoreIndex
+from llama_index.core.instrumentation import get_dispatcher
 
 from genai_trace_core.testing import OTelHarness
 
@@ -55,3 +56,19 @@ def test_hidden_steps_under_an_app_span_nest_there(
     with tracer.start_as_current_span("request"):
         index.as_query_engine(similarity_top_k=2).query("France?")
     assert shape(otel.tree()) == [["request", _WORK]]
+
+
+@get_dispatcher(__name__).span
+def _answer(engine: object, question: str) -> object:  # the app's own span: no operation
+    return engine.query(question)  # type: ignore[attr-defined]
+
+
+def test_a_query_inside_the_apps_dispatcher_span_is_one_trace(
+    otel: OTelHarness, instrument: Instrument, index: VectorStoreIndex
+) -> None:
+    """Under the app's dispatcher span (hidden: no operation) and no OpenTelemetry span, the
+    query's step is the root (until 2026-12-07 it was hidden: retrieval and chat two traces)."""
+    instrument(hide_internal_spans=True)
+    _answer(index.as_query_engine(similarity_top_k=2), "France?")
+    assert _traces(otel) == 1
+    assert shape(otel.tree()) == [["RetrieverQueryEngine.query", _WORK]]

@@ -133,8 +133,9 @@ class Telemetry:
         settings = self.settings
         kind = op.kind
         if kind is OperationKind.STEP and settings.hide_internal_spans:  # noqa: SIM102
-            # hidden, unless a root: then it stays a span, and its work one trace under it
-            if parent is not None or trace.get_current_span(parent_ctx).get_span_context().is_valid:
+            # hidden, unless a root: then it stays a span, and its work one trace under it (a
+            # root also under hidden runs with no span above them: the parent's context decides)
+            if trace.get_current_span(parent_ctx).get_span_context().is_valid:
                 _links.link_run(registry, run_id, parent, parent_ctx)
                 return
         if kind is OperationKind.EXECUTE_TOOL and op.agent_name is None and heir is not None:
