@@ -83,10 +83,10 @@ def build(
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
     from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     from genai_trace_core.export import _signals
+    from genai_trace_core.export._tracer_provider import EndingTracerProvider
 
     # The argument, else ``OTEL_SERVICE_NAME``, else ``service.name`` in
     # ``OTEL_RESOURCE_ATTRIBUTES`` (``Resource.create`` reads both), else genai-app.
@@ -110,7 +110,7 @@ def build(
 
     if any_otlp:  # one line per kind of export failure, not one per batch
         quiet_exporter_logs()
-    tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
+    tracer_provider = EndingTracerProvider(resource=resource, shutdown_on_exit=False)
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
     readers: list[MetricReader] = [PeriodicExportingMetricReader(e) for e in exporters("metrics")]
     meter_provider = MeterProvider(

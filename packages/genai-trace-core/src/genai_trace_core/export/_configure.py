@@ -20,8 +20,9 @@ import logging
 import os
 import threading
 from dataclasses import fields
-from typing import Any
+from typing import Any, ClassVar
 
+from genai_trace_core._safe import warn_once
 from genai_trace_core._settings import get_settings, parse_capture_mode, set_settings
 from genai_trace_core.export._build import build
 from genai_trace_core.export._globals import install_globals
@@ -39,6 +40,7 @@ class _Installed:
 
     lock = threading.Lock()
     providers: Providers | None = None
+    arguments: ClassVar[dict[str, object]] = {}  # the ones given to build them, to compare later
 
 
 def configure(
@@ -64,7 +66,8 @@ def configure(
             then ``./.genai-trace/traces.jsonl`` without OTLP and no file with OTLP.
         capture_content: same values as ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``.
         set_global: install the providers as the OpenTelemetry globals. Calling again while the
-            installed providers are alive returns them unchanged (settings are still applied).
+            installed providers are alive returns them unchanged (settings are still applied;
+            other arguments that differ from the first call's are ignored, with one warning).
         **settings_overrides: fields of :class:`genai_trace_core.Settings` to override.
 
     Raises ImportError without the SDK (``pip install 'genai-trace-core[sdk]'``), ValueError
@@ -74,14 +77,36 @@ def configure(
     _apply_settings(capture_content, settings_overrides)
     with _Installed.lock:
         current = _Installed.providers
+        given: dict[str, object] = {
+            "service_name": service_name, "endpoint": endpoint, "protocol": protocol,
+            "console": console, "jsonl_path": None if jsonl_path is None else os.fspath(jsonl_path),
+        }  # fmt: skip
+        given = {name: value for name, value in given.items() if value is not None}
         if set_global and current is not None and not current.is_shutdown:
-            logger.debug("genai-trace: configure() called again; keeping the installed providers")
+            _warn_ignored(given, _Installed.arguments)
             return current
         providers = build(service_name, endpoint, protocol, console, jsonl_path)
         atexit.register(providers.shutdown)
         if set_global and install_globals(providers):
             _Installed.providers = providers
+            _Installed.arguments = given
     return providers
+
+
+def _warn_ignored(given: dict[str, object], first: dict[str, object]) -> None:
+    """A later call's arguments that differ from the first call's are ignored: say which (by
+    name only: an endpoint may carry credentials)."""
+    ignored = sorted(name for name, value in given.items() if first.get(name) != value)
+    if not ignored:
+        logger.debug("genai-trace: configure() called again; keeping the installed providers")
+        return
+    warn_once(
+        "configure-again:" + ",".join(ignored),
+        "genai-trace: configure() called again while the providers it installed are alive: "
+        "they are kept, and %s (different from the first call's) ignored. Call "
+        "providers.shutdown() first to build new ones, or pass set_global=False.",
+        ", ".join(ignored),
+    )
 
 
 def _require(module: str) -> None:

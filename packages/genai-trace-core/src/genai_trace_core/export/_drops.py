@@ -31,13 +31,14 @@ _SCOPE = "genai_trace"
 class DroppedSpans:
     """How many spans were lost before reaching the backend, by reason.
 
-    The first drop logs one warning on the ``genai_trace`` logger; later drops only count (in
+    The first drop logs one warning on the ``genai_trace`` logger (one more, worded apart, for the
+    first span that ends after shutdown: the backend is not to blame); later drops only count (in
     :meth:`counts` and on the ``genai_trace.export.spans_dropped`` counter)."""
 
     def __init__(self, meter_provider: metrics.MeterProvider | None = None) -> None:
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
-        self._reported = False
+        self._reported: set[str] = set()  # the warnings logged: "backend", "after_shutdown"
         meter = metrics.get_meter(_SCOPE, __version__, meter_provider)
         self._counter = meter.create_counter(
             semconv.METRIC_EXPORT_SPANS_DROPPED,
@@ -55,22 +56,35 @@ class DroppedSpans:
         with self._lock:
             return dict(self._counts)
 
-    def add(self, count: int, reason: str) -> None:
+    def add(self, count: int, reason: str, *, ended_after_shutdown: bool = False) -> None:
+        """Count ``count`` spans lost for ``reason``. ``ended_after_shutdown``: spans that ended
+        after the processor was shut down (the app's work, not the backend: its own warning)."""
         if count <= 0:
             return
         with self._lock:
             self._counts[reason] = self._counts.get(reason, 0) + count
-            first = not self._reported
-            self._reported = True
+            kind = "after_shutdown" if ended_after_shutdown else "backend"
+            first = kind not in self._reported
+            self._reported.add(kind)
         try:
             self._counter.add(count, {semconv.ERROR_TYPE: reason})
         except Exception:  # counting never breaks the caller
             log_once("export-health.counter", "genai-trace: recording dropped spans failed")
-        if first:
+        if first and ended_after_shutdown:
+            logger.warning(
+                "genai-trace: %d span(s) could not be exported (%s): they ended after the tracer "
+                "provider was already shut down (providers.shutdown()); work traced after it is "
+                "not exported. The application is not affected. Further such drops are counted "
+                "in the %s metric and not logged again.",
+                count,
+                reason,
+                semconv.METRIC_EXPORT_SPANS_DROPPED,
+            )
+        elif first:
             logger.warning(
                 "genai-trace: %d span(s) could not be exported (%s); the tracing backend may be "
-                "down or slow. The application is not affected. Further drops are counted in the "
-                "%s metric and not logged again.",
+                "down or slow. The application is not affected. Further such drops are counted in "
+                "the %s metric and not logged again.",
                 count,
                 reason,
                 semconv.METRIC_EXPORT_SPANS_DROPPED,

@@ -55,7 +55,7 @@ class GuardedBatchSpanProcessor(BatchSpanProcessor):
         if not (ctx and ctx.trace_flags.sampled):
             return
         if self._closed:
-            self.dropped.add(1, semconv.EXPORT_DROP_SHUTDOWN)
+            self.dropped.add(1, semconv.EXPORT_DROP_SHUTDOWN, ended_after_shutdown=True)
             return
         queue = self._queue
         if queue is not None and queue.maxlen is not None and len(queue) >= queue.maxlen:

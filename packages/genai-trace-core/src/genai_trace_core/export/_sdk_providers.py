@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from genai_trace_core._before_shutdown import run_before_shutdown
 from genai_trace_core.export._bounded import SHUTDOWN_TIMEOUT_S, Deadline, run_bounded
 
 if TYPE_CHECKING:
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from genai_trace_core.export._guarded import GuardedBatchSpanProcessor
 
 SHUTDOWN_TIMEOUT_MS = int(SHUTDOWN_TIMEOUT_S * 1000)
+ENDING_SHARE = 0.5
+"""Of the shutdown budget, what ending the runs still open may take at most."""
+_ending = threading.Lock()  # held while the runs still open are being ended
 
 
 @dataclass(eq=False)
@@ -55,7 +59,8 @@ class Providers:
         return ok
 
     def shutdown(self, timeout_millis: int = SHUTDOWN_TIMEOUT_MS) -> None:
-        """Flush and stop every provider (idempotent; also runs at interpreter exit). Returns
+        """End the runs still open as ``abandoned`` (a stream never closed), so they are exported,
+        then flush and stop every provider (idempotent; also runs at interpreter exit). Returns
         within ``timeout_millis``: a down or slow backend never holds the process at exit; what
         could not be sent by then is lost (counted in ``genai_trace.export.spans_dropped``)."""
         with self._lock:
@@ -64,11 +69,28 @@ class Providers:
             self._is_shutdown = True
         atexit.unregister(self.shutdown)
         deadline = Deadline(timeout_millis / 1000)
+        end_open_runs(deadline.left_s() * ENDING_SHARE)  # the tracer provider may be anyone's
         if self.span_processor is not None:  # it gives up (and counts what it drops) in time
             self.span_processor.shutdown_timeout_s = deadline.left_s() * 0.8
         for provider in (self.tracer_provider, self.meter_provider, self.logger_provider):
             left = deadline.left_ms()
             run_bounded(functools.partial(_shutdown, provider, left), left / 1000, "shutdown")
+
+
+def end_open_runs(timeout_s: float) -> None:
+    """End every run still open as ``abandoned`` (before the providers shut down), waiting at
+    most ``timeout_s`` (a run's lock held by a thread a signal interrupted never holds us); at
+    once while an earlier call is still at it (the tracer provider's shutdown after ours)."""
+    if not _ending.acquire(blocking=False):
+        return
+
+    def end() -> None:
+        try:
+            run_before_shutdown()
+        finally:
+            _ending.release()
+
+    run_bounded(end, timeout_s, "end-open-runs")
 
 
 def _flush(provider: Any, timeout_millis: int) -> bool:

@@ -20,6 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
+from genai_trace_core._before_shutdown import register_before_shutdown
 from genai_trace_core._safe import warn_once
 
 V = TypeVar("V")
@@ -237,8 +238,8 @@ def _exit_last() -> None:
 
 
 def _evict_all() -> None:
-    """At interpreter exit: hand every entry still held by any registry to its ``on_evict``
-    (never raising)."""
+    """At interpreter exit, and before a provider ``configure()`` built shuts down: hand every
+    entry still held by any registry to its ``on_evict`` (never raising)."""
     for registry in list(_REGISTRIES):
         for key, value in registry._drain_items():
             try:
@@ -259,3 +260,6 @@ def _forked() -> None:
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork
     os.register_at_fork(after_in_child=_forked)
+# ``configure()``'s providers end what is still open before they shut down, when the app shuts
+# them down itself (``providers.shutdown()``), not only at exit: else those spans are lost.
+register_before_shutdown(_evict_all)

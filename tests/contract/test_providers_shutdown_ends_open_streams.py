@@ -1,0 +1,117 @@
+"""Contract: the README's program shape (``configure()``, ``instrument()``, the app's own
+``providers.shutdown()`` at the end) with a LangChain stream read in part and never closed, on the
+real ``ChatOpenAI`` over OpenAI's wire format: the open runs end ``abandoned`` when the app shuts
+the providers down (``providers.shutdown()``, or the SDK provider's own ``shutdown()``), before any
+processor stops, so they are in the JSONL file and reach every exporter, with nothing logged.
+
+Until 2026-12-07 they were ended only at exit, after the processors had shut down: the JSONL file
+had nothing of the request and an OTLP backend got nothing either (found by red-team helper A).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("langchain_openai")
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROGRAM = textwrap.dedent(
+    """
+    import sys
+
+    import httpx
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import ChatPromptTemplate
+    from langchain_openai import ChatOpenAI
+    from openai_wire import OpenAIWire, chat_stream, usage
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+
+    from genai_trace_core import configure
+    from genai_trace_langchain import LangChainInstrumentor
+
+    how, path = sys.argv[1:]
+
+
+    class Print(SpanExporter):  # a second exporter: what it gets, and when
+        def export(self, spans):
+            for s in spans:
+                print("span:", s.name, s.attributes.get("error.type"), flush=True)
+            return SpanExportResult.SUCCESS
+
+
+    providers = configure(service_name="shop", jsonl_path=path, console=False)
+    providers.tracer_provider.add_span_processor(SimpleSpanProcessor(Print()))
+    LangChainInstrumentor().instrument(tracer_provider=providers.tracer_provider)
+    wire = OpenAIWire(chat_stream(
+        response_id="chatcmpl-1", model="gpt-4o-mini-2024-07-18", pieces=["one ", "two ", "three"],
+        token_usage=usage(9, 3),
+    ))
+    model = ChatOpenAI(
+        model="gpt-4o-mini", api_key="sk-test", max_retries=0, stream_usage=True,
+        http_client=httpx.Client(transport=httpx.MockTransport(wire)),
+    )
+    prompt = ChatPromptTemplate.from_messages([("user", "{q}")])
+    chain = (prompt | model | StrOutputParser()).with_config(run_name="qa")
+    stream = chain.stream({"q": "count"})
+    text = ""
+    while not text:  # the app reads the first words, then stops (never closes the stream)
+        text = next(stream).strip()
+    print("first:", text, flush=True)
+    if how == "providers":
+        providers.shutdown()
+    else:
+        providers.tracer_provider.shutdown()
+    print("shut down", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("how", ["providers", "sdk"])
+def test_a_stream_left_open_ends_abandoned_when_the_app_shuts_the_providers_down(
+    tmp_path: Path, how: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "GENAI_TRACE_"))}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT / "integrations/genai-trace-langchain/tests"), env.get("PYTHONPATH", "")]
+    )
+    jsonl = tmp_path / "traces.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", PROGRAM, how, str(jsonl)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")  # no drop warning blaming the backend
+    assert done.stdout.splitlines() == [  # ended at the app's shutdown, not later at exit
+        "span: ChatPromptTemplate None",
+        "first: one",
+        "span: invoke_workflow qa abandoned",
+        "span: StrOutputParser abandoned",
+        "span: chat gpt-4o-mini abandoned",
+        "shut down",
+    ]
+    records = [json.loads(line) for line in jsonl.read_text("utf-8").splitlines()]
+    by_name = {r["name"]: r for r in records}
+    assert sorted(by_name) == [
+        "ChatPromptTemplate",
+        "StrOutputParser",
+        "chat gpt-4o-mini",
+        "invoke_workflow qa",
+    ]
+    root = by_name["invoke_workflow qa"]
+    for name in ("ChatPromptTemplate", "StrOutputParser", "chat gpt-4o-mini"):
+        assert by_name[name]["parent_id"] == root["span_id"]
+    for name in ("StrOutputParser", "chat gpt-4o-mini", "invoke_workflow qa"):
+        assert by_name[name]["status"] == {"code": "ERROR", "message": "abandoned"}
+        assert by_name[name]["attributes"]["error.type"] == "abandoned"
