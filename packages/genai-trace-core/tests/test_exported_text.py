@@ -143,8 +143,18 @@ def test_failed_runs_carry_our_exception_event_and_log_event(otel: OTelHarness) 
     )
 
 
-NATIONAL = ["020 7946 0958", "030 12345678", "06 12 34 56 78", "020 123 4567", "4155550132"]
-KEPT = ["order 12345678", "2024-03-15", "ORD-2024-000123", "ts 1700000000", "15/03/2024"]
+NATIONAL = [
+    "020 7946 0958", "030 12345678", "06 12 34 56 78", "020 123 4567", "4155550132",
+    # no trunk 0: India, Brazil, Spain, China
+    "98765 43210", "98765-43210", "(11) 91234-5678", "(11) 3456-7890", "11 91234-5678",
+    "612 34 56 78", "612 345 678", "91 123 45 67", "138 0013 8000", "13800138000",
+]  # fmt: skip
+KEPT = [
+    "order 12345678", "2024-03-15", "ORD-2024-000123", "ts 1700000000", "15/03/2024",
+    "2024-03-15 10:30:00", "ms 1700000000000", "order 912345678",
+    # a row of figures: the groups of a national number, between other numbers
+    "sales 65000 72000 81000", "1 612 34 56 78 9", "2024 138 1234 8000 17",
+]  # fmt: skip
 
 
 @pytest.fixture(params=["phonenumbers", "regex"])
@@ -171,6 +181,8 @@ def test_libphonenumber_rejects_what_the_shape_alone_would_mask() -> None:
     _library.cache_clear()
     assert library_available()
     assert builtin_redact("code 0000 000 000") == "code 0000 000 000"  # no such number anywhere
+    for number in ("(10) 91234-5678", "899 99 99 99", "140 1234 5678"):  # BR, ES, CN
+        assert builtin_redact(f"call {number}") == f"call {number}"
 
 
 def test_pii_in_mapping_keys_is_redacted_and_colliding_keys_are_kept_apart() -> None:

@@ -23,14 +23,28 @@ def _luhn_ok(digits: str) -> bool:
 
 
 def is_card(candidate: str) -> bool:
-    """Whether ``candidate`` (digits, spaces, dashes) is a payment card number."""
-    digits = candidate.replace(" ", "").replace("-", "")
+    """Whether ``candidate`` (digits, spaces, dashes or dots) is a payment card number."""
+    digits = candidate.replace(" ", "").replace("-", "").replace(".", "")
     return 13 <= len(digits) <= 19 and digits.startswith(_CARD_PREFIXES) and _luhn_ok(digits)
 
 
+# IBAN lengths by country: a candidate not written in capitals ("de89 3704 …", or a lowercase
+# identifier such as an MD5 hash) must also have its country's length.
+_LENGTHS: Final = (
+    "AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 DK18 DO28 "
+    "EE20 EG29 ES24 FI18 FO18 FR27 GB22 GE22 GI23 GL18 GR27 GT28 HR21 HU28 IE22 IL23 IQ23 IS26 "
+    "IT27 JO30 KW30 KZ20 LB28 LC32 LI21 LT20 LU20 LV21 MC27 MD24 ME22 MK19 MR27 MT31 MU30 NL18 "
+    "NO15 PK24 PL28 PS29 PT25 QA29 RO24 RS22 SA24 SC31 SE24 SI19 SK24 SM27 ST25 SV28 TL23 TN24 "
+    "TR26 UA29 VA22 VG24 XK20"
+)
+_IBAN_LENGTHS: Final = {entry[:2]: int(entry[2:]) for entry in _LENGTHS.split()}
+
+
 def iban_ok(compact: str) -> bool:
-    """Whether ``compact`` (an IBAN without spaces) passes the mod-97 check."""
+    """Whether ``compact`` (an IBAN without spaces, in any case) passes the mod-97 check."""
     if not 15 <= len(compact) <= 34:
+        return False
+    if not compact.isupper() and _IBAN_LENGTHS.get(compact[:2].upper()) != len(compact):
         return False
     rearranged = compact[4:] + compact[:4]
     number = "".join(str(int(ch, 36)) for ch in rearranged)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from genai_trace_core.content._phones import NATIONAL, US_PLAIN
+from genai_trace_core.content._phones import LOCAL_RULES, NATIONAL, US_PLAIN
 
 _B64URL = r"[A-Za-z0-9_\-]"
 # scheme://user:password@host (the scheme's ":" is before the match), its slashes also written
@@ -75,10 +75,12 @@ PII_RULES: Final[tuple[tuple[str, str, str], ...]] = (
     (
         "iban",
         "iban",
-        r"[A-Z][A-Z]\d\d(?:(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?|[A-Z0-9]{11,30})"
+        r"[A-Za-z]{2}\d\d(?:(?: [A-Za-z0-9]{4}){2,7}(?: [A-Za-z0-9]{1,3})?|[A-Za-z0-9]{11,30})"
         r"(?![A-Za-z0-9])",
     ),
-    ("card", "card", r"\d(?:[ -]?\d){12,18}(?![\w-])"),
+    # Digits grouped by spaces or dashes, or by dots in groups of 3 to 6 ("4111.1111.1111.1111":
+    # a decimal number has one dot).
+    ("card", "card", r"(?:\d(?:[ -]?\d){12,18}|\d{4}(?:\.\d{3,6}){2,4}(?!\.\d))(?![\w-])"),
     ("ipv4", "ip", r"\d\d{0,2}(?:\.\d{1,3}){3}(?!\w|\.\d)"),
     # Candidates need two colons (validated by ``ipaddress``), so "x[1:2]" is not even tried.
     ("ipv6", "ip", r"[0-9A-Fa-f][0-9A-Fa-f]{0,3}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]{0,40}"),
@@ -88,6 +90,14 @@ PII_RULES: Final[tuple[tuple[str, str, str], ...]] = (
     ("phone_us_paren", "phone", r"\(\d{3}\) ?\d{3}[ .-]\d{4}(?!\w)"),
     ("phone_national", "phone", NATIONAL),
     ("phone_us_plain", "phone", US_PLAIN),
+    *((name, "phone", pattern) for name, pattern, _ in LOCAL_RULES),
+)
+
+# An email whose local part is quoted ('"john doe"@example.com'; its quotes also JSON-escaped). Its
+# own expression, run only on text that has '"@' (a quote cannot start the scan's matches).
+QUOTED_EMAIL: Final = re.compile(
+    r'\\{0,3}"[^"\\\r\n]{1,64}\\{0,3}"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}'
+    r"(?![\w-])"
 )
 
 RULES: Final = SECRET_RULES + PII_RULES
@@ -109,6 +119,19 @@ _ESCAPE_BEFORE: Final = (
 )
 
 
+_DIGIT_LED: Final = frozenset(
+    (
+        "card",
+        "ipv4",
+        "phone_us",
+        "phone_us_paren",
+        "phone_national",
+        "phone_us_plain",
+        *(name for name, _, _ in LOCAL_RULES),
+    )
+)
+
+
 def _compile(
     secret_rules: tuple[tuple[str, str, str], ...],
     pii_rules: tuple[tuple[str, str, str], ...],
@@ -118,7 +141,15 @@ def _compile(
     start = f"(?:(?<![A-Za-z])|{_ESCAPE_BEFORE})" if escapes else "(?<![A-Za-z])"
     body = secrets
     if pii_rules:
-        pii = "|".join(f"(?:{pattern})" for _, _, pattern in pii_rules)
+        # The detectors that start with a digit or "(" sit behind one look-ahead, so a word start
+        # rejects all of them with one test. The others (email, IBAN, IPv6, "+" numbers) never
+        # match where one of them does, so the first to match is the same detector as in
+        # ``PII_RULES`` order.
+        led = [f"(?:{pattern})" for name, _, pattern in pii_rules if name in _DIGIT_LED]
+        pii = "|".join(
+            [f"(?:{pattern})" for name, _, pattern in pii_rules if name not in _DIGIT_LED]
+            + ([f"(?=[\\d(])(?:{'|'.join(led)})"] if led else [])
+        )
         pii_start = f"(?:(?<!\\w)|{_ESCAPE_BEFORE})" if escapes else "(?<!\\w)"
         body = f"{secrets}|{pii_start}(?:{pii})"
     # Every alternative starts with one of these characters: whitespace is rejected at once.

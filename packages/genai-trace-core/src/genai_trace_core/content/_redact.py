@@ -25,12 +25,19 @@ from genai_trace_core.content._detectors import (
     ALL_ESCAPED,
     LABELS,
     NAMED,
+    QUOTED_EMAIL,
     SECRET_NAMES,
     SECRETS_ESCAPED,
     SECRETS_ONLY,
 )
 from genai_trace_core.content._percent import mask_encoded
-from genai_trace_core.content._phones import is_national_phone, is_us_plain_phone
+from genai_trace_core.content._phones import (
+    ALONE,
+    LOCAL_REGIONS,
+    is_local_phone,
+    is_national_phone,
+    is_us_plain_phone,
+)
 
 REDACTION_FAILED: Final = "[REDACTION FAILED]"
 MARKER_PREFIX: Final = "[REDACTED:"
@@ -90,8 +97,8 @@ def _checked(match: re.Match[str], name: str | None) -> str:
         return text
     if name in ("phone_us", "phone_us_paren") and before in ".-":
         return text
-    if name in ("phone_national", "phone_us_plain"):
-        return _national(text, name, before)
+    if name in ("phone_national", "phone_us_plain") or name in LOCAL_REGIONS:
+        return _national(text, name, before not in "./-" and not _in_a_row(match, name))
     if name == "bearer":
         return text.split(None, 1)[0] + " " + MARKER_PREFIX + "bearer_token]"
     if name == "url_password":  # its slashes kept as written (plain or JSON-escaped)
@@ -99,9 +106,25 @@ def _checked(match: re.Match[str], name: str | None) -> str:
     return f"{MARKER_PREFIX}{LABELS[name]}]"
 
 
-def _national(text: str, name: str, before: str) -> str:
-    valid = is_national_phone if name == "phone_national" else is_us_plain_phone
-    if before not in "./-" and valid(text):
+def _in_a_row(match: re.Match[str], name: str) -> bool:
+    """Whether a candidate that must stand alone has a digit group right before or after it."""
+    if name not in ALONE:
+        return False
+    text, start, end = match.string, match.start(), match.end()
+    before = start >= 2 and text[start - 2].isdigit() and text[start - 1] in " -"
+    return before or (text[end : end + 1] in (" ", "-") and text[end + 1 : end + 2].isdigit())
+
+
+def _national(text: str, name: str, may_be: bool) -> str:
+    if not may_be:
+        valid = False
+    elif name == "phone_national":
+        valid = is_national_phone(text)
+    elif name == "phone_us_plain":
+        valid = is_us_plain_phone(text)
+    else:
+        valid = is_local_phone(text, name)
+    if valid:
         return MARKER_PREFIX + "phone]"
     # Not a phone number: what follows its first digit group (an IP address, a card) is
     # scanned again on its own.
@@ -128,6 +151,8 @@ def _builtin_decoded(text: str) -> str:
 
 
 def _builtin_plain(text: str) -> str:
+    if '"@' in text:  # a quoted local part: rare, so its own expression
+        text = QUOTED_EMAIL.sub(MARKER_PREFIX + "email]", text)
     pattern = ALL_ESCAPED if "\\" in text else ALL
     match = pattern.search(text)
     if match is None:
@@ -138,7 +163,7 @@ def _builtin_plain(text: str) -> str:
     while match is not None:
         name = _classify(match.group(), False)
         replaced = _checked(match, name)
-        if replaced == match.group() and name in _DIGIT_RUNS and retries:
+        if replaced == match.group() and retries and _looked_into(name, replaced):
             # A rejected run of digit groups ("2024 4111 1111 1111 1111") may hold a valid one:
             # shorter, at the same start, else starting at a later group.
             retries -= 1
@@ -157,8 +182,15 @@ def _builtin_plain(text: str) -> str:
 
 
 _DIGIT_RUNS: Final = frozenset(
-    ("card", "phone_intl", "phone_us", "phone_national", "phone_us_plain")
+    ("card", "phone_intl", "phone_us", "phone_national", "phone_us_plain", *LOCAL_REGIONS)
 )
+
+
+def _looked_into(name: str | None, rejected: str) -> bool:
+    # An IBAN candidate not in capitals may be a word before numbers: "ab12 4111 1111 1111 1111".
+    return name in _DIGIT_RUNS or (name == "iban" and not rejected[:2].isupper())
+
+
 _GROUP_END: Final = re.compile(r"(?<=\d)[ .\-/](?=[\d(])")
 # Rejected runs looked into: 8 per text plus one per 256 characters, so a table of numbers costs
 # at most ~1 ms more per 8 KB.
