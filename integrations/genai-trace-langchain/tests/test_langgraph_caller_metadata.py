@@ -139,6 +139,8 @@ def test_uninstrument_restores_langgraph_and_wraps_only_where_metadata_is_replac
         assert (Pregel.stream is stream) is merges
         assert (Pregel.astream is astream) is merges
         assert inspect.signature(Pregel.stream) == inspect.signature(stream)
+        assert inspect.isgeneratorfunction(Pregel.stream)
+        assert inspect.isasyncgenfunction(Pregel.astream)
     finally:
         inst.uninstrument()
     assert Pregel.stream is stream

@@ -23,13 +23,15 @@ LangGraph 1.0 lets a caller's config replace the graph's own metadata instead of
 (``graph.invoke(x, {"metadata": {"user_id": ...}})`` would drop the mark, and a graph used as a
 node always gets its caller's metadata). Where a probe of LangGraph's config merge shows that,
 ``Pregel.stream``/``astream`` (which ``invoke``/``ainvoke`` and subgraph nodes go through) are
-wrapped too: a graph carrying a mark adds it to the caller's metadata, a copy, when missing.
+wrapped too, as generator functions like theirs: a graph carrying a mark adds it to the caller's
+metadata, a copy, when missing (on LangGraph 1.0 only: one more generator frame per item).
 Where LangGraph merges (1.1 on), nothing is wrapped and nothing runs per invocation.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import AsyncIterator, Generator
 from typing import Any
 
 import wrapt
@@ -145,14 +147,30 @@ def _patch_config_merge() -> None:
     if pregel is None or _merges_metadata():
         return
 
-    def make(original: Any) -> Any:
-        def method(self: Any, input: Any, config: Any = None, **kwargs: Any) -> Any:
-            return original(self, input, _marked_config(self, config), **kwargs)
+    def make_stream(original: Any) -> Any:
+        def stream(
+            self: Any, input: Any, config: Any = None, **kwargs: Any
+        ) -> Generator[Any, Any, Any]:
+            return (yield from original(self, input, _marked_config(self, config), **kwargs))
 
-        return method
+        return stream
 
-    for name in ("stream", "astream"):
-        wrap_method(pregel, name, make)
+    def make_astream(original: Any) -> Any:
+        async def astream(
+            self: Any, input: Any, config: Any = None, **kwargs: Any
+        ) -> AsyncIterator[Any]:
+            inner = original(self, input, _marked_config(self, config), **kwargs)
+            try:
+                async for item in inner:
+                    yield item
+            finally:
+                await inner.aclose()  # closed with ours, as the caller closes it
+
+        return astream
+
+    # generator functions, as LangGraph's are (inspect.isgeneratorfunction holds)
+    wrap_method(pregel, "stream", make_stream)
+    wrap_method(pregel, "astream", make_astream)
 
 
 def _marked_config(graph: Any, config: Any) -> Any:
