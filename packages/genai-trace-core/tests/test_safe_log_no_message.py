@@ -31,3 +31,28 @@ def test_a_failing_entry_point_logs_type_and_place_not_the_message(
     assert record.exc_info is None
     assert "builtins.KeyError (message not logged), raised at:" in record.getMessage()
     assert "test_safe_log_no_message.py" in record.getMessage()
+
+
+class _Failing(logging.Handler):
+    """A log handler that raises as logging does near the recursion limit (it re-raises a
+    ``RecursionError`` from ``emit``)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+
+def test_a_log_call_that_raises_never_leaves_the_except_block() -> None:
+    """With DEBUG on and a low recursion limit, the debug line of a failing entry point raised a
+    ``RecursionError`` into the framework calling it (until 2026-12-07)."""
+    _safe._logged.clear()
+    logger = logging.getLogger("genai_trace")
+    level, failing = logger.level, _Failing()
+    logger.addHandler(failing)
+    logger.setLevel(logging.DEBUG)
+    try:
+        assert _mapping({}) == "fallback"
+        _safe.warn_once("test-key", "genai-trace: cannot write %s", "a file")
+    finally:
+        logger.removeHandler(failing)
+        logger.setLevel(level)
+        _safe._logged.clear()

@@ -34,6 +34,7 @@ from genai_trace_core import (
     client_base_url,
     resolve_provider,
     safe,
+    semconv,
     server_from_url,
 )
 from genai_trace_langchain._mapping import FRAMEWORK
@@ -113,7 +114,10 @@ class _Call:
             self.end(future.result())
 
     def fail(self, error: BaseException) -> None:
-        self.telemetry.fail(self.run_id, error)  # core's entry points never raise
+        # a cancelled call (a timeout): ``error.type=cancelled``, as the handler ends a run;
+        # core's entry points never raise
+        cancelled = isinstance(error, asyncio.CancelledError)
+        self.telemetry.fail(self.run_id, semconv.ERROR_TYPE_CANCELLED if cancelled else error)
 
 
 def _strings(texts: Sequence[Any]) -> list[str]:

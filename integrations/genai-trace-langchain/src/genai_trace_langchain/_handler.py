@@ -32,6 +32,7 @@ from genai_trace_core import (
 from genai_trace_langchain import _inference, _mapping
 from genai_trace_langchain._cancelled import StreamRoots, error_of, user_streamed
 from genai_trace_langchain._prompts import PendingPrompts, pending_prompt
+from genai_trace_langchain._shared import SharedHandler
 from genai_trace_langchain._stream_roots import is_stream_root
 from genai_trace_langchain.version import SCOPE_NAME, __version__
 
@@ -40,13 +41,14 @@ from genai_trace_langchain.version import SCOPE_NAME, __version__
 _WATCHED = frozenset({OperationKind.CHAT, OperationKind.RETRIEVAL})
 
 
-class OpenTelemetryCallbackHandler(BaseCallbackHandler):
+class OpenTelemetryCallbackHandler(SharedHandler, BaseCallbackHandler):
     """Turns every LangChain/LangGraph run into a nested OpenTelemetry GenAI span.
 
     Pass it in ``config={"callbacks": [handler]}`` or to a model or chain, or let
     :class:`~genai_trace_langchain.LangChainInstrumentor` add it to every run. Providers default to
     the global ones. ``settings`` overrides the process-wide :class:`genai_trace_core.Settings`;
     ``telemetry`` shares an existing core :class:`~genai_trace_core.Telemetry` (tests, embeddings).
+    A copy of it is itself; unpickled, it is the handler of the process unpickling it (``_shared``).
     """
 
     run_inline = True
@@ -144,22 +146,19 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         op = _mapping.chain_operation(name, run_type, parent_run_id, metadata, tags)
         if run_type == "prompt" and parent_run_id is not None:
             prompt = pending_prompt(
-                name,
-                serialized,
-                inputs,
-                metadata,
-                capture_content=self.telemetry.capture_content,
+                name, serialized, inputs, metadata, capture_content=self.telemetry.capture_content
             )
             if prompt is not None:  # for the model run that follows under the same parent
                 self._prompts.put(parent_run_id, prompt)
-        # A streamed root (LangChain's stream/astream start it with a placeholder input; a
-        # LangGraph graph always runs as a stream, ``invoke`` included) runs its steps in copied
-        # contexts and hands chunks to the caller's loop in the caller's own context: made
-        # current there, it would adopt the caller's spans. Not activated.
+        # A streamed root (stream/astream start it with a placeholder input; a LangGraph graph
+        # always streams, ``invoke`` included) runs its steps in copied contexts and hands chunks to
+        # the caller's loop in its own context: made current there, it would adopt its spans.
         stream_root = parent_run_id is None and is_stream_root(inputs, metadata)
         self._start(run_id, op, parent_run_id, tags, activate=not stream_root)
         if stream_root and user_streamed(inputs):
             self._streams.add(run_id)
+        if parent_run_id is None:  # ended by its task's cancellation when LangChain reports none
+            self._task_ends.watch(run_id, on_cancel=self._fail)
 
     @safe()  # the prompt map is ours: a bad run id must not raise from it
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
@@ -167,6 +166,7 @@ class OpenTelemetryCallbackHandler(BaseCallbackHandler):
         root = kwargs.get("parent_run_id") is None
         if root:
             self._streams.discard(run_id)
+            self._task_ends.forget(run_id)
         # a sync stream closed early ends its root first: what is open under it ends with it
         self.telemetry.end(run_id, with_descendants=root)
 

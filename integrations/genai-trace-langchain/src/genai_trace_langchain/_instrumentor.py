@@ -4,7 +4,8 @@ Enabling goes through langchain-core's supported ``register_configure_hook`` (se
 by patching ``BaseCallbackManager.__init__``. While instrumented, the embed methods of every
 ``Embeddings`` subclass are wrapped (LangChain has no embedding callbacks) and vector-store
 retrievers report their ``search_kwargs["k"]`` in the run metadata (for ``gen_ai.retrieval.top_k``);
-LangGraph graphs compiled with a ``ToolNode`` are marked as agents (``_graph_patch``).
+LangGraph graphs compiled with a ``ToolNode`` are marked as agents (``_graph_patch``); a bare
+async model or retriever call cut short ends its run where it raises (``_cut_short``).
 ``uninstrument`` removes the handler from every new run and restores every wrapped method.
 Idempotent: ``BaseInstrumentor`` ignores a second ``instrument`` and a second ``uninstrument``.
 
@@ -23,7 +24,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 )
 
 from genai_trace_core import safe
-from genai_trace_langchain import _graph_patch, _hook
+from genai_trace_langchain import _cut_short, _graph_patch, _hook
 from genai_trace_langchain._mapping import DATA_SOURCE_KEY, SEARCH_K_KEY
 from genai_trace_langchain._wrapping import unwrap_method, wrap_method
 from genai_trace_langchain.package import _instruments
@@ -110,6 +111,7 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         _hook.set_active(handler)
         PATCHER.patch(_hook.current_telemetry)
         _patch_retriever_params()
+        _cut_short.patch()
         _graph_patch.patch_compile()
 
     @safe()
@@ -119,6 +121,7 @@ class LangChainInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         _hook.set_active(None)
         PATCHER.unpatch()
         _unpatch_retriever_params()
+        _cut_short.unpatch()
         _graph_patch.unpatch_compile()
         handler, self.handler = self.handler, None
         if handler is not None:

@@ -25,7 +25,13 @@ def log_once(key: str, msg: str, *args: Any) -> None:
         return
     if len(_logged) < 1024:
         _logged.add(key)
-    logger.debug(msg + "%s", *args, _raised_where())
+    # Called from ``except`` blocks: logging that fails (a handler that raises, a ``RecursionError``
+    # near the limit, which logging re-raises) must not raise from there. No ``suppress()``: at
+    # the recursion limit its own calls could raise.
+    try:  # noqa: SIM105
+        logger.debug(msg + "%s", *args, _raised_where())
+    except Exception:
+        pass
 
 
 def _raised_where() -> str:
@@ -48,7 +54,10 @@ def warn_once(key: str, msg: str, *args: Any) -> None:
         return
     if len(_logged) < 1024:
         _logged.add(key)
-    logger.warning(msg, *args)
+    try:  # noqa: SIM105 (as in ``log_once``: a failing log call never raises into the caller)
+        logger.warning(msg, *args)
+    except Exception:
+        pass
 
 
 def safe(default: Any = None) -> Callable[[F], F]:
