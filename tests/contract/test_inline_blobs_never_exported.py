@@ -191,3 +191,28 @@ def test_a_llamaindex_tool_returning_an_image_is_described(
     _exported(otel)
     result = _attrs(otel, f"execute_tool {shot.__name__}")[semconv.GEN_AI_TOOL_CALL_RESULT]
     assert expected in result  # the decoded size (0.14 keeps blocks base64: 13,336 characters)
+
+
+DER = base64.b64encode(b"0\x82\x03\x1e" + random.Random(8).randbytes(236)).decode()
+CERT = "-----BEGIN CERTIFICATE-----\n" + "\n".join([DER[64 * i : 64 * i + 64] for i in range(5)])
+
+
+@tool
+def screenshot_logfmt(url: str) -> str:
+    """Take a screenshot of a page, as logfmt (the payload right after ``=``)."""
+    return f"status=ok format=png data={B64} cert={CERT}\n-----END CERTIFICATE-----"
+
+
+def test_a_payload_after_an_equals_sign_is_described_and_a_certificate_kept(
+    otel: OTelHarness,
+) -> None:
+    handler = OpenTelemetryCallbackHandler(telemetry=otel.telemetry(capture_mode="SPAN_ONLY"))
+    message = screenshot_logfmt.invoke({"url": "https://x.test"}, {"callbacks": [handler]})
+    assert B64 in message
+    data = otlp_bytes(otel.spans(), otel.log_exporter.get_finished_logs())
+    for piece in SLICES:
+        assert piece.encode() not in data, piece
+    result = json.loads(
+        _attrs(otel, "execute_tool screenshot_logfmt")[semconv.GEN_AI_TOOL_CALL_RESULT]
+    )
+    assert result == f"status=ok format=png data={BLOB} cert={CERT}\n-----END CERTIFICATE-----"

@@ -70,3 +70,76 @@ def test_look_alikes_are_left_to_the_text_rules() -> None:
     jwt = f"eyJhbGciOiJIUzI1NiJ9.eyJ{segment}.{segment[:43]}"  # a long claims segment
     assert json.loads(_value(f"token {jwt}")) == "token [REDACTED:jwt]"
     assert json.loads(_value("data:text/plain,hello")) == "data:text/plain,hello"
+
+
+def _pem(kind: str, body: str) -> str:
+    lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    return f"-----BEGIN {kind}-----\n{lines}\n-----END {kind}-----\n"
+
+
+def _name(words: list[str], count: int, sep: str = "") -> str:
+    return sep.join(RNG.choice(words) for _ in range(count))
+
+
+B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+CERT = _pem("CERTIFICATE", base64.b64encode(b"0\x82\x03\x84" + RNG.randbytes(896)).decode())
+SSH = base64.b64encode(b"\x00\x00\x00\x07ssh-rsa" + RNG.randbytes(400)).decode()
+MANGLED = "_ZN" + "".join(
+    f"{len(w)}{w}"
+    for w in ["boost", "asio", "detail", "reactive_socket_service_base", "async_receive"] * 4
+)
+LOOK_ALIKES = {
+    "certificate": "Is this expired?\n" + CERT,
+    "ssh key": f"Add this key: ssh-rsa {SSH} alice@laptop",
+    "mangled symbol": f"undefined reference to `{MANGLED}'",
+    "camel case": "def " + _name(["get", "Set", "Value", "Handler", "Factory", "V2", "3"], 80),
+    "snake case": "x = " + _name(["alpha", "Beta", "gamma2", "DELTA", "eps3"], 60, "_"),
+    "tokenizer word": "".join(RNG.choice(B58) for _ in range(300)),
+    "directory": 'cd "/mnt/' + _name(["Project2024", "RawData", "Run_03", "Sensor-A7"], 30, "/"),
+    "k8s tls.crt": "data:\n  tls.crt: " + base64.b64encode(CERT.encode()).decode() + "\n",
+    "ipfs": "/ipfs/"
+    + "/".join("Qm" + "".join(RNG.choice(B58) for _ in range(44)) for _ in range(8)),
+    "identifier lines": "\n".join("".join(RNG.choice(B58) for _ in range(70)) for _ in range(5)),
+}
+
+
+@pytest.mark.parametrize("text", LOOK_ALIKES.values(), ids=LOOK_ALIKES.keys())
+def test_public_text_that_looks_like_base64_is_kept(text: str) -> None:
+    assert json.loads(_value(text)) == text
+
+
+def test_private_keys_are_still_masked_or_described() -> None:
+    key = _pem("PRIVATE KEY", base64.b64encode(RNG.randbytes(1200)).decode())
+    assert json.loads(_value("key: " + key)) == "key: [REDACTED:private_key]\n"
+    secret = "tls.key: " + base64.b64encode(key.encode()).decode()
+    assert json.loads(_value(secret)).startswith("tls.key: <blob: ")
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("status=ok format=png data=", " size=6000"),  # logfmt
+        ("export IMG=", ""),
+        ("https://api.test/upload?id=7&image=", "&name=x"),
+        ("f(image=", ")"),
+        ("image=", ""),  # a form body
+        ("payload ", ".jpg is the file"),  # standard base64 is no JWT segment
+        ("img: data:image/jpeg;Base64,", ""),
+    ],
+)
+def test_a_payload_after_an_equals_sign_or_before_a_dot_is_described(
+    before: str, after: str
+) -> None:
+    assert json.loads(_value(before + B64 + after)) == (
+        before.replace("data:image/jpeg;Base64,", "") + "<blob: image/jpeg, 6000 bytes>" + after
+    )
+
+
+def test_json_escaped_slashes_and_a_short_mixed_case_data_url_are_described() -> None:
+    url = "data:image\\/jpeg;base64," + B64[:400].replace("/", "\\/")
+    bare = B64.replace("/", "\\/")  # PHP's json_encode, seen inside a message's text
+    assert json.loads(_value(f"{{'u': '{url}', 'b': '{bare}'}}")) == (
+        "{'u': '<blob: image/jpeg, 300 bytes>', 'b': '<blob: image/jpeg, 6000 bytes>'}"
+    )
+    short = "see data:image/jpeg;Base64," + B64[:200]
+    assert json.loads(_value(short)) == "see <blob: image/jpeg, 150 bytes>"
