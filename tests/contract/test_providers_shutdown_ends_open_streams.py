@@ -115,3 +115,68 @@ def test_a_stream_left_open_ends_abandoned_when_the_app_shuts_the_providers_down
     for name in ("StrOutputParser", "chat gpt-4o-mini", "invoke_workflow qa"):
         assert by_name[name]["status"] == {"code": "ERROR", "message": "abandoned"}
         assert by_name[name]["attributes"]["error.type"] == "abandoned"
+
+
+TWO_PROVIDERS = textwrap.dedent(
+    """
+    import sys
+
+    import httpx
+    from langchain_openai import ChatOpenAI
+    from openai_wire import OpenAIWire, chat_stream, usage
+
+    from genai_trace_core import configure
+    from genai_trace_langchain import LangChainInstrumentor
+
+    app_path, side_path = sys.argv[1:]
+    app = configure(service_name="shop", jsonl_path=app_path, console=False)  # the global one
+    LangChainInstrumentor().instrument()
+    wire = OpenAIWire(chat_stream(
+        response_id="chatcmpl-1", model="gpt-4o-mini-2024-07-18", pieces=["one ", "two ", "three"],
+        token_usage=usage(9, 3),
+    ))
+    model = ChatOpenAI(
+        model="gpt-4o-mini", api_key="sk-test", max_retries=0, stream_usage=True,
+        http_client=httpx.Client(transport=httpx.MockTransport(wire)),
+    )
+    stream = model.stream("count")
+    text = next(stream).content
+    # a side job with its own providers, done and shut down while the app's stream is read
+    side = configure(service_name="side-job", jsonl_path=side_path, console=False, set_global=False)
+    side.shutdown()
+    text += "".join(chunk.content for chunk in stream)
+    print("read:", text, flush=True)
+    app.shutdown()
+    """
+)
+
+
+def test_a_side_job_shutting_its_own_providers_down_leaves_the_apps_stream_open(
+    tmp_path: Path,
+) -> None:
+    """Until 2026-12-07 any provider's shutdown ended every run open in the process: the app's
+    stream, read to its end after a side job's ``shutdown()``, was exported ``abandoned`` with no
+    output nor usage (found by red-team helper Z1)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "GENAI_TRACE_"))}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT / "integrations/genai-trace-langchain/tests"), env.get("PYTHONPATH", "")]
+    )
+    app, side = tmp_path / "app.jsonl", tmp_path / "side.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", TWO_PROVIDERS, str(app), str(side)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines() == ["read: one two three"]
+    assert not side.exists() or side.read_text("utf-8") == ""
+    [chat] = [json.loads(line) for line in app.read_text("utf-8").splitlines()]
+    assert chat["name"] == "chat gpt-4o-mini"
+    assert chat["status"] == {"code": "UNSET", "message": None}
+    assert "error.type" not in chat["attributes"]
+    assert chat["attributes"]["gen_ai.usage.output_tokens"] == 3
+    assert chat["attributes"]["gen_ai.response.finish_reasons"] == ["stop"]

@@ -112,6 +112,38 @@ def test_runs_open_when_the_app_shuts_the_providers_down_are_exported_abandoned(
     assert _warnings(caplog) == []  # nothing was dropped: no warning blaming the backend
 
 
+@pytest.mark.parametrize("how", ["providers.shutdown()", "tracer_provider.shutdown()"])
+def test_shutting_one_provider_down_ends_only_the_runs_it_exports(
+    receiver: Receiver, caplog: pytest.LogCaptureFixture, how: str
+) -> None:
+    """Another provider's runs stay open (an app's stream, a side job shutting its own down);
+    until 2026-12-07 every run open in the process ended (found by red-team helper Z1)."""
+    side = configure(endpoint=receiver.endpoint, set_global=False, console=False)
+    app = configure(endpoint=receiver.endpoint, set_global=False, console=False)
+    side_telemetry = _open_stream(side)
+    app_telemetry = Telemetry(tracer_provider=app.tracer_provider)
+    app_telemetry.start("app", Operation(OperationKind.INVOKE_WORKFLOW, name="app"))
+    app_telemetry.start("app-chat", CHAT, parent_run_id="app")
+    app_telemetry.chunk("app-chat")
+    if how == "providers.shutdown()":
+        side.shutdown()
+    else:
+        side.tracer_provider.shutdown()
+    assert (side_telemetry.open_count(), app_telemetry.open_count()) == (0, 2)
+    app_telemetry.end("app-chat")  # the app reads its stream to the end
+    app_telemetry.end("app")
+    app.shutdown()
+    side.shutdown()
+    assert sorted(receiver.spans, key=str) == [
+        ("chat gpt-4o-mini", "abandoned"),
+        ("chat gpt-4o-mini", None),
+        ("invoke_workflow app", None),
+        ("invoke_workflow done", None),
+        ("invoke_workflow qa", "abandoned"),
+    ]
+    assert _warnings(caplog) == []
+
+
 def test_a_flush_never_ends_the_runs_still_open(
     receiver: Receiver, caplog: pytest.LogCaptureFixture
 ) -> None:

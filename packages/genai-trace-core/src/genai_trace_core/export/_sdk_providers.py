@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from genai_trace_core._before_shutdown import run_before_shutdown
+from genai_trace_core._before_shutdown import SpanOwner, run_before_shutdown
 from genai_trace_core.export._bounded import SHUTDOWN_TIMEOUT_S, Deadline, run_bounded
 
 if TYPE_CHECKING:
@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 SHUTDOWN_TIMEOUT_MS = int(SHUTDOWN_TIMEOUT_S * 1000)
 ENDING_SHARE = 0.5
 """Of the shutdown budget, what ending the runs still open may take at most."""
-_ending = threading.Lock()  # held while the runs still open are being ended
+_ending = threading.Lock()
+_ending_for: set[int] = set()  # the providers whose runs still open are being ended
 
 
 @dataclass(eq=False)
@@ -69,7 +70,7 @@ class Providers:
             self._is_shutdown = True
         atexit.unregister(self.shutdown)
         deadline = Deadline(timeout_millis / 1000)
-        end_open_runs(deadline.left_s() * ENDING_SHARE)  # the tracer provider may be anyone's
+        end_open_runs(self.tracer_provider, deadline.left_s() * ENDING_SHARE)
         if self.span_processor is not None:  # it gives up (and counts what it drops) in time
             self.span_processor.shutdown_timeout_s = deadline.left_s() * 0.8
         for provider in (self.tracer_provider, self.meter_provider, self.logger_provider):
@@ -77,20 +78,36 @@ class Providers:
             run_bounded(functools.partial(_shutdown, provider, left), left / 1000, "shutdown")
 
 
-def end_open_runs(timeout_s: float) -> None:
-    """End every run still open as ``abandoned`` (before the providers shut down), waiting at
-    most ``timeout_s`` (a run's lock held by a thread a signal interrupted never holds us); at
-    once while an earlier call is still at it (the tracer provider's shutdown after ours)."""
-    if not _ending.acquire(blocking=False):
-        return
+def end_open_runs(provider: TracerProvider, timeout_s: float) -> None:
+    """End the runs still open whose spans ``provider`` exports as ``abandoned`` (before it
+    shuts down; another provider's runs stay open), waiting at most ``timeout_s`` (a run's lock
+    held by a thread a signal interrupted never holds us); at once while an earlier call for
+    ``provider`` is still at it (the tracer provider's shutdown after ours)."""
+    key = id(provider)  # (the provider outlives the call: it is shut down right after)
+    with _ending:
+        if key in _ending_for:
+            return
+        _ending_for.add(key)
 
     def end() -> None:
         try:
-            run_before_shutdown()
+            run_before_shutdown(exported_by(provider))
         finally:
-            _ending.release()
+            with _ending:
+                _ending_for.discard(key)
 
     run_bounded(end, timeout_s, "end-open-runs")
+
+
+def exported_by(provider: TracerProvider) -> SpanOwner:
+    """Whether a span was started by ``provider`` (an SDK span holds its provider's processor;
+    the global proxy's spans are those of the SDK provider it resolved to)."""
+    processor = getattr(provider, "_active_span_processor", None)
+
+    def owns(span: Any) -> bool:
+        return processor is not None and getattr(span, "_span_processor", None) is processor
+
+    return owns
 
 
 def _flush(provider: Any, timeout_millis: int) -> bool:

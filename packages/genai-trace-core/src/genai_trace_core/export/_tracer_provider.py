@@ -14,6 +14,7 @@ class EndingTracerProvider(TracerProvider):
     """An SDK ``TracerProvider`` that ends the runs still open before it shuts down."""
 
     def shutdown(self) -> None:
-        """End the runs still open (within half the shutdown budget), then the SDK's shutdown."""
-        end_open_runs(SHUTDOWN_TIMEOUT_S * ENDING_SHARE)  # none left after Providers.shutdown()
+        """End the runs still open whose spans it exports (within half the shutdown budget),
+        then the SDK's shutdown."""
+        end_open_runs(self, SHUTDOWN_TIMEOUT_S * ENDING_SHARE)  # none left after Providers'
         super().shutdown()

@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
-from genai_trace_core._before_shutdown import register_before_shutdown
+from genai_trace_core._before_shutdown import SpanOwner, register_before_shutdown
 from genai_trace_core._safe import warn_once
 
 V = TypeVar("V")
@@ -237,15 +237,27 @@ def _exit_last() -> None:
         _exit_hooks_seen[0] = _ncallbacks() if _ncallbacks is not None else -1
 
 
-def _evict_all() -> None:
-    """At interpreter exit, and before a provider ``configure()`` built shuts down: hand every
-    entry still held by any registry to its ``on_evict`` (never raising)."""
+def _evict_all(owns: SpanOwner | None = None) -> None:
+    """At interpreter exit: hand every entry still held by any registry to its ``on_evict``
+    (never raising). Before a provider ``configure()`` built shuts down (``owns``): only those
+    whose run's span it exports; the others (another provider's) stay open."""
     for registry in list(_REGISTRIES):
-        for key, value in registry._drain_items():
+        items = registry._drain_items() if owns is None else _drain_owned(registry, owns)
+        for key, value in items:
             try:
                 registry._on_evict(key, value)
             except Exception:  # exit: nothing is left to report to
                 continue
+
+
+def _drain_owned(registry: BoundedRegistry[Any], owns: SpanOwner) -> list[tuple[Hashable, Any]]:
+    """Remove and return ``registry``'s entries whose run's span ``owns`` accepts."""
+    with registry._lock:
+        items = registry._items
+        owned = [(k, v) for k, (_, v) in items.items() if owns(getattr(v, "span", None))]
+        for key, _ in owned:
+            del items[key]
+    return owned
 
 
 def _forked() -> None:
@@ -261,5 +273,6 @@ def _forked() -> None:
 if hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork
     os.register_at_fork(after_in_child=_forked)
 # ``configure()``'s providers end what is still open before they shut down, when the app shuts
-# them down itself (``providers.shutdown()``), not only at exit: else those spans are lost.
+# them down itself (``providers.shutdown()``), not only at exit: else those spans are lost; each
+# only what it exports (a side job shutting its own down leaves the app's streams open).
 register_before_shutdown(_evict_all)
