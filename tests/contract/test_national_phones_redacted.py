@@ -3,8 +3,10 @@
 none of them in the OTLP bytes: national phone numbers written without a trunk ``0`` (India
 ``98765 43210``, Brazil ``(11) 91234-5678``, Spain ``612 34 56 78``, China ``138 0013 8000``), a
 card with dot separators, a lowercase IBAN and an email with a quoted local part (all exported as
-written until 2026-12-07; the IBAN half masked as a phone number). Order numbers, dates and a row
-of figures are kept, with libphonenumber (the ``[redact]`` extra) or without it."""
+written until 2026-12-07; the IBAN half masked as a phone number), and a Chinese number right after
+Han text. Order numbers, dates, a row of figures, figures of the same shapes (amounts, ranges,
+counts, seasons) and JSON keys that start with ``@`` are kept (masked by the first version of
+2026-12-07), with libphonenumber (the ``[redact]`` extra) or without it."""
 
 from __future__ import annotations
 
@@ -30,10 +32,16 @@ PHONES = ["98765 43210", "(11) 91234-5678", "612 34 56 78", "138 0013 8000"]
 CARD = "4111.1111." + "1111.1111"
 IBAN = "de89 3704 0044 " + "0532 0130 00"
 EMAIL = '"john doe"' + "@example.com"
-KEPT = ["order 12345678", "on 2024-03-15", "sales 65000 72000 81000"]
-CONTACTS = " | ".join([*PHONES, CARD, IBAN, EMAIL, *KEPT])
+HAN = "手机号" + "13800138000"
+KEPT = [
+    "order 12345678", "on 2024-03-15", "sales 65000 72000 81000", "Jan 65000 72000",
+    "salary 65000-72000", "budget 850 000 000 €", "15000000000 tokens", "Season 12 2023-2024",
+    '{"displayName": "Jane", "@odata.type": "#microsoft.graph.user"}',
+]  # fmt: skip
+CONTACTS = " | ".join([*PHONES, CARD, IBAN, EMAIL, HAN, *KEPT])
 MASKED = " | ".join(
-    ["[REDACTED:phone]"] * 4 + ["[REDACTED:card]", "[REDACTED:iban]", "[REDACTED:email]", *KEPT]
+    ["[REDACTED:phone]"] * 4
+    + ["[REDACTED:card]", "[REDACTED:iban]", "[REDACTED:email]", "手机号[REDACTED:phone]", *KEPT]
 )
 
 
@@ -82,7 +90,7 @@ def test_national_phones_dotted_cards_lowercase_ibans_and_quoted_emails_are_not_
     assert _content(chat, semconv.GEN_AI_INPUT_MESSAGES) == f"Save these contacts: {MASKED}"
     assert _content(chat, semconv.GEN_AI_OUTPUT_MESSAGES) == f"Saved: {MASKED}"
     data = otlp_bytes(spans, otel.log_exporter.get_finished_logs())
-    for value in [*PHONES, CARD, IBAN, "john doe", "1111.1111", "0532 0130"]:
+    for value in [*PHONES, CARD, IBAN, "john doe", "1111.1111", "0532 0130", "13800138000"]:
         assert value.encode() not in data, value
-    for value in KEPT:
+    for value in KEPT[:-1]:  # the JSON one is exported JSON-escaped, compared above
         assert value.encode() in data, value

@@ -154,7 +154,23 @@ KEPT = [
     "2024-03-15 10:30:00", "ms 1700000000000", "order 912345678",
     # a row of figures: the groups of a national number, between other numbers
     "sales 65000 72000 81000", "1 612 34 56 78 9", "2024 138 1234 8000 17",
+    # figures with the shape of a number without a trunk 0: no phone word before them, a round
+    # group, a unit or currency after them, two close groups
+    "Jan 65000 72000", "zip codes 90210 90211", "salary 65000-72000", "ports 60000-61000",
+    "850 000 000 €", "650 000 000 euros", "2023: 612 345 678 visitors", "15000000000 tokens",
+    "order 13810345678", "id 19910045678", "Season 12 2023-2024", "Chapter 11 2019-2020",
 ]  # fmt: skip
+# After Han text, or a phone word, the shapes that figures share are masked.
+NEAR_WORDS = [
+    ("手机号13800138000", "手机号[REDACTED:phone]"),
+    ("联系电话13800138000。", "联系电话[REDACTED:phone]。"),
+    ("我的手机是138 0013 8000", "我的手机是[REDACTED:phone]"),
+    ("13800138000号码", "[REDACTED:phone]号码"),
+    ("Mob: 98765-43210", "Mob: [REDACTED:phone]"),
+    ("cel. 11 91234-5678", "cel. [REDACTED:phone]"),
+    ("WhatsApp 15012345678", "WhatsApp [REDACTED:phone]"),
+    ("98765 43210 y 612 34 56 78", "[REDACTED:phone] y [REDACTED:phone]"),
+]
 
 
 @pytest.fixture(params=["phonenumbers", "regex"])
@@ -175,6 +191,13 @@ def test_national_phone_formats_are_masked(phone_backend: str, number: str) -> N
 @pytest.mark.parametrize("text", KEPT)
 def test_numbers_that_are_not_phones_are_kept(phone_backend: str, text: str) -> None:
     assert builtin_redact(text) == text
+
+
+@pytest.mark.parametrize(("text", "expected"), NEAR_WORDS)
+def test_numbers_after_han_text_or_a_phone_word_are_masked(
+    phone_backend: str, text: str, expected: str
+) -> None:
+    assert builtin_redact(text) == expected
 
 
 def test_libphonenumber_rejects_what_the_shape_alone_would_mask() -> None:

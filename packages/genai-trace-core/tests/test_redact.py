@@ -159,6 +159,12 @@ NEGATIVE = [
     "score +15 points, 10-15 minutes, 2023-2024",
     "Bearer",
     "the AKIA prefix",
+    # JSON keys that start with "@" (OData): the text between two strings is no quoted email
+    '{"displayName": "Jane", "@odata.type": "#microsoft.graph.user"}',
+    '{\\"displayName\\": \\"Jane\\", \\"@odata.type\\": \\"#microsoft.graph.user\\"}',
+    '{"value":[{"@odata.etag":"W/1","id":"a"}]}',
+    '{"name": "report.pdf", "@microsoft.graph.downloadUrl": "https://x"}',
+    '" john"@example.com and "jane "@example.com',
 ]
 
 
@@ -250,3 +256,17 @@ def test_a_long_table_of_numbers_is_looked_into_a_bounded_number_of_times() -> N
     assert time.perf_counter() - started < 1.0
     assert out.startswith("1 ") and out.count("[REDACTED:card]") <= 8 + len(table) // 256
     assert builtin_redact("on 2024 4111 1111 1111 1111") == "on 2024 [REDACTED:card]"
+
+
+def test_a_text_of_phone_shaped_figures_costs_a_bounded_number_of_parses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 8 KB of Spanish-shaped figures, one per line: each was one libphonenumber parse (~25 µs).
+    phonenumbers = pytest.importorskip("phonenumbers")
+    parses = []
+    real_parse = phonenumbers.parse
+    monkeypatch.setattr(phonenumbers, "parse", lambda *a: parses.append(a) or real_parse(*a))
+    text = "".join(f"6{i % 90 + 10} 345 678\n" for i in range(680))
+    out = builtin_redact(text)
+    assert 0 < len(parses) <= 40 + len(text) // 1024
+    assert out == "[REDACTED:phone]\n" * 680  # once they are spent, the shape decides

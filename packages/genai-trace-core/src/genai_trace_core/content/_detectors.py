@@ -94,10 +94,12 @@ PII_RULES: Final[tuple[tuple[str, str, str], ...]] = (
 )
 
 # An email whose local part is quoted ('"john doe"@example.com'; its quotes also JSON-escaped). Its
-# own expression, run only on text that has '"@' (a quote cannot start the scan's matches).
+# own expression, run only on text that has '"@' (a quote cannot start the scan's matches). The
+# quoted part has no space at either end and no JSON punctuation, and its opening quote follows
+# no word character or quote: between two JSON strings ('"Jane", "@odata.type"') is no email.
 QUOTED_EMAIL: Final = re.compile(
-    r'\\{0,3}"[^"\\\r\n]{1,64}\\{0,3}"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}'
-    r"(?![\w-])"
+    r'(?<![\w"\\])\\{0,3}"(?!\s)[^"\\\r\n,:{}\[\]]{1,64}(?<!\s)\\{0,3}"'
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}(?![\w-])"
 )
 
 RULES: Final = SECRET_RULES + PII_RULES
@@ -132,6 +134,11 @@ _DIGIT_LED: Final = frozenset(
 )
 
 
+# The digit-led detectors may also start right after Han, kana or Hangul ("手机号13800138000":
+# those scripts write no space before a number, and ``\w`` counts them as word characters).
+_NOT_AFTER_CJK: Final = r"(?<![^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af])"
+
+
 def _compile(
     secret_rules: tuple[tuple[str, str, str], ...],
     pii_rules: tuple[tuple[str, str, str], ...],
@@ -141,17 +148,15 @@ def _compile(
     start = f"(?:(?<![A-Za-z])|{_ESCAPE_BEFORE})" if escapes else "(?<![A-Za-z])"
     body = secrets
     if pii_rules:
-        # The detectors that start with a digit or "(" sit behind one look-ahead, so a word start
-        # rejects all of them with one test. The others (email, IBAN, IPv6, "+" numbers) never
-        # match where one of them does, so the first to match is the same detector as in
-        # ``PII_RULES`` order.
+        # The detectors that start with a digit or "(" sit behind one look-ahead, so a letter
+        # rejects all of them with one test, then their own look-behind (``_NOT_AFTER_CJK``). The
+        # others (email, IBAN, IPv6, "+" numbers) never match where one of them does, so the
+        # first to match is the same detector as in ``PII_RULES`` order.
         led = [f"(?:{pattern})" for name, _, pattern in pii_rules if name in _DIGIT_LED]
-        pii = "|".join(
-            [f"(?:{pattern})" for name, _, pattern in pii_rules if name not in _DIGIT_LED]
-            + ([f"(?=[\\d(])(?:{'|'.join(led)})"] if led else [])
-        )
+        pii = "|".join(f"(?:{pattern})" for name, _, pattern in pii_rules if name not in _DIGIT_LED)
         pii_start = f"(?:(?<!\\w)|{_ESCAPE_BEFORE})" if escapes else "(?<!\\w)"
-        body = f"{secrets}|{pii_start}(?:{pii})"
+        led_start = f"(?:{_NOT_AFTER_CJK}|{_ESCAPE_BEFORE})" if escapes else _NOT_AFTER_CJK
+        body = f"{secrets}|{pii_start}(?:{pii})|(?=[\\d(]){led_start}(?:{'|'.join(led)})"
     # Every alternative starts with one of these characters: whitespace is rejected at once.
     return re.compile(f"{start}(?=[\\w.%+\\-(:/])(?:{body})")
 

@@ -37,6 +37,8 @@ from genai_trace_core.content._phones import (
     is_local_phone,
     is_national_phone,
     is_us_plain_phone,
+    local_shape_ok,
+    parse_budget,
 )
 
 REDACTION_FAILED: Final = "[REDACTION FAILED]"
@@ -75,11 +77,11 @@ def _classify(text: str, secrets_only: bool) -> str | None:
     return name
 
 
-def _check(match: re.Match[str], secrets_only: bool) -> str:
-    return _checked(match, _classify(match.group(), secrets_only))
+def _check(match: re.Match[str], secrets_only: bool, budget: list[int] | None = None) -> str:
+    return _checked(match, _classify(match.group(), secrets_only), budget or [0])
 
 
-def _checked(match: re.Match[str], name: str | None) -> str:
+def _checked(match: re.Match[str], name: str | None, budget: list[int]) -> str:
     """The replacement of ``match``, found by detector ``name``: itself when it is not valid."""
     text = match.group()
     if name is None:
@@ -98,7 +100,8 @@ def _checked(match: re.Match[str], name: str | None) -> str:
     if name in ("phone_us", "phone_us_paren") and before in ".-":
         return text
     if name in ("phone_national", "phone_us_plain") or name in LOCAL_REGIONS:
-        return _national(text, name, before not in "./-" and not _in_a_row(match, name))
+        may_be = before not in "./-" and not _in_a_row(match, name)
+        return _national(text, name, may_be and _shape_ok(match, name), budget)
     if name == "bearer":
         return text.split(None, 1)[0] + " " + MARKER_PREFIX + "bearer_token]"
     if name == "url_password":  # its slashes kept as written (plain or JSON-escaped)
@@ -115,15 +118,21 @@ def _in_a_row(match: re.Match[str], name: str) -> bool:
     return before or (text[end : end + 1] in (" ", "-") and text[end + 1 : end + 2].isdigit())
 
 
-def _national(text: str, name: str, may_be: bool) -> str:
+def _shape_ok(match: re.Match[str], name: str) -> bool:
+    if name not in LOCAL_REGIONS:
+        return True
+    return local_shape_ok(match.string, match.start(), match.end(), name)
+
+
+def _national(text: str, name: str, may_be: bool, budget: list[int]) -> str:
     if not may_be:
         valid = False
     elif name == "phone_national":
-        valid = is_national_phone(text)
+        valid = is_national_phone(text, budget)
     elif name == "phone_us_plain":
-        valid = is_us_plain_phone(text)
+        valid = is_us_plain_phone(text, budget)
     else:
-        valid = is_local_phone(text, name)
+        valid = is_local_phone(text, name, budget)
     if valid:
         return MARKER_PREFIX + "phone]"
     # Not a phone number: what follows its first digit group (an IP address, a card) is
@@ -131,7 +140,7 @@ def _national(text: str, name: str, may_be: bool) -> str:
     first = 1
     while first < len(text) and text[first].isdigit():
         first += 1
-    return text[:first] + _builtin_plain(text[first:]) if first < len(text) else text
+    return text[:first] + _builtin_plain(text[first:], budget) if first < len(text) else text
 
 
 def _check_secrets(match: re.Match[str]) -> str:
@@ -150,7 +159,7 @@ def _builtin_decoded(text: str) -> str:
     return mask_cut_keys(_builtin_plain(text), personal=True)
 
 
-def _builtin_plain(text: str) -> str:
+def _builtin_plain(text: str, budget: list[int] | None = None) -> str:
     if '"@' in text:  # a quoted local part: rare, so its own expression
         text = QUOTED_EMAIL.sub(MARKER_PREFIX + "email]", text)
     pattern = ALL_ESCAPED if "\\" in text else ALL
@@ -160,14 +169,15 @@ def _builtin_plain(text: str) -> str:
     out: list[str] = []
     done = 0
     retries = 8 + len(text) // _CHARS_PER_RETRY
+    parses = parse_budget(text) if budget is None else budget
     while match is not None:
         name = _classify(match.group(), False)
-        replaced = _checked(match, name)
+        replaced = _checked(match, name, parses)
         if replaced == match.group() and retries and _looked_into(name, replaced):
             # A rejected run of digit groups ("2024 4111 1111 1111 1111") may hold a valid one:
             # shorter, at the same start, else starting at a later group.
             retries -= 1
-            inner = _shorter(pattern, match)
+            inner = _shorter(pattern, match, parses)
             if inner is None:
                 boundary = _GROUP_END.search(text, match.start(), match.end())
                 match = pattern.search(text, boundary.start() if boundary else match.end())
@@ -197,7 +207,9 @@ _GROUP_END: Final = re.compile(r"(?<=\d)[ .\-/](?=[\d(])")
 _CHARS_PER_RETRY: Final = 256
 
 
-def _shorter(pattern: re.Pattern[str], match: re.Match[str]) -> tuple[re.Match[str], str] | None:
+def _shorter(
+    pattern: re.Pattern[str], match: re.Match[str], budget: list[int]
+) -> tuple[re.Match[str], str] | None:
     """The longest valid value (8 to 19 digits: phone numbers, cards) that starts where ``match``
     does and ends at one of its inner group boundaries, with its replacement; else ``None``."""
     text, start = match.string, match.start()
@@ -205,7 +217,7 @@ def _shorter(pattern: re.Pattern[str], match: re.Match[str]) -> tuple[re.Match[s
         end = boundary.start()
         if 8 <= sum(ch.isdigit() for ch in text[start:end]) <= 19:
             inner = pattern.match(text, start, end)
-            if inner is not None and (replaced := _check(inner, False)) != inner.group():
+            if inner is not None and (replaced := _check(inner, False, budget)) != inner.group():
                 return inner, replaced
     return None
 
