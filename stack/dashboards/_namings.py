@@ -63,7 +63,7 @@ _COUNTER = re.compile(r"\b(" + "|".join(map(re.escape, _COUNTERS)) + r")\{")
 # The $service/$provider/$model variables list services of either naming, embeddings-only ones too.
 CALLS_EITHER_NAMING = (
     '{__name__=~"gen_ai_client_inference_duration_seconds_count'
-    '|gen_ai_client_operation_duration_seconds_count'
+    "|gen_ai_client_operation_duration_seconds_count"
     '|gen_ai_client_embeddings_duration_seconds_count"}'
 )
 
