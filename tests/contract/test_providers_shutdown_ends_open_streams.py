@@ -74,24 +74,30 @@ PROGRAM = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("how", ["providers", "sdk"])
-def test_a_stream_left_open_ends_abandoned_when_the_app_shuts_the_providers_down(
-    tmp_path: Path, how: str
-) -> None:
+def _run(program: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``program`` as a user's script, ``-W error``, without the test run's OTel/genai-trace
+    variables, with the LangChain tests' OpenAI wire helpers importable."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "GENAI_TRACE_"))}
     env["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT / "integrations/genai-trace-langchain/tests"), env.get("PYTHONPATH", "")]
     )
-    jsonl = tmp_path / "traces.jsonl"
-    done = subprocess.run(
-        [sys.executable, "-W", "error", "-c", PROGRAM, how, str(jsonl)],
+    return subprocess.run(
+        [sys.executable, "-W", "error", "-c", program, *args],
         env=env,
-        cwd=tmp_path,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+@pytest.mark.parametrize("how", ["providers", "sdk"])
+def test_a_stream_left_open_ends_abandoned_when_the_app_shuts_the_providers_down(
+    tmp_path: Path, how: str
+) -> None:
+    jsonl = tmp_path / "traces.jsonl"
+    done = _run(PROGRAM, tmp_path, how, str(jsonl))
     assert (done.returncode, done.stderr) == (0, "")  # no drop warning blaming the backend
     assert done.stdout.splitlines() == [  # ended at the app's shutdown, not later at exit
         "span: ChatPromptTemplate None",
@@ -157,20 +163,8 @@ def test_a_side_job_shutting_its_own_providers_down_leaves_the_apps_stream_open(
     """Until 2026-12-07 any provider's shutdown ended every run open in the process: the app's
     stream, read to its end after a side job's ``shutdown()``, was exported ``abandoned`` with no
     output nor usage (found by red-team helper Z1)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "GENAI_TRACE_"))}
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT / "integrations/genai-trace-langchain/tests"), env.get("PYTHONPATH", "")]
-    )
     app, side = tmp_path / "app.jsonl", tmp_path / "side.jsonl"
-    done = subprocess.run(
-        [sys.executable, "-W", "error", "-c", TWO_PROVIDERS, str(app), str(side)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _run(TWO_PROVIDERS, tmp_path, str(app), str(side))
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.splitlines() == ["read: one two three"]
     assert not side.exists() or side.read_text("utf-8") == ""

@@ -14,20 +14,17 @@ from typing import Any
 
 import httpx
 import pytest
-from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
 from lifecycle_checks import Lifecycle
 from openai_clients import API_KEY, CHAT_MODEL, RESPONSE_MODEL
 from openai_wire import chat_completion, usage
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from slow_calls import ANSWER, SlowRetriever
 
 from genai_trace_core import semconv
 from genai_trace_core.testing import OTelHarness
 from genai_trace_langchain import OpenTelemetryCallbackHandler
 
 QUESTION = "Which parcel left the warehouse at 5 am?"
-ANSWER = "Parcel 42 left the warehouse."
 
 
 async def _slow_answer(request: httpx.Request) -> httpx.Response:
@@ -43,17 +40,6 @@ async def model() -> AsyncIterator[Any]:
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(_slow_answer)) as client:
         yield ChatOpenAI(model=CHAT_MODEL, api_key=API_KEY, max_retries=0, http_async_client=client)
-
-
-class SlowRetriever(BaseRetriever):
-    def _get_relevant_documents(self, query: str, *, run_manager: Any) -> list[Document]:
-        raise NotImplementedError
-
-    async def _aget_relevant_documents(
-        self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun
-    ) -> list[Document]:
-        await asyncio.sleep(0.3)
-        return [Document(page_content=ANSWER)]
 
 
 def _only_span(otel: OTelHarness, handler: OpenTelemetryCallbackHandler) -> dict[str, Any]:

@@ -17,8 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun
-from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 from langchain_core.retrievers import BaseRetriever
@@ -27,6 +25,7 @@ from lifecycle_checks import Lifecycle
 from openai_clients import API_KEY, CHAT_MODEL, EMBED_MODEL, RESPONSE_MODEL
 from openai_wire import chat_completion, usage
 from opentelemetry import trace
+from slow_calls import ANSWER, SlowRetriever
 
 from genai_trace_core import semconv
 from genai_trace_core.testing import OTelHarness, ProviderInstrumentation
@@ -35,7 +34,6 @@ from genai_trace_core.testing import tree_shape as shape
 anyio = pytest.importorskip("anyio")
 
 QUESTION = "Which parcel left the warehouse at 5 am?"
-ANSWER = "Parcel 42 left the warehouse."
 LIMIT = 0.05  # the caller's timeout; a QUESTION is answered after 0.3 s
 
 
@@ -57,17 +55,6 @@ def model(http: httpx.AsyncClient) -> Any:
     from langchain_openai import ChatOpenAI
 
     return ChatOpenAI(model=CHAT_MODEL, api_key=API_KEY, max_retries=0, http_async_client=http)
-
-
-class SlowRetriever(BaseRetriever):
-    def _get_relevant_documents(self, query: str, *, run_manager: Any) -> list[Document]:
-        raise NotImplementedError
-
-    async def _aget_relevant_documents(
-        self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun
-    ) -> list[Document]:
-        await asyncio.sleep(0.3)
-        return [Document(page_content=ANSWER)]
 
 
 async def _cut_short(how: str, call: Callable[[], Awaitable[Any]]) -> None:
